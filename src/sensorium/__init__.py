@@ -1,0 +1,44 @@
+"""Sensorium: a multimodal AI engine.
+
+Text, images, audio and video in one language-bound space, offline on a CPU::
+
+    import sensorium
+    sensorium.classify(["cat.jpg", "bark.ogg"], labels=["cat", "dog", "car"])
+    sensorium.transcribe(["meeting.wav"], model="base")
+    vectors = sensorium.embed(["cat.jpg"])  # (1, 384)
+"""
+
+from sensorium.api import embed, embed_text
+from sensorium.errors import (
+    ChecksumError,
+    DecodeError,
+    MediaError,
+    MediaTooLargeError,
+    ModelError,
+    ModelNotInstalledError,
+    SensoriumError,
+    UnsupportedMediaError,
+    UsageError,
+)
+from sensorium.perceive import Classification, Transcription, classify, transcribe
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "ChecksumError",
+    "Classification",
+    "DecodeError",
+    "MediaError",
+    "MediaTooLargeError",
+    "ModelError",
+    "ModelNotInstalledError",
+    "SensoriumError",
+    "Transcription",
+    "UnsupportedMediaError",
+    "UsageError",
+    "__version__",
+    "classify",
+    "embed",
+    "embed_text",
+    "transcribe",
+]

@@ -1,0 +1,20 @@
+"""Where Sensorium keeps its files. One place, read from the environment."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import platformdirs
+
+__all__ = ["home", "models_dir"]
+
+
+def home() -> Path:
+    """``$SENSORIUM_HOME``, else the user's cache dir (``~/.cache/sensorium`` on Linux)."""
+    env = os.environ.get("SENSORIUM_HOME")
+    return Path(env).expanduser() if env else Path(platformdirs.user_cache_dir("sensorium"))
+
+
+def models_dir() -> Path:
+    return home() / "models"

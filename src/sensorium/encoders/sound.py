@@ -1,0 +1,101 @@
+"""Sound-event encoder: YAMNet (uint8 ONNX) over log-mel patches -> 521 AudioSet scores.
+
+The front end follows YAMNet's published parameters (see MODELS.md); it is written here with
+numpy because the package that ships the weights needs torchaudio, which has no CPU build, and
+librosa would add a large dependency for 20 lines.
+"""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass
+from functools import cache
+
+import numpy as np
+import onnx
+from onnx import numpy_helper
+
+from sensorium.encoders.base import onnx_session
+from sensorium.media.types import SAMPLE_RATE, AudioMedia
+from sensorium.models import model_path
+
+__all__ = ["SoundEncoder", "SoundOutput", "log_mel_patches"]
+
+WINDOW, HOP, NFFT = 400, 160, 512  # 25 ms Hann window, 10 ms hop
+MELS, FMIN, FMAX = 64, 125.0, 7500.0
+PATCH, PATCH_HOP = 96, 48  # 0.96 s patches, 0.48 s apart
+MIN_SAMPLES = (PATCH - 1) * HOP + WINDOW  # 15,600 samples make one patch
+
+
+def _hz_to_mel(hz: np.ndarray) -> np.ndarray:
+    return 1127.0 * np.log1p(hz / 700.0)  # HTK mel scale
+
+
+@cache
+def _mel_matrix() -> np.ndarray:
+    """(257, 64) triangular HTK filters, as tf.signal.linear_to_mel_weight_matrix builds them."""
+    bins = NFFT // 2 + 1
+    bin_mel = _hz_to_mel(np.linspace(0.0, SAMPLE_RATE / 2, bins))[1:, None]  # DC bin is zeroed
+    edges = np.linspace(_hz_to_mel(np.array(FMIN)), _hz_to_mel(np.array(FMAX)), MELS + 2)
+    lower, center, upper = edges[:-2], edges[1:-1], edges[2:]
+    up = (bin_mel - lower) / (center - lower)
+    down = (upper - bin_mel) / (upper - center)
+    weights = np.maximum(0.0, np.minimum(up, down))  # (256, 64)
+    return np.vstack([np.zeros((1, MELS)), weights]).astype(np.float32)
+
+
+def log_mel_patches(samples: np.ndarray) -> np.ndarray:
+    """(T,) 16 kHz mono -> (P, 96, 64) log-mel patches; short clips are zero-padded."""
+    if len(samples) < MIN_SAMPLES:
+        samples = np.pad(samples, (0, MIN_SAMPLES - len(samples)))
+    frames = np.lib.stride_tricks.sliding_window_view(samples, WINDOW)[::HOP]  # (F, 400)
+    window = np.hanning(WINDOW + 1)[:-1].astype(np.float32)  # periodic Hann
+    spectrum = np.abs(np.fft.rfft(frames * window, n=NFFT))  # (F, 257)
+    mel = np.log(spectrum @ _mel_matrix() + 1e-3)  # (F, 64)
+    starts = range(0, len(mel) - PATCH + 1, PATCH_HOP)
+    return np.stack([mel[s : s + PATCH] for s in starts]).astype(np.float32)
+
+
+@dataclass(frozen=True)
+class SoundOutput:
+    scores: np.ndarray  # (N, 521) clip-level class probabilities (mean over patches)
+    patch_scores: list[np.ndarray]  # per clip (P, 521): events over time, 0.48 s apart
+
+
+def _initializer(model: onnx.ModelProto, name: str) -> float:
+    for init in model.graph.initializer:
+        if init.name == name:
+            return float(numpy_helper.to_array(init))
+    raise KeyError(name)
+
+
+class SoundEncoder:
+    dim = 521
+
+    def __init__(self, model: str = "yamnet") -> None:
+        folder = model_path(model)
+        graph = onnx.load(str(folder / "model.onnx"), load_external_data=False)
+        self.in_scale = _initializer(graph, "audio_scale")
+        self.in_zero = _initializer(graph, "audio_zero_point")
+        self.out_scale = _initializer(graph, "class_scores_scale")
+        self.out_zero = _initializer(graph, "class_scores_zero_point")
+        self.session = onnx_session(folder / "model.onnx")
+        with (folder / "yamnet_class_map.csv").open(newline="") as f:
+            self.classes: list[str] = [row["display_name"] for row in csv.DictReader(f)]
+
+    def _patch_scores(self, patches: np.ndarray) -> np.ndarray:
+        """(P, 96, 64) log-mel -> (P, 521) probabilities; the graph takes one patch at a time."""
+        q = np.clip(np.round(patches / self.in_scale + self.in_zero), 0, 255).astype(np.uint8)
+        out = np.empty((len(q), len(self.classes)), np.float32)
+        for i, patch in enumerate(q):
+            (y,) = self.session.run(None, {"audio": patch[None, None]})  # (1, 521) uint8
+            logits = self.out_scale * (y[0].astype(np.float32) - self.out_zero)
+            out[i] = 1.0 / (1.0 + np.exp(-logits))
+        return out
+
+    def run(self, batch: list[AudioMedia]) -> SoundOutput:
+        per_clip = [self._patch_scores(log_mel_patches(m.samples)) for m in batch]
+        return SoundOutput(np.stack([p.mean(0) for p in per_clip]), per_clip)
+
+    def encode(self, batch: list[AudioMedia]) -> np.ndarray:
+        return self.run(batch).scores

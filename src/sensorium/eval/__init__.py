@@ -1,0 +1,1 @@
+"""Evaluation: metrics and adapters for real data sets."""

@@ -1,0 +1,128 @@
+"""Adapters for the real data sets of DATA.md (Debian packages; never copied into the repo).
+
+Each adapter returns plain records and raises ``DatasetMissingError`` with the install command
+when its package is not on the machine.
+"""
+
+from __future__ import annotations
+
+import gzip
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import av
+
+from sensorium.errors import SensoriumError
+
+__all__ = [
+    "DatasetMissingError",
+    "SpeechItem",
+    "Stamp",
+    "asterisk_prompts",
+    "librivox",
+    "speech_set",
+    "tuxpaint_stamps",
+]
+
+TUXPAINT = Path("/usr/share/tuxpaint/stamps")
+ASTERISK = Path("/usr/share/asterisk/sounds/en")
+ASTERISK_TEXT = Path("/usr/share/doc/asterisk-core-sounds-en/core-sounds-en.txt.gz")
+LIBRIVOX = Path("/usr/share/pocketsphinx/test/data/librivox")
+
+
+class DatasetMissingError(SensoriumError):
+    def __init__(self, name: str, package: str) -> None:
+        super().__init__(f"{name} is not installed: apt-get install {package}")
+
+
+@dataclass(frozen=True)
+class SpeechItem:
+    path: Path
+    text: str  # the reference transcript
+
+
+@dataclass(frozen=True)
+class Stamp:
+    name: str  # relative path without suffix, e.g. "animals/marsupials/kangaroo"
+    image: Path
+    caption: str  # English caption, e.g. "A red kangaroo."
+    category: str  # top-level folder, e.g. "animals"
+    sound: Path | None  # a sound effect, for 440 stamps
+    spoken: Path | None  # the caption spoken in English, for 66 stamps
+
+
+def _require(path: Path, name: str, package: str) -> None:
+    if not path.exists():
+        raise DatasetMissingError(name, package)
+
+
+def _duration(path: Path) -> float:
+    with av.open(str(path)) as c:
+        return float(c.duration or 0) / 1e6
+
+
+def asterisk_prompts(max_seconds: float = 25.0) -> list[SpeechItem]:
+    """Top-level Asterisk prompts with a spoken-text transcript (no "[beep]"), at most 25 s."""
+    _require(ASTERISK, "asterisk-core-sounds-en-wav", "asterisk-core-sounds-en-wav")
+    _require(ASTERISK_TEXT, "asterisk transcripts", "asterisk-core-sounds-en")
+    items = []
+    with gzip.open(ASTERISK_TEXT, "rt", encoding="utf-8", errors="replace") as f:
+        for line in f:
+            name, sep, text = line.partition(":")
+            wav = ASTERISK / f"{name.strip()}.wav"
+            text = text.strip()
+            if not sep or "/" in name or not text or "[" in text or not wav.is_file():
+                continue
+            if _duration(wav) <= max_seconds:
+                items.append(SpeechItem(wav, text))
+    return sorted(items, key=lambda i: i.path.name)
+
+
+def librivox() -> list[SpeechItem]:
+    """5 LibriVox sentences from pocketsphinx-testdata."""
+    _require(LIBRIVOX, "pocketsphinx test data", "pocketsphinx-testdata")
+    items = []
+    for line in (LIBRIVOX / "transcription").read_text().splitlines():
+        m = re.match(r"<s>(.*)</s>\s*\((.+)\)", line.strip())
+        if m:
+            items.append(SpeechItem(LIBRIVOX / f"{m.group(2)}.wav", m.group(1).strip()))
+    return items
+
+
+def speech_set(n_asterisk: int = 40) -> list[SpeechItem]:
+    """The speech test set of MODELS.md: 40 Asterisk prompts (evenly spread over the sorted
+    eligible prompts, so every family of prompts is present) plus the 5 LibriVox sentences."""
+    prompts = asterisk_prompts()
+    step = len(prompts) / n_asterisk
+    chosen = [prompts[int(i * step)] for i in range(min(n_asterisk, len(prompts)))]
+    return chosen + librivox()
+
+
+def _caption(txt: Path) -> str:
+    first = txt.read_text(encoding="utf-8", errors="replace").splitlines()
+    return first[0].strip() if first else ""
+
+
+def tuxpaint_stamps() -> list[Stamp]:
+    """Every Tux Paint stamp with a PNG and an English caption, sorted by name."""
+    _require(TUXPAINT, "Tux Paint stamps", "tuxpaint-stamps-default")
+    stamps = []
+    for png in sorted(TUXPAINT.rglob("*.png")):
+        txt = png.with_suffix(".txt")
+        caption = _caption(txt) if txt.is_file() else ""
+        if not caption:
+            continue
+        sound = png.with_suffix(".ogg")
+        spoken = png.with_name(png.stem + "_desc.ogg")
+        stamps.append(
+            Stamp(
+                name=str(png.relative_to(TUXPAINT).with_suffix("")),
+                image=png,
+                caption=caption,
+                category=png.relative_to(TUXPAINT).parts[0],
+                sound=sound if sound.is_file() else None,
+                spoken=spoken if spoken.is_file() else None,
+            )
+        )
+    return stamps

@@ -1,0 +1,43 @@
+"""Expand user inputs (files, folders, globs) and decode them, one error record per bad file."""
+
+from __future__ import annotations
+
+import glob
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+from sensorium import media
+from sensorium.errors import MediaError, UsageError
+from sensorium.media.types import Media
+
+__all__ = ["decode_all", "expand_paths"]
+
+
+def expand_paths(inputs: Iterable[str | Path]) -> list[Path]:
+    """Files as given; folders recursively (hidden files skipped); glob patterns expanded."""
+    out: list[Path] = []
+    for raw in inputs:
+        path = Path(raw)
+        if path.is_dir():
+            out.extend(
+                p for p in sorted(path.rglob("*")) if p.is_file() and not p.name.startswith(".")
+            )
+        elif not path.exists() and glob.has_magic(str(raw)):
+            matches = sorted(Path(p) for p in glob.glob(str(raw), recursive=True))
+            if not matches:
+                raise UsageError(f"no file matches {raw}")
+            out.extend(p for p in matches if p.is_file())
+        else:
+            out.append(path)  # a missing file becomes a per-file error when decoded
+    return out
+
+
+def decode_all(paths: Iterable[Path]) -> Iterator[tuple[Path, Media | MediaError]]:
+    """Decode each path; a bad file yields its MediaError instead of stopping the batch."""
+    for path in paths:
+        try:
+            if not path.exists():
+                raise MediaError(path, "no such file")
+            yield path, media.load(path)
+        except MediaError as e:
+            yield path, e

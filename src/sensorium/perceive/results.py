@@ -1,0 +1,43 @@
+"""Result records shared by the perception functions: one per input, success or error."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from sensorium.encoders.speech import Transcript
+
+__all__ = ["Classification", "Transcription"]
+
+
+@dataclass(frozen=True)
+class Classification:
+    path: str
+    labels: list[tuple[str, float]] = field(default_factory=list)  # best first
+    error: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        if self.error:
+            return {"path": self.path, "error": self.error}
+        return {
+            "path": self.path,
+            "labels": [{"label": lb, "score": round(s, 4)} for lb, s in self.labels],
+        }
+
+
+@dataclass(frozen=True)
+class Transcription:
+    path: str
+    transcript: Transcript | None = None
+    error: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        if self.error or self.transcript is None:
+            return {"path": self.path, "error": self.error}
+        t = self.transcript
+        return {
+            "path": self.path,
+            "text": t.text,
+            "language": t.language,
+            "segments": [asdict(s) for s in t.segments],
+        }

@@ -1,0 +1,14 @@
+"""The shared, language-bound space: label bridges, derived text, and their mixing."""
+
+from sensorium.space.bridge import BridgeOptions, LabelBridge
+from sensorium.space.space import DIM, Embedded, SharedSpace, SpaceOptions, default_space
+
+__all__ = [
+    "DIM",
+    "BridgeOptions",
+    "Embedded",
+    "LabelBridge",
+    "SharedSpace",
+    "SpaceOptions",
+    "default_space",
+]

@@ -1,0 +1,23 @@
+"""Prompt templates that put class names and user labels into words, per modality.
+
+A bridge's class prompts and a classifier's label prompts use the same template, so that
+both sides of a comparison are phrased alike. The image template was chosen on Tux Paint
+(benchmarks/tune_bridge.py): "a photo of a {}." beat the bare name and synonym averages.
+"""
+
+from __future__ import annotations
+
+from sensorium.media.types import MediaKind
+
+__all__ = ["TEMPLATES", "phrase"]
+
+TEMPLATES: dict[MediaKind, str] = {
+    MediaKind.IMAGE: "a photo of a {}.",
+    MediaKind.AUDIO: "the sound of {}.",
+    MediaKind.VIDEO: "the sound of {}.",
+    MediaKind.TEXT: "{}",
+}
+
+
+def phrase(kind: MediaKind, labels: list[str]) -> list[str]:
+    return [TEMPLATES[kind].format(label.strip()) for label in labels]

@@ -1,0 +1,172 @@
+"""The shared space: every medium -> a 384-d vector in the text encoder's space.
+
+- text: the text encoder itself;
+- image: the ImageNet label bridge;
+- audio: the AudioSet label bridge, plus the transcript when the clip holds speech, each part
+  weighted by its confidence (a part that is missing simply has weight 0).
+Models load lazily, once per process (``default_space()``).
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from functools import cache, cached_property
+
+import numpy as np
+
+from sensorium import config
+from sensorium.encoders.base import l2_normalize
+from sensorium.encoders.image import ImageEncoder
+from sensorium.encoders.sound import SoundEncoder
+from sensorium.encoders.speech import SpeechRecognizer, Transcript
+from sensorium.encoders.text import TextEncoder
+from sensorium.media.types import AudioMedia, ImageMedia, Media, MediaKind, TextMedia
+from sensorium.models import model_path
+from sensorium.space.bridge import BridgeOptions, LabelBridge
+from sensorium.space.prompts import phrase
+
+__all__ = ["DIM", "Embedded", "SharedSpace", "SpaceOptions", "default_space"]
+
+DIM = 384
+SPEECH_CLASS = 0  # "Speech" in YAMNet's class map
+
+
+@dataclass(frozen=True)
+class SpaceOptions:
+    image_bridge: BridgeOptions = BridgeOptions(top_k=20, temperature=1.0)
+    sound_bridge: BridgeOptions = BridgeOptions(top_k=5, temperature=1.0)
+    speech_model: str = "base"  # whisper model for transcripts inside audio embeddings
+    speech_gate: float = 0.3  # transcribe only clips whose YAMNet "Speech" peak is above this
+    transcript_weight: float = 2.0  # prior weight of a transcript against the sound bridge
+
+
+@dataclass
+class Embedded:
+    """One input placed in the shared space, with the parts that put it there."""
+
+    path: str
+    kind: MediaKind
+    vector: np.ndarray  # (384,) L2-normalised
+    labels: list[tuple[str, float]] = field(default_factory=list)  # classifier's best classes
+    transcript: Transcript | None = None
+    parts: dict[str, float] = field(default_factory=dict)  # part name -> its weight
+
+
+def _cached_vectors(texts: list[str], encode: Callable[[list[str]], np.ndarray]) -> np.ndarray:
+    """Text embeddings of a fixed prompt list, cached on disk by the prompts' hash."""
+    key = hashlib.sha256(("\n".join(texts) + "|minilm-l6-int8").encode()).hexdigest()[:16]
+    path = config.home() / "cache" / f"prompts-{key}.npy"
+    if path.is_file():
+        return np.load(path)
+    vectors = encode(texts)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp.npy")
+    np.save(tmp, vectors)
+    tmp.replace(path)
+    return vectors
+
+
+class SharedSpace:
+    def __init__(self, options: SpaceOptions | None = None) -> None:
+        self.options = options or SpaceOptions()
+
+    @cached_property
+    def text(self) -> TextEncoder:
+        return TextEncoder()
+
+    @cached_property
+    def image(self) -> ImageEncoder:
+        return ImageEncoder()
+
+    @cached_property
+    def sound(self) -> SoundEncoder:
+        return SoundEncoder()
+
+    @cached_property
+    def speech(self) -> SpeechRecognizer:
+        return SpeechRecognizer(self.options.speech_model)
+
+    @cached_property
+    def image_bridge(self) -> LabelBridge:
+        folder = model_path("efficientnet-lite0")
+        names: list[str] = json.loads((folder / "imagenet1k_clean_names.json").read_text())
+        about = json.loads((folder / "imagenet1k_gpt_names_descriptions.json").read_text())
+        # Fine-grained names ("Egyptian Mau") say little to a sentence encoder; a description
+        # names the kind of thing ("a domestic cat ..."). Each class is the mean of both.
+        short = phrase(MediaKind.IMAGE, names)
+        long = [f"{p} {about.get(str(i), {}).get('description', '')}" for i, p in enumerate(short)]
+        vectors = l2_normalize(
+            _cached_vectors(short, self.text.encode) + _cached_vectors(long, self.text.encode)
+        )
+        return LabelBridge(names, vectors, self.options.image_bridge)
+
+    @cached_property
+    def sound_bridge(self) -> LabelBridge:
+        with (model_path("yamnet") / "yamnet_class_map.csv").open(newline="") as f:
+            names = [row["display_name"] for row in csv.DictReader(f)]
+        vectors = _cached_vectors(phrase(MediaKind.AUDIO, names), self.text.encode)
+        return LabelBridge(names, vectors, self.options.sound_bridge)
+
+    # -- one method per medium, each batch-first ------------------------------------------
+
+    def embed_texts(self, items: Sequence[TextMedia]) -> list[Embedded]:
+        vectors = self.text.encode([m.text for m in items])  # (N, 384)
+        return [Embedded(m.path, m.kind, v, parts={"text": 1.0}) for m, v in zip(items, vectors)]
+
+    def embed_images(self, items: Sequence[ImageMedia]) -> list[Embedded]:
+        probs = self.image.run(list(items)).probs  # (N, 1000)
+        vectors = self.image_bridge.bind(probs)  # (N, 384)
+        labels = self.image_bridge.top_labels(probs)
+        return [
+            Embedded(m.path, m.kind, v, labels=lab, parts={"image_labels": 1.0})
+            for m, v, lab in zip(items, vectors, labels)
+        ]
+
+    def embed_audio(self, items: Sequence[AudioMedia]) -> list[Embedded]:
+        out = self.sound.run(list(items))
+        bridge = self.sound_bridge.bind(out.scores)  # (N, 384)
+        labels = self.sound_bridge.top_labels(out.scores)
+        results = []
+        for m, v, lab, patches in zip(items, bridge, labels, out.patch_scores):
+            speech_peak = float(patches[:, SPEECH_CLASS].max())
+            transcript = None
+            parts = {"sound_labels": max(lab[0][1], 1e-3)}
+            vector = v * parts["sound_labels"]
+            if speech_peak >= self.options.speech_gate:
+                transcript = self.speech.transcribe(m)
+                if transcript.text:
+                    parts["transcript"] = self.options.transcript_weight * transcript.confidence
+                    vector = vector + parts["transcript"] * self.text.encode([transcript.text])[0]
+            results.append(Embedded(m.path, m.kind, l2_normalize(vector), lab, transcript, parts))
+        return results
+
+    def embed(self, items: Sequence[Media]) -> list[Embedded]:
+        """Any mix of media -> one Embedded each, in input order (batched per medium)."""
+        groups: dict[type, list[int]] = {}
+        for i, m in enumerate(items):
+            groups.setdefault(type(m), []).append(i)
+        out: list[Embedded | None] = [None] * len(items)
+        for kind, idx in groups.items():
+            embedded = self._by_type[kind](self, [items[i] for i in idx])
+            for i, e in zip(idx, embedded):
+                out[i] = e
+        return [e for e in out if e is not None]
+
+    _by_type: dict[type, Callable[[SharedSpace, list], list[Embedded]]] = {  # type: ignore[type-arg]
+        TextMedia: embed_texts,
+        ImageMedia: embed_images,
+        AudioMedia: embed_audio,
+    }
+
+    def embed_labels(self, kind: MediaKind, labels: list[str]) -> np.ndarray:
+        """(L,) labels -> (L, 384), phrased for the medium they will be compared with."""
+        return self.text.encode(phrase(kind, labels))
+
+
+@cache
+def default_space() -> SharedSpace:
+    return SharedSpace()

@@ -1,0 +1,56 @@
+"""Shared fixtures: real sample media (DATA.md), never synthesised where real data exists."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import skimage.data
+from PIL import Image
+
+from sensorium.eval.datasets import ASTERISK, LIBRIVOX, TUXPAINT
+
+
+def _need(path: Path) -> Path:
+    if not path.exists():
+        pytest.fail(f"{path} missing: run scripts/setup.sh (it installs the data packages)")
+    return path
+
+
+@pytest.fixture(scope="session")
+def photos(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """scikit-image sample photos saved as JPEG."""
+    folder = tmp_path_factory.mktemp("photos")
+    out = {}
+    for name in ("astronaut", "chelsea", "coffee", "rocket"):
+        out[name] = folder / f"{name}.jpg"
+        Image.fromarray(getattr(skimage.data, name)()).convert("RGB").save(out[name])
+    return out
+
+
+@pytest.fixture(scope="session")
+def stamp_png() -> Path:
+    """A Tux Paint cut-out with transparency."""
+    return _need(TUXPAINT / "animals/marsupials/kangaroo.png")
+
+
+@pytest.fixture(scope="session")
+def crow_ogg() -> Path:
+    return _need(TUXPAINT / "animals/birds/crow.ogg")
+
+
+@pytest.fixture(scope="session")
+def hello_wav() -> Path:
+    """A human speaker saying "Hello world", 8 kHz WAV."""
+    return _need(ASTERISK / "hello-world.wav")
+
+
+@pytest.fixture(scope="session")
+def librivox_wav() -> Path:
+    return _need(LIBRIVOX / "sense_and_sensibility_01_austen_64kb-0880.wav")
+
+
+@pytest.fixture()
+def silence() -> np.ndarray:
+    return np.zeros(16000 * 3, np.float32)

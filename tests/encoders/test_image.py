@@ -1,0 +1,56 @@
+"""EfficientNet-Lite0: the ONNX fast path against plain torch eager, on real photos."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from sensorium import media
+from sensorium.encoders import ImageEncoder
+from sensorium.encoders.image import preprocess
+from sensorium.models import model_path
+
+
+@pytest.fixture(scope="module")
+def encoder() -> ImageEncoder:
+    return ImageEncoder()
+
+
+def test_outputs(encoder: ImageEncoder, photos: dict[str, Path]) -> None:
+    out = encoder.run([media.load_image(p) for p in photos.values()])
+    assert out.features.shape == (4, 1280) and out.probs.shape == (4, 1000)
+    assert np.allclose(out.probs.sum(1), 1, atol=1e-4)
+    assert np.allclose(np.linalg.norm(out.features, axis=1), 1, atol=1e-5)
+
+
+def test_real_photos_get_the_right_imagenet_classes(
+    encoder: ImageEncoder, photos: dict[str, Path]
+) -> None:
+    def top5(name: str) -> list[str]:
+        probs = encoder.run([media.load_image(photos[name])]).probs[0]
+        return [encoder.classes[i] for i in np.argsort(-probs)[:5]]
+
+    assert any("cat" in c or "Mau" in c for c in top5("chelsea"))
+    assert any("espresso" in c or "cup" in c for c in top5("coffee"))
+
+
+def test_onnx_matches_torch_eager(encoder: ImageEncoder, photos: dict[str, Path]) -> None:
+    torch = pytest.importorskip("torch")
+    from efficientnet_lite_pytorch import EfficientNet
+
+    net = EfficientNet.from_name("efficientnet-lite0")
+    net.load_state_dict(
+        torch.load(
+            model_path("efficientnet-lite0") / "efficientnet-lite0.pth",
+            map_location="cpu",
+            weights_only=True,
+        )
+    )
+    net.eval()
+    images = [media.load_image(p) for p in photos.values()]
+    pixels = torch.from_numpy(np.stack([preprocess(m.image) for m in images]))
+    with torch.no_grad():
+        ref = torch.softmax(net(pixels), 1).numpy()
+    assert np.abs(encoder.run(images).probs - ref).max() < 1e-4

@@ -1,0 +1,70 @@
+"""The command line as a user runs it: real processes, exit codes, JSON lines."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+CLI = [sys.executable, "-m", "sensorium"]
+
+
+def run(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([*CLI, *map(str, args)], capture_output=True, text=True, timeout=600)
+
+
+def test_classify_json_with_a_corrupt_file(photos: dict[str, Path], tmp_path: Path) -> None:
+    bad = tmp_path / "corrupt.jpg"
+    bad.write_bytes(b"\xff\xd8\xff\xe0" + bytes(300))
+    p = run(
+        "classify", photos["coffee"], bad, "--labels", "cat,coffee,rocket", "--top", "2", "--json"
+    )
+    assert p.returncode == 1
+    lines = [json.loads(line) for line in p.stdout.splitlines()]
+    assert lines[0]["path"] == str(photos["coffee"]) and lines[0]["labels"][0]["label"] == "coffee"
+    assert len(lines[0]["labels"]) == 2
+    assert lines[1]["path"] == str(bad) and "cannot decode" in lines[1]["error"]
+    assert "Traceback" not in p.stderr
+
+
+def test_classify_human_output_and_error_line(photos: dict[str, Path], tmp_path: Path) -> None:
+    labels = tmp_path / "labels.txt"
+    labels.write_text("cat\nrocket\n")
+    p = run("classify", photos["rocket"], tmp_path / "nope.png", "--labels-file", labels)
+    assert p.returncode == 1
+    assert "rocket" in p.stdout
+    assert p.stderr.strip().splitlines() == [f"error {tmp_path / 'nope.png'}: no such file"]
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["classify", "x.jpg"],
+        ["classify", "x.jpg", "--labels", "a", "--labels-file", "f"],
+        ["transcribe", "x.wav", "--model", "huge"],
+        ["classify", "x.jpg", "--labels", "a", "--top", "0"],
+    ],
+    ids=["no-labels", "both-labels", "bad-model", "bad-top"],
+)
+def test_usage_errors_exit_2_without_traceback(args: list[str]) -> None:
+    p = run(*args)
+    assert p.returncode == 2, p.stderr
+    assert "Traceback" not in p.stderr and "usage error" in p.stderr
+
+
+def test_transcribe_json(hello_wav: Path, crow_ogg: Path) -> None:
+    p = run("transcribe", hello_wav, crow_ogg, "--model", "tiny.en", "--json")
+    assert p.returncode == 0, p.stderr
+    speech, crow = (json.loads(line) for line in p.stdout.splitlines())
+    assert speech["text"].lower().startswith("hello world") and speech["language"] == "en"
+    assert set(speech["segments"][0]) == {"start", "end", "text", "confidence"}
+    assert crow["text"] == "" and crow["segments"] == []
+
+
+def test_models_list_json() -> None:
+    p = run("models", "list", "--json")
+    cards = [json.loads(line) for line in p.stdout.splitlines()]
+    assert p.returncode == 0 and all(c["ready"] in (True, None) for c in cards)
