@@ -14,7 +14,7 @@ import skimage.data
 from PIL import Image
 from sklearn.datasets import load_sample_image
 
-PHOTOS = ["astronaut", "chelsea", "coffee", "rocket", "horse", "motorcycle_left"]
+PHOTOS = ["astronaut", "chelsea", "coffee", "rocket", "horse"]
 SOUNDS = [
     "animals/birds/crow.ogg",
     "animals/mammals/bovines/sheep.ogg",
@@ -36,6 +36,8 @@ def main(dest: Path) -> None:
         Image.fromarray(getattr(skimage.data, name)()).convert("RGB").save(
             dest / "photos" / f"{name}.jpg"
         )
+    motorcycle = skimage.data.stereo_motorcycle()[0]
+    Image.fromarray(motorcycle).save(dest / "photos" / "motorcycle.jpg")
     for name in ("china.jpg", "flower.jpg"):
         Image.fromarray(load_sample_image(name)).save(dest / "photos" / name)
     stamps = Path("/usr/share/tuxpaint/stamps")

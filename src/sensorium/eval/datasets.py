@@ -16,12 +16,15 @@ import av
 from sensorium.errors import SensoriumError
 
 __all__ = [
+    "SPEECH_EFFECTS",
     "DatasetMissingError",
+    "SoundPair",
     "SpeechItem",
     "Stamp",
     "asterisk_prompts",
     "librivox",
     "speech_set",
+    "tuxpaint_sounds",
     "tuxpaint_stamps",
 ]
 
@@ -126,3 +129,29 @@ def tuxpaint_stamps() -> list[Stamp]:
             )
         )
     return stamps
+
+
+@dataclass(frozen=True)
+class SoundPair:
+    sound: Path
+    caption: str
+    speech: bool  # the effect is a voice saying the stamp's name (see SPEECH_EFFECTS)
+
+
+# Tux Paint sound effects that are a voice, not an event: letters and digits say their own
+# name, dreidel letters are spoken Hebrew letter names, the lunar lander quotes Armstrong.
+SPEECH_EFFECTS = ("symbols/", "dreydl-", "apollo_lander")
+
+
+def tuxpaint_sounds() -> list[SoundPair]:
+    """Every Tux Paint sound effect (``NAME.ogg``, not the spoken ``_desc``) with its caption."""
+    _require(TUXPAINT, "Tux Paint stamps", "tuxpaint-stamps-default")
+    pairs = []
+    for ogg in sorted(TUXPAINT.rglob("*.ogg")):
+        txt = ogg.with_suffix(".txt")
+        if "_desc" in ogg.stem or not txt.is_file() or not _caption(txt):
+            continue
+        rel = str(ogg.relative_to(TUXPAINT))
+        speech = any(key in rel for key in SPEECH_EFFECTS)
+        pairs.append(SoundPair(ogg, _caption(txt), speech))
+    return pairs

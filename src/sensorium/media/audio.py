@@ -8,7 +8,7 @@ import av
 import numpy as np
 
 from sensorium.errors import DecodeError, MediaTooLargeError
-from sensorium.media.types import SAMPLE_RATE, AudioMedia
+from sensorium.media.types import SAMPLE_RATE, AudioMedia, av_cause
 
 __all__ = ["MAX_SECONDS", "load_audio"]
 
@@ -43,7 +43,7 @@ def load_audio(path: str | Path, max_seconds: float = MAX_SECONDS) -> AudioMedia
     except (DecodeError, MediaTooLargeError):
         raise
     except (av.error.FFmpegError, ValueError, UnicodeDecodeError) as e:
-        raise DecodeError(path, f"cannot decode the audio ({e.__class__.__name__}: {e})") from e
+        raise DecodeError(path, f"cannot decode the audio: {av_cause(e)}") from e
     if samples.size == 0:
         raise DecodeError(path, "no audio samples could be decoded")
     return AudioMedia(path=str(path), samples=samples)

@@ -7,7 +7,7 @@ from pathlib import Path
 import filetype
 
 from sensorium.errors import DecodeError, UnsupportedMediaError
-from sensorium.media.types import MediaKind
+from sensorium.media.types import MediaKind, av_cause
 
 __all__ = ["sniff"]
 
@@ -42,7 +42,7 @@ def _streams_kind(path: Path) -> MediaKind:
             )
             has_audio = bool(container.streams.audio)
     except (av.error.FFmpegError, UnicodeDecodeError) as e:
-        raise DecodeError(path, f"cannot read the container ({e.__class__.__name__}: {e})") from e
+        raise DecodeError(path, f"cannot read the container: {av_cause(e)}") from e
     if has_video:
         return MediaKind.VIDEO
     if has_audio:

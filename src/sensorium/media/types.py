@@ -8,7 +8,15 @@ from enum import StrEnum
 import numpy as np
 from PIL import Image
 
-__all__ = ["SAMPLE_RATE", "AudioMedia", "ImageMedia", "Media", "MediaKind", "TextMedia"]
+__all__ = [
+    "SAMPLE_RATE",
+    "AudioMedia",
+    "ImageMedia",
+    "Media",
+    "MediaKind",
+    "TextMedia",
+    "av_cause",
+]
 
 SAMPLE_RATE = 16_000  # every audio encoder here works at 16 kHz mono
 
@@ -48,3 +56,8 @@ class TextMedia:
 
 
 Media = ImageMedia | AudioMedia | TextMedia
+
+
+def av_cause(e: Exception) -> str:
+    """FFmpeg's own words for an error, without the path PyAV appends to its message."""
+    return str(getattr(e, "strerror", None) or e).rstrip(".").lower()

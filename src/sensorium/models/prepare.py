@@ -6,6 +6,7 @@ in the manifest so that derived files are verified on load like downloaded ones.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -48,16 +49,18 @@ def _export_efficientnet(card: ModelCard, folder: Path) -> dict[str, str]:
     model = Heads(net).eval()
     out = folder / "model.onnx"
     tmp = folder / "model.onnx.tmp"
-    torch.onnx.export(
-        model,
-        (torch.zeros(1, 3, 224, 224),),
-        str(tmp),
-        input_names=["pixels"],
-        output_names=["features", "logits"],
-        dynamic_axes={"pixels": {0: "n"}, "features": {0: "n"}, "logits": {0: "n"}},
-        opset_version=17,
-        dynamo=False,
-    )
+    with warnings.catch_warnings():  # the exporter's notes on constant folding are noise
+        warnings.simplefilter("ignore")
+        torch.onnx.export(
+            model,
+            (torch.zeros(1, 3, 224, 224),),
+            str(tmp),
+            input_names=["pixels"],
+            output_names=["features", "logits"],
+            dynamic_axes={"pixels": {0: "n"}, "features": {0: "n"}, "logits": {0: "n"}},
+            opset_version=17,
+            dynamo=False,
+        )
     tmp.replace(out)
     return {out.name: sha256_file(out)}
 

@@ -1,0 +1,193 @@
+"""Quality on real data (DATA.md): zero-shot photos, Tux Paint retrieval, WER, no invented text."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import skimage.data
+from matplotlib import cbook
+from PIL import Image
+from sklearn.datasets import load_sample_image
+
+from sensorium import media
+from sensorium.encoders.base import l2_normalize
+from sensorium.eval.datasets import speech_set, tuxpaint_sounds, tuxpaint_stamps
+from sensorium.eval.metrics import recall_at_k, word_errors
+from sensorium.media.types import AudioMedia
+from sensorium.models import model_path
+from sensorium.perceive import classify
+from sensorium.perceive.transcribe import recognizer
+from sensorium.space import BridgeOptions, LabelBridge, default_space
+
+PHOTO_LABELS = [
+    "cat",
+    "dog",
+    "horse",
+    "coffee",
+    "rocket",
+    "person",
+    "flower",
+    "building",
+    "motorcycle",
+    "bird",
+]
+PHOTO_TRUTH = {
+    "astronaut": "person",
+    "chelsea": "cat",
+    "coffee": "coffee",
+    "rocket": "rocket",
+    "horse": "horse",
+    "motorcycle": "motorcycle",
+    "china": "building",
+    "flower": "flower",
+    "grace_hopper": "person",
+}
+
+
+def _sample_photos(folder: Path) -> dict[str, Path]:
+    folder.mkdir(parents=True, exist_ok=True)
+    arrays = {
+        n: getattr(skimage.data, n)() for n in ("astronaut", "chelsea", "coffee", "rocket", "horse")
+    }
+    arrays["motorcycle"] = skimage.data.stereo_motorcycle()[0]
+    arrays["china"] = load_sample_image("china.jpg")
+    arrays["flower"] = load_sample_image("flower.jpg")
+    with cbook.get_sample_data("grace_hopper.jpg") as f:
+        arrays["grace_hopper"] = np.asarray(Image.open(f))
+    out = {}
+    for name, a in arrays.items():
+        out[name] = folder / f"{name}.jpg"
+        Image.fromarray(a).convert("RGB").save(out[name])
+    return out
+
+
+def zero_shot_photos(folder: Path) -> dict[str, Any]:
+    photos = _sample_photos(folder)
+    results = classify(list(photos.values()), PHOTO_LABELS, top=1)
+    rows = [
+        {
+            "photo": n,
+            "truth": PHOTO_TRUTH[n],
+            "predicted": r.labels[0][0],
+            "score": round(r.labels[0][1], 3),
+        }
+        for n, r in zip(photos, results)
+    ]
+    return {
+        "labels": PHOTO_LABELS,
+        "rows": rows,
+        "top1": sum(r["truth"] == r["predicted"] for r in rows) / len(rows),
+    }
+
+
+def _simple_bridge(probs: np.ndarray) -> np.ndarray:
+    """MODELS.md's floor: class names "a photo of a {name}" weighted by the full posterior."""
+    space = default_space()
+    names = json.loads(
+        (model_path("efficientnet-lite0") / "imagenet1k_clean_names.json").read_text()
+    )
+    vectors = space.text.encode([f"a photo of a {n}" for n in names])
+    return LabelBridge(names, vectors, BridgeOptions(top_k=len(names), temperature=1.0)).bind(probs)
+
+
+def tuxpaint_photos() -> dict[str, Any]:
+    stamps = tuxpaint_stamps()
+    space = default_space()
+    images = [media.load_image(s.image, min_side=224) for s in stamps]
+    ours = np.stack([e.vector for e in space.embed(images)])  # (N, 384)
+    floor = _simple_bridge(space.image.run(images).probs)
+    captions = space.text.encode([s.caption for s in stamps])
+    out: dict[str, Any] = {"pairs": len(stamps), "chance_R@1": 1 / len(stamps)}
+    for name, v in (("sensorium", ours), ("simple_bridge_floor", floor)):
+        out[name] = {
+            "image_to_caption": recall_at_k(v @ captions.T),
+            "caption_to_image": recall_at_k(captions @ v.T),
+        }
+    return out
+
+
+def tuxpaint_sound_captions() -> dict[str, Any]:
+    pairs = tuxpaint_sounds()
+    space = default_space()
+    clips = [media.load_audio(p.sound) for p in pairs]
+    ours = np.stack([e.vector for e in space.embed(clips)])
+    floor = space.sound_bridge.bind(space.sound.run(clips).scores)
+    captions = space.text.encode([p.caption for p in pairs])
+    out: dict[str, Any] = {"pairs": len(pairs), "chance_R@1": 1 / len(pairs)}
+    for name, v in (("sensorium", ours), ("sound_bridge_only", floor)):
+        out[name] = {
+            "sound_to_caption": recall_at_k(v @ captions.T),
+            "caption_to_sound": recall_at_k(captions @ v.T),
+        }
+    return out
+
+
+def spoken_captions() -> dict[str, Any]:
+    """Tux Paint's spoken English captions (_desc.ogg) -> their written captions."""
+    stamps = [s for s in tuxpaint_stamps() if s.spoken]
+    space = default_space()
+    spoken = np.stack([e.vector for e in space.embed([media.load_audio(s.spoken) for s in stamps])])
+    captions = space.text.encode([s.caption for s in stamps])
+    return {"pairs": len(stamps), "spoken_to_written": recall_at_k(spoken @ captions.T)}
+
+
+def wer(model: str) -> dict[str, Any]:
+    rec = recognizer(model)
+    rows, edits, words, audio_s, t0 = [], 0, 0, 0.0, time.perf_counter()
+    for item in speech_set():
+        clip = media.load_audio(item.path)
+        hyp = rec.transcribe(clip).text
+        e, n = word_errors(item.text, hyp)
+        edits, words, audio_s = edits + e, words + n, audio_s + clip.duration
+        rows.append({"file": item.path.name, "ref": item.text, "hyp": hyp, "errors": e, "words": n})
+    return {
+        "model": model,
+        "utterances": len(rows),
+        "words": words,
+        "wer": edits / words,
+        "seconds": time.perf_counter() - t0,
+        "audio_seconds": audio_s,
+        "rows": rows,
+    }
+
+
+def no_invented_text(model: str) -> dict[str, Any]:
+    """Non-speech Tux Paint effects, plus silence and noise: the share that gives empty text."""
+    rec = recognizer(model)
+    rng = np.random.default_rng(0)
+    synthetic = {
+        "silence-10s": np.zeros(160_000, np.float32),
+        "white-noise-5s": rng.normal(0, 0.1, 80_000).astype(np.float32),
+        "quiet-noise-5s": rng.normal(0, 0.005, 80_000).astype(np.float32),
+        "hum-50hz-5s": (0.3 * np.sin(2 * np.pi * 50 * np.arange(80_000) / 16_000)).astype(
+            np.float32
+        ),
+    }
+    clips = [media.load_audio(p.sound) for p in tuxpaint_sounds() if not p.speech]
+    clips += [AudioMedia(name, s) for name, s in synthetic.items()]
+    invented = []
+    for clip in clips:
+        text = rec.transcribe(clip).text
+        if text:
+            invented.append({"file": Path(clip.path).name, "text": text})
+    return {
+        "model": model,
+        "clips": len(clips),
+        "empty": 1 - len(invented) / len(clips),
+        "invented": invented,
+    }
+
+
+def run(tmp: Path) -> dict[str, Any]:
+    return {
+        "zero_shot_photos": zero_shot_photos(tmp / "photos"),
+        "tuxpaint_photo_caption": tuxpaint_photos(),
+        "tuxpaint_sound_caption": tuxpaint_sound_captions(),
+        "tuxpaint_spoken_caption": spoken_captions(),
+        "wer": [wer("tiny.en"), wer("base")],
+        "no_invented_text": [no_invented_text("tiny.en"), no_invented_text("base")],
+    }

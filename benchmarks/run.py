@@ -1,0 +1,196 @@
+"""One command for the benchmarks: ``python -m benchmarks.run [--only speed|quality]``.
+
+Writes ``benchmarks/results/{speed,quality}.json`` and regenerates ``docs/benchmarks.md``
+from whatever results are present.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "benchmarks" / "results"
+DOC = ROOT / "docs" / "benchmarks.md"
+
+
+def machine() -> dict[str, Any]:
+    cpu = next(
+        (
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        ),
+        platform.processor(),
+    )
+    return {
+        "cpu": cpu,
+        "cores": os.cpu_count(),
+        "python": platform.python_version(),
+        "date": time.strftime("%Y-%m-%d"),
+    }
+
+
+def _save(name: str, data: dict[str, Any]) -> None:
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    data["machine"] = machine()
+    data["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    (RESULTS / f"{name}.json").write_text(json.dumps(data, indent=2, ensure_ascii=False))
+
+
+def _r(x: float, d: int = 3) -> str:
+    return f"{x:.{d}f}"
+
+
+def _speed_md(s: dict[str, Any]) -> list[str]:
+    im, tx, sp = s["image"], s["text"], s["speech"]
+    return [
+        "## Speed",
+        "",
+        f"Machine: {s['machine']['cpu']}, {s['machine']['cores']} cores, {s['machine']['date']}.",
+        "",
+        "| what | plain reference path | fast path | ratio |",
+        "|---|---|---|---|",
+        f"| image encoding, batch 16 (EfficientNet-Lite0) | torch eager {im['torch_eager_b16']:.1f} img/s "
+        f"| ONNX Runtime {im['onnx_b16']:.1f} img/s | **{im['ratio_b16']:.2f}x** |",
+        f"| image encoding, batch 1 | torch eager {im['torch_eager_b1']:.1f} img/s "
+        f"| ONNX Runtime {im['onnx_b1']:.1f} img/s | {im['onnx_b1'] / im['torch_eager_b1']:.2f}x |",
+        f"| text encoding (MiniLM-L6, Tux Paint captions) | torch fp32 {tx['torch_fp32_per_s']:.0f} sent/s "
+        f"| ONNX int8 {tx['onnx_int8_per_s']:.0f} sent/s | **{tx['ratio']:.2f}x** |",
+        "",
+        f"Image decode + encode end to end (Tux Paint PNGs): {im['end_to_end_decode_encode']:.1f} img/s.",
+        "",
+        f"Speech, {sp['audio_seconds']:.0f} s of real speech in one file: real-time factor "
+        f"tiny.en **{_r(sp['tiny.en_rtf'])}**, base {_r(sp['base_rtf'])} (base takes "
+        f"{sp['base_vs_tiny_time']:.1f}x tiny.en's time). One short utterance: tiny.en "
+        f"{sp['tiny.en_seconds_per_short_utterance']:.2f} s, base {sp['base_seconds_per_short_utterance']:.2f} s "
+        "(fixed cost dominates short clips).",
+        "",
+        f"Peak memory of the speed run: {s['peak_rss_mb']:.0f} MB.",
+        "",
+    ]
+
+
+def _recall_row(name: str, r: dict[str, float]) -> str:
+    return (
+        f"| {name} | {_r(r['R@1'])} | {_r(r['R@5'])} | {_r(r['R@10'])} | {r['median_rank']:.0f} |"
+    )
+
+
+def _quality_md(q: dict[str, Any]) -> list[str]:
+    zs, tp, ts, sc = (
+        q["zero_shot_photos"],
+        q["tuxpaint_photo_caption"],
+        q["tuxpaint_sound_caption"],
+        q["tuxpaint_spoken_caption"],
+    )
+    lines = [
+        "## Zero-shot photos",
+        "",
+        f"Sample photos of scikit-image, scikit-learn and matplotlib against {len(zs['labels'])} "
+        f"labels ({', '.join(zs['labels'])}): top-1 **{zs['top1']:.2f}**.",
+        "",
+        "| photo | truth | predicted | score |",
+        "|---|---|---|---|",
+    ]
+    lines += [
+        f"| {r['photo']} | {r['truth']} | {r['predicted']} | {r['score']} |" for r in zs["rows"]
+    ]
+    lines += [
+        "",
+        f"## Tux Paint photo ↔ caption ({tp['pairs']} stamps, chance R@1 {tp['chance_R@1']:.4f})",
+        "",
+        "| direction, space | R@1 | R@5 | R@10 | median rank |",
+        "|---|---|---|---|---|",
+    ]
+    for space in ("sensorium", "simple_bridge_floor"):
+        for d in ("image_to_caption", "caption_to_image"):
+            lines.append(_recall_row(f"{d.replace('_', ' ')}, {space}", tp[space][d]))
+    lines += [
+        "",
+        f"## Tux Paint sound ↔ caption ({ts['pairs']} effects, chance R@1 {ts['chance_R@1']:.4f})",
+        "",
+        "| direction, space | R@1 | R@5 | R@10 | median rank |",
+        "|---|---|---|---|---|",
+    ]
+    for space in ("sensorium", "sound_bridge_only"):
+        for d in ("sound_to_caption", "caption_to_sound"):
+            lines.append(_recall_row(f"{d.replace('_', ' ')}, {space}", ts[space][d]))
+    lines += [
+        "",
+        f"Spoken caption → written caption ({sc['pairs']} English `_desc.ogg`), through the transcript:",
+        "",
+        "| | R@1 | R@5 | R@10 | median rank |",
+        "|---|---|---|---|---|",
+        _recall_row("spoken → written", sc["spoken_to_written"]),
+        "",
+        "## Speech to text (WER)",
+        "",
+        "40 Asterisk prompts (≤ 25 s, evenly spread over the sorted list) and 5 LibriVox sentences; "
+        "lower-cased, punctuation dropped, 0–10 spelled out.",
+        "",
+        "| model | utterances | words | WER | seconds |",
+        "|---|---|---|---|---|",
+    ]
+    lines += [
+        f"| {w['model']} | {w['utterances']} | {w['words']} | **{100 * w['wer']:.1f}%** | {w['seconds']:.0f} |"
+        for w in q["wer"]
+    ]
+    lines += [
+        "",
+        "## No invented text",
+        "",
+        "Tux Paint sound effects that hold no voice (letters, digits and dreidel letters that say their "
+        "own name are left out: `SPEECH_EFFECTS`), plus silence, white noise, quiet noise and mains hum.",
+        "",
+        "| model | clips | empty text | what was invented |",
+        "|---|---|---|---|",
+    ]
+    for n in q["no_invented_text"]:
+        inv = "; ".join(f"{i['file']}: “{i['text']}”" for i in n["invented"]) or "nothing"
+        lines.append(f"| {n['model']} | {n['clips']} | **{100 * n['empty']:.1f}%** | {inv} |")
+    return [*lines, "", f"Peak memory of the quality run: {q['peak_rss_mb']:.0f} MB.", ""]
+
+
+def render() -> None:
+    lines = [
+        "# Benchmarks",
+        "",
+        "Regenerated by `.venv/bin/python -m benchmarks.run` (writes `benchmarks/results/*.json`). "
+        "Every speed figure is a ratio against the plain path measured in the same run.",
+        "",
+    ]
+    for name, fn in (("quality", _quality_md), ("speed", _speed_md)):
+        path = RESULTS / f"{name}.json"
+        if path.is_file():
+            lines += fn(json.loads(path.read_text()))
+    DOC.parent.mkdir(parents=True, exist_ok=True)
+    DOC.write_text("\n".join(lines))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--only", choices=["speed", "quality"])
+    args = parser.parse_args()
+    if args.only in (None, "speed"):
+        from benchmarks import speed
+
+        _save("speed", speed.run())
+    if args.only in (None, "quality"):
+        from benchmarks import quality
+
+        with tempfile.TemporaryDirectory() as tmp:
+            _save("quality", quality.run(Path(tmp)))
+    render()
+    print(DOC.read_text())
+
+
+if __name__ == "__main__":
+    main()
