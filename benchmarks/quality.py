@@ -14,7 +14,6 @@ from PIL import Image
 from sklearn.datasets import load_sample_image
 
 from sensorium import media
-from sensorium.encoders.base import l2_normalize
 from sensorium.eval.datasets import speech_set, tuxpaint_sounds, tuxpaint_stamps
 from sensorium.eval.metrics import recall_at_k, word_errors
 from sensorium.media.types import AudioMedia
