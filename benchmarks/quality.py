@@ -14,7 +14,7 @@ from PIL import Image
 from sklearn.datasets import load_sample_image
 
 from sensorium import media
-from sensorium.eval.datasets import speech_set, tuxpaint_sounds, tuxpaint_stamps
+from sensorium.eval.datasets import isolated_words, speech_set, tuxpaint_sounds, tuxpaint_stamps
 from sensorium.eval.metrics import recall_at_k, word_errors
 from sensorium.media.types import AudioMedia
 from sensorium.models import model_path
@@ -154,6 +154,21 @@ def wer(model: str) -> dict[str, Any]:
     }
 
 
+def short_words(model: str) -> dict[str, Any]:
+    """Isolated spoken numbers: WER with our normalise-and-pad step against the raw clip."""
+    rec = recognizer(model)
+    items = isolated_words()
+    out: dict[str, Any] = {"model": model, "utterances": len(items)}
+    for name, prepare in (("prepared", True), ("raw", False)):
+        edits = words = 0
+        for item in items:
+            e, n = word_errors(item.text, rec.transcribe(media.load_audio(item.path), prepare=prepare).text)
+            edits, words = edits + e, words + n
+        out[f"wer_{name}"] = edits / words
+    out["words"] = words
+    return out
+
+
 def no_invented_text(model: str) -> dict[str, Any]:
     """Non-speech Tux Paint effects, plus silence and noise: the share that gives empty text."""
     rec = recognizer(model)
@@ -188,5 +203,6 @@ def run(tmp: Path) -> dict[str, Any]:
         "tuxpaint_sound_caption": tuxpaint_sound_captions(),
         "tuxpaint_spoken_caption": spoken_captions(),
         "wer": [wer("tiny.en"), wer("base")],
+        "short_words": [short_words("tiny.en"), short_words("base")],
         "no_invented_text": [no_invented_text("tiny.en"), no_invented_text("base")],
     }

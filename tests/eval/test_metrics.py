@@ -21,3 +21,8 @@ def test_recall() -> None:
     sim = np.array([[0.9, 0.1], [0.8, 0.5]])  # query 1's right answer is ranked second
     r = recall_at_k(sim, ks=(1, 2))
     assert r["R@1"] == 0.5 and r["R@2"] == 1.0
+
+
+def test_numbers_compare_as_words() -> None:
+    assert normalize_text("11. The 20th, 1st and 30") == "eleven the twentieth first and thirty"
+    assert word_errors("eleventh", "11th") == (0, 1)

@@ -85,10 +85,18 @@ class SpeechRecognizer:
         self.model = _load_whisper(model)
 
     def transcribe(
-        self, audio: AudioMedia, hint: str | None = None, language: str | None = None
+        self,
+        audio: AudioMedia,
+        hint: str | None = None,
+        language: str | None = None,
+        prepare: bool = True,
     ) -> Transcript:
-        """Transcribe one clip; ``hint`` lists expected words (names, jargon) for the decoder."""
-        samples = prepare_audio(audio.samples)
+        """Transcribe one clip; ``hint`` lists expected words (names, jargon) for the decoder.
+
+        ``prepare=False`` skips normalising and padding (the plain path, for benchmarks).
+        """
+        pad = PAD_SECONDS if prepare else 0.0
+        samples = prepare_audio(audio.samples) if prepare else audio.samples
         pieces, info = self.model.transcribe(
             samples,
             language="en" if self.english_only else language,
@@ -104,8 +112,8 @@ class SpeechRecognizer:
             text = s.text.strip()
             if not text or s.no_speech_prob > MAX_NO_SPEECH or s.avg_logprob < MIN_LOGPROB:
                 continue
-            start = max(0.0, s.start - PAD_SECONDS)
-            end = min(audio.duration, max(start, s.end - PAD_SECONDS))
+            start = max(0.0, s.start - pad)
+            end = min(audio.duration, max(start, s.end - pad))
             segments.append(
                 Segment(round(start, 2), round(end, 2), text, float(np.exp(s.avg_logprob)))
             )

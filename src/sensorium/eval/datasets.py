@@ -22,6 +22,7 @@ __all__ = [
     "SpeechItem",
     "Stamp",
     "asterisk_prompts",
+    "isolated_words",
     "librivox",
     "speech_set",
     "tuxpaint_sounds",
@@ -65,21 +66,31 @@ def _duration(path: Path) -> float:
         return float(c.duration or 0) / 1e6
 
 
-def asterisk_prompts(max_seconds: float = 25.0) -> list[SpeechItem]:
-    """Top-level Asterisk prompts with a spoken-text transcript (no "[beep]"), at most 25 s."""
+def _asterisk(folder: str) -> list[SpeechItem]:
+    """Asterisk prompts of one folder ("" is the top level) with a spoken-text transcript."""
     _require(ASTERISK, "asterisk-core-sounds-en-wav", "asterisk-core-sounds-en-wav")
     _require(ASTERISK_TEXT, "asterisk transcripts", "asterisk-core-sounds-en")
     items = []
     with gzip.open(ASTERISK_TEXT, "rt", encoding="utf-8", errors="replace") as f:
         for line in f:
             name, sep, text = line.partition(":")
-            wav = ASTERISK / f"{name.strip()}.wav"
-            text = text.strip()
-            if not sep or "/" in name or not text or "[" in text or not wav.is_file():
+            name, text = name.strip(), text.strip()
+            wav = ASTERISK / f"{name}.wav"
+            if not sep or str(Path(name).parent).strip(".") != folder:
                 continue
-            if _duration(wav) <= max_seconds:
+            if text and "[" not in text and wav.is_file():
                 items.append(SpeechItem(wav, text))
     return sorted(items, key=lambda i: i.path.name)
+
+
+def asterisk_prompts(max_seconds: float = 25.0) -> list[SpeechItem]:
+    """Top-level Asterisk prompts with a transcript (no "[beep]"), at most 25 s long."""
+    return [i for i in _asterisk("") if _duration(i.path) <= max_seconds]
+
+
+def isolated_words() -> list[SpeechItem]:
+    """Asterisk's spoken numbers (digits/): one or two isolated words each."""
+    return _asterisk("digits")
 
 
 def librivox() -> list[SpeechItem]:

@@ -8,27 +8,75 @@ import numpy as np
 
 __all__ = ["normalize_text", "recall_at_k", "word_errors"]
 
-_NUMBERS = {
-    "0": "zero",
-    "1": "one",
-    "2": "two",
-    "3": "three",
-    "4": "four",
-    "5": "five",
-    "6": "six",
-    "7": "seven",
-    "8": "eight",
-    "9": "nine",
-    "10": "ten",
+# Numbers are compared as words ("11" and "eleven" are the same answer): 0-20, the tens, and
+# their ordinals ("11th" -> "eleventh"). Enough for the prompts we measure on.
+_WORDS = [
+    "zero",
+    "one",
+    "two",
+    "three",
+    "four",
+    "five",
+    "six",
+    "seven",
+    "eight",
+    "nine",
+    "ten",
+    "eleven",
+    "twelve",
+    "thirteen",
+    "fourteen",
+    "fifteen",
+    "sixteen",
+    "seventeen",
+    "eighteen",
+    "nineteen",
+    "twenty",
+]
+_TENS = {
+    "30": "thirty",
+    "40": "forty",
+    "50": "fifty",
+    "60": "sixty",
+    "70": "seventy",
+    "80": "eighty",
+    "90": "ninety",
+    "100": "hundred",
 }
+_NUMBERS = {**{str(i): w for i, w in enumerate(_WORDS)}, **_TENS}
+_ORDINAL_IRREGULAR = {
+    "one": "first",
+    "two": "second",
+    "three": "third",
+    "five": "fifth",
+    "eight": "eighth",
+    "nine": "ninth",
+    "twelve": "twelfth",
+}
+
+
+def _ordinal(word: str) -> str:
+    if word in _ORDINAL_IRREGULAR:
+        return _ORDINAL_IRREGULAR[word]
+    return word[:-1] + "ieth" if word.endswith("y") else word + "th"
+
+
+def _number_word(token: str) -> str:
+    m = re.fullmatch(r"(\d+)(st|nd|rd|th)?", token)
+    if not m or m.group(1) not in _NUMBERS:
+        return token
+    word = _NUMBERS[m.group(1)]
+    return _ordinal(word) if m.group(2) else word
+
+
 _SPELLING = {"mr": "mister", "mrs": "missus", "ok": "okay", "#": "pound"}
 
 
 def normalize_text(text: str) -> str:
-    """Lower-case, spell out 0-10 and a few abbreviations, drop punctuation (keep ')."""
+    """Lower-case, spell out 0-20 and tens and a few abbreviations, drop punctuation."""
     text = text.lower().replace("-", " ")
     words = re.findall(r"[a-z0-9']+|#", text)
-    return " ".join(_SPELLING.get(w, _NUMBERS.get(w, w)) for w in words).replace("'", "")
+    return " ".join(_SPELLING.get(w, _number_word(w)) for w in words).replace("'", "")
 
 
 def _edit_distance(ref: list[str], hyp: list[str]) -> int:
