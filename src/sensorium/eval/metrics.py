@@ -10,29 +10,11 @@ __all__ = ["normalize_text", "recall_at_k", "word_errors"]
 
 # Numbers are compared as words ("11" and "eleven" are the same answer): 0-20, the tens, and
 # their ordinals ("11th" -> "eleventh"). Enough for the prompts we measure on.
-_WORDS = [
-    "zero",
-    "one",
-    "two",
-    "three",
-    "four",
-    "five",
-    "six",
-    "seven",
-    "eight",
-    "nine",
-    "ten",
-    "eleven",
-    "twelve",
-    "thirteen",
-    "fourteen",
-    "fifteen",
-    "sixteen",
-    "seventeen",
-    "eighteen",
-    "nineteen",
-    "twenty",
-]
+_WORDS = [  # 0-20
+    "zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten",
+    "eleven", "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen",
+    "nineteen", "twenty",
+]  # fmt: skip
 _TENS = {
     "30": "thirty",
     "40": "forty",
