@@ -134,7 +134,7 @@ def _quality_md(q: dict[str, Any]) -> list[str]:
         "## Speech to text (WER)",
         "",
         "40 Asterisk prompts (≤ 25 s, evenly spread over the sorted list) and 5 LibriVox sentences; "
-        "lower-cased, punctuation dropped, 0–10 spelled out.",
+        "lower-cased, punctuation dropped, numbers compared as words.",
         "",
         "| model | utterances | words | WER | seconds |",
         "|---|---|---|---|---|",
