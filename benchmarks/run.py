@@ -143,6 +143,18 @@ def _quality_md(q: dict[str, Any]) -> list[str]:
         f"| {w['model']} | {w['utterances']} | {w['words']} | **{100 * w['wer']:.1f}%** | {w['seconds']:.0f} |"
         for w in q["wer"]
     ]
+    if "short_words" in q:
+        lines += [
+            "",
+            "Isolated words (Asterisk `digits/`: numbers, ordinals, days, months): WER with the normalise-and-pad step (`prepare_audio`) against the raw clip, same model, same run.",
+            "",
+            "| model | utterances | WER prepared | WER raw |",
+            "|---|---|---|---|",
+        ]
+        lines += [
+            f"| {w['model']} | {w['utterances']} | **{100 * w['wer_prepared']:.1f}%** | {100 * w['wer_raw']:.1f}% |"
+            for w in q["short_words"]
+        ]
     lines += [
         "",
         "## No invented text",
