@@ -6,9 +6,12 @@ Text, images, audio and video in one language-bound space, offline on a CPU::
     sensorium.classify(["cat.jpg", "bark.ogg"], labels=["cat", "dog", "car"])
     sensorium.transcribe(["meeting.wav"], model="base")
     vectors = sensorium.embed(["cat.jpg"])  # (1, 384)
+    photos = sensorium.open("my.db"); photos.ingest(["~/Pictures"]); photos.search("a dog")
 """
 
 from sensorium.api import embed, embed_text
+from sensorium.collection import Collection
+from sensorium.collection import open_collection as open
 from sensorium.errors import (
     ChecksumError,
     DecodeError,
@@ -27,6 +30,7 @@ __version__ = "0.1.0"
 __all__ = [
     "ChecksumError",
     "Classification",
+    "Collection",
     "DecodeError",
     "MediaError",
     "MediaTooLargeError",
@@ -40,5 +44,6 @@ __all__ = [
     "classify",
     "embed",
     "embed_text",
+    "open",
     "transcribe",
 ]

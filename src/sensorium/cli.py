@@ -18,9 +18,11 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from sensorium import models
+from sensorium.collection import Collection
 from sensorium.errors import ModelError, SensoriumError, UsageError
 from sensorium.perceive import iter_classify, iter_transcribe
 from sensorium.perceive.inputs import expand_paths
+from sensorium.search import parse_weights
 
 __all__ = ["app", "main"]
 
@@ -126,6 +128,144 @@ def transcribe(
                         f"  [cyan]{s.start:7.2f} → {s.end:7.2f}[/cyan]  {s.text}", highlight=False
                     )
     raise typer.Exit(1 if failed else 0)
+
+
+def _db_option() -> Any:
+    return typer.Option("--db", help="Collection folder (default: $SENSORIUM_DB or ./.sensorium).")
+
+
+@app.command("ingest")
+def ingest_cmd(
+    paths: Annotated[list[str], typer.Argument(help="Files, folders (recursive) or globs.")],
+    db: Annotated[Path | None, _db_option()] = None,
+    sync: Annotated[bool, typer.Option(help="Remove items whose files are gone.")] = False,
+    batch_size: Annotated[int, typer.Option(help="Files encoded and committed together.")] = 32,
+    as_json: Annotated[bool, typer.Option("--json", help="The summary as JSON.")] = False,
+) -> None:
+    """Add new and changed files to a collection; unchanged files are not encoded again."""
+    coll = Collection(db)
+    bar = Progress(TextColumn("[bold]ingesting"), BarColumn(), MofNCompleteColumn(),
+                   TextColumn("{task.fields[rate]}"), TimeRemainingColumn(), console=err,
+                   transient=True, disable=not err.is_terminal)  # fmt: skip
+    with bar:
+        task = bar.add_task("ingest", total=None, rate="")
+
+        def planned(n: int) -> None:
+            bar.update(task, total=n)
+
+        def done(n: int) -> None:
+            bar.advance(task, n)
+            speed = bar.tasks[0].speed
+            bar.update(task, rate=f"{speed:.1f} files/s" if speed else "")
+
+        report = coll.ingest(paths, sync, batch_size, on_planned=planned, on_done=done)
+    if as_json:
+        _emit_json(report.to_json())
+    else:
+        for path, cause in report.failed:
+            err.print(f"[red]failed[/red] {path}: {cause}", highlight=False)
+        out.print(
+            f"added {report.added}, updated {report.updated}, unchanged {report.unchanged}, "
+            f"removed {report.removed}, failed {len(report.failed)} in {report.seconds:.1f} s "
+            f"→ {coll.folder}",
+            highlight=False,
+        )
+    raise typer.Exit(1 if report.failed else 0)
+
+
+def _short(path: str) -> str:
+    """A path relative to the working directory when it lies under it."""
+    try:
+        return str(Path(path).relative_to(Path.cwd()))
+    except ValueError:
+        return path
+
+
+def _describe(exp: dict[str, Any]) -> str:
+    bits = []
+    if "moment" in exp:
+        bits.append(f"[cyan]{exp['moment']['start']:.1f}–{exp['moment']['end']:.1f} s[/cyan]")
+    if "transcript" in exp:
+        bits.append(f"said “{exp['transcript']}”")
+    if "labels" in exp:
+        bits.append(
+            "seen/heard " + ", ".join(f"{lb['label']} {lb['score']:.2f}" for lb in exp["labels"])
+        )
+    for key in ("shared_image_labels", "shared_audio_labels"):
+        if key in exp:
+            bits.append("shares " + ", ".join(exp[key][:3]))
+    if "words" in exp:
+        bits.append("words: " + ", ".join(exp["words"]))
+    return "; ".join(bits)
+
+
+@app.command("search")
+def search_cmd(
+    text: Annotated[str | None, typer.Argument(help="What to look for, in words.")] = None,
+    image: Annotated[Path | None, typer.Option(help="An image to search with.")] = None,
+    audio: Annotated[
+        Path | None, typer.Option(help="A sound or speech clip to search with.")
+    ] = None,
+    weights: Annotated[str | None, typer.Option(help="e.g. text=1,image=0.5,audio=0.5")] = None,
+    kind: Annotated[str | None, typer.Option("--type", help="image | audio | video | text")] = None,
+    path: Annotated[
+        str | None, typer.Option("--path", help="Only paths matching this glob.")
+    ] = None,
+    k: Annotated[int, typer.Option("-k", help="How many results.")] = 10,
+    db: Annotated[Path | None, _db_option()] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object per result.")] = False,
+) -> None:
+    """Search a collection by text, image and/or audio, with weights and filters."""
+    if k < 1:
+        raise UsageError("-k must be at least 1")
+    hits = Collection(db).search(text, image, audio, parse_weights(weights), k, kind, path)
+    if as_json:
+        for h in hits:
+            _emit_json(h.to_json())
+        return
+    table = Table("#", "score", "type", "path", "why", box=None, pad_edge=False)
+    table.columns[3].overflow = "fold"
+    for i, h in enumerate(hits, 1):
+        parts = " ".join(f"{n}={s:.2f}" for n, s in h.parts.items())
+        why = _describe(h.explanation)
+        table.add_row(str(i), f"{h.score:.3f}", h.item.kind, _short(h.item.path),
+                      f"{why} [dim]({parts})[/dim]")  # fmt: skip
+    out.print(table if hits else "[dim]no results[/dim]")
+
+
+@app.command()
+def stats(
+    db: Annotated[Path | None, _db_option()] = None,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Items by type, failures with reasons, size on disk, models."""
+    s = Collection(db).stats()
+    if as_json:
+        _emit_json(s)
+        return
+    kinds = ", ".join(f"{n} {k}" for k, n in sorted(s["by_type"].items())) or "empty"
+    search_mode = "ANN index" if s["ann_index"] else "exact search"
+    out.print(
+        f"[bold]{s['folder']}[/bold]: {s['items']} items ({kinds}), {s['failed']} failed, "
+        f"{s['bytes'] / 1e6:.1f} MB, {search_mode}, schema v{s['schema_version']}"
+    )
+    for f in s["failures"]:
+        out.print(f"  [red]failed[/red] {f['path']}: {f['error']}", highlight=False)
+
+
+@app.command()
+def show(
+    key: Annotated[str, typer.Argument(help="An item's id or path.")],
+    db: Annotated[Path | None, _db_option()] = None,
+) -> None:
+    """Everything stored about one item (as JSON)."""
+    item = Collection(db).show(key)
+    if item is None:
+        raise UsageError(f"no item {key!r} in the collection")
+    data = {k: v for k, v in item.__dict__.items() if k not in ("vector", "features")}
+    data["vector_dim"] = len(item.vector)
+    data["features_dim"] = 0 if item.features is None else len(item.features)
+    _emit_json(data)
 
 
 @models_app.command("list")

@@ -54,6 +54,7 @@ class Embedded:
     labels: list[tuple[str, float]] = field(default_factory=list)  # classifier's best classes
     transcript: Transcript | None = None
     parts: dict[str, float] = field(default_factory=dict)  # part name -> its weight
+    features: np.ndarray | None = None  # raw encoder output kept for adapters and fusion
 
 
 def _cached_vectors(texts: list[str], encode: Callable[[list[str]], np.ndarray]) -> np.ndarray:
@@ -118,12 +119,12 @@ class SharedSpace:
         return [Embedded(m.path, m.kind, v, parts={"text": 1.0}) for m, v in zip(items, vectors)]
 
     def embed_images(self, items: Sequence[ImageMedia]) -> list[Embedded]:
-        probs = self.image.run(list(items)).probs  # (N, 1000)
-        vectors = self.image_bridge.bind(probs)  # (N, 384)
-        labels = self.image_bridge.top_labels(probs)
+        out = self.image.run(list(items))
+        vectors = self.image_bridge.bind(out.probs)  # (N, 1000) -> (N, 384)
+        labels = self.image_bridge.top_labels(out.probs)
         return [
-            Embedded(m.path, m.kind, v, labels=lab, parts={"image_labels": 1.0})
-            for m, v, lab in zip(items, vectors, labels)
+            Embedded(m.path, m.kind, v, labels=lab, parts={"image_labels": 1.0}, features=f)
+            for m, v, lab, f in zip(items, vectors, labels, out.features)
         ]
 
     def embed_audio(self, items: Sequence[AudioMedia]) -> list[Embedded]:
@@ -131,7 +132,7 @@ class SharedSpace:
         bridge = self.sound_bridge.bind(out.scores)  # (N, 384)
         labels = self.sound_bridge.top_labels(out.scores)
         results = []
-        for m, v, lab, patches in zip(items, bridge, labels, out.patch_scores):
+        for m, v, lab, patches, scores in zip(items, bridge, labels, out.patch_scores, out.scores):
             speech_peak = float(patches[:, SPEECH_CLASS].max())
             transcript = None
             parts = {"sound_labels": max(lab[0][1], 1e-3)}
@@ -141,7 +142,9 @@ class SharedSpace:
                 if transcript.text:
                     parts["transcript"] = self.options.transcript_weight * transcript.confidence
                     vector = vector + parts["transcript"] * self.text.encode([transcript.text])[0]
-            results.append(Embedded(m.path, m.kind, l2_normalize(vector), lab, transcript, parts))
+            results.append(
+                Embedded(m.path, m.kind, l2_normalize(vector), lab, transcript, parts, scores)
+            )
         return results
 
     def embed(self, items: Sequence[Media]) -> list[Embedded]:

@@ -1,0 +1,76 @@
+"""``sensorium.open(db) -> Collection``: ingest, search, stats and show over one store."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any
+
+from sensorium.errors import UsageError
+from sensorium.perceive.inputs import expand_paths
+from sensorium.search import Hit, Query, search
+from sensorium.space import SharedSpace, default_space
+from sensorium.store import IngestReport, Item, LanceStore, ingest
+
+__all__ = ["Collection", "default_db", "open_collection"]
+
+
+def default_db() -> Path:
+    """``$SENSORIUM_DB``, else ``./.sensorium``."""
+    return Path(os.environ.get("SENSORIUM_DB", ".sensorium"))
+
+
+class Collection:
+    def __init__(self, folder: str | Path | None = None, space: SharedSpace | None = None):
+        self.folder = Path(folder) if folder else default_db()
+        self.store = LanceStore(self.folder)
+        self.space = space or default_space()
+
+    def ingest(
+        self,
+        inputs: Iterable[str | Path],
+        sync: bool = False,
+        batch_size: int = 32,
+        on_planned: Callable[[int], None] = lambda _: None,
+        on_done: Callable[[int], None] = lambda _: None,
+    ) -> IngestReport:
+        """Add new and changed files (folders recursively, globs); ``sync`` drops vanished ones."""
+        if batch_size < 1:
+            raise UsageError("--batch-size must be at least 1")
+        inputs = list(inputs)
+        roots = [Path(p) for p in inputs if Path(p).exists()]
+        return ingest(self.store, self.space, expand_paths(inputs), roots, sync, batch_size,
+                      on_planned, on_done)  # fmt: skip
+
+    def search(
+        self,
+        text: str | None = None,
+        image: str | Path | None = None,
+        audio: str | Path | None = None,
+        weights: dict[str, float] | None = None,
+        k: int = 10,
+        kind: str | None = None,
+        path: str | None = None,
+    ) -> list[Hit]:
+        query = Query(text, Path(image) if image else None, Path(audio) if audio else None,
+                      weights or {}, kind, path)  # fmt: skip
+        return search(self.store, self.space, query, k)
+
+    def stats(self) -> dict[str, Any]:
+        failures = self.store.failures()
+        return {
+            "items": self.store.count(),
+            "by_type": self.store.kinds(),
+            "failed": len(failures),
+            "failures": [{"path": f.path, "error": f.error} for f in failures],
+            **self.store.info(),
+        }
+
+    def show(self, key: str) -> Item | None:
+        """An item by id or path (a relative path is resolved first)."""
+        return self.store.get(key) or self.store.get(str(Path(key).resolve()))
+
+
+def open_collection(db: str | Path | None = None) -> Collection:
+    return Collection(db)

@@ -1,0 +1,94 @@
+"""Queries: any of text, image and audio, each with a weight, plus metadata filters."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from sensorium import media
+from sensorium.errors import MediaError, UsageError
+from sensorium.space import SharedSpace
+
+__all__ = ["KINDS", "Query", "QueryPart", "embed_query", "parse_weights", "where_clause"]
+
+KINDS = ("image", "audio", "video", "text")
+MODALITIES = ("text", "image", "audio")
+
+
+@dataclass(frozen=True)
+class Query:
+    text: str | None = None
+    image: Path | None = None
+    audio: Path | None = None
+    weights: dict[str, float] = field(default_factory=dict)  # modality -> weight (default 1)
+    kind: str | None = None  # only items of this media type
+    path: str | None = None  # only items whose path matches this glob
+
+    def __post_init__(self) -> None:
+        if not (self.text or self.image or self.audio):
+            raise UsageError("give a text query, --image or --audio")
+        if self.kind is not None and self.kind not in KINDS:
+            raise UsageError(f"--type must be one of {', '.join(KINDS)}")
+        for name, w in self.weights.items():
+            if name not in MODALITIES or w < 0:
+                raise UsageError(f"bad weight {name}={w}: use text, image, audio >= 0")
+
+
+@dataclass(frozen=True)
+class QueryPart:
+    vector: np.ndarray  # (384,)
+    weight: float
+    labels: list[tuple[str, float]]  # what the query medium was recognised as (empty for text)
+
+
+def parse_weights(spec: str | None) -> dict[str, float]:
+    """ "text=1,image=0.5" -> {"text": 1.0, "image": 0.5}."""
+    out: dict[str, float] = {}
+    for part in (spec or "").split(","):
+        if not part.strip():
+            continue
+        name, sep, value = part.partition("=")
+        try:
+            out[name.strip()] = float(value) if sep else float("nan")
+        except ValueError:
+            raise UsageError(f"bad weight {part!r}: write name=number") from None
+        if out[name.strip()] != out[name.strip()]:
+            raise UsageError(f"bad weight {part!r}: write name=number")
+    return out
+
+
+def embed_query(space: SharedSpace, query: Query) -> dict[str, QueryPart]:
+    """Each given query modality -> its vector in the shared space and its weight."""
+    parts: dict[str, QueryPart] = {}
+    weight = lambda name: query.weights.get(name, 1.0)  # noqa: E731
+    if query.text:
+        parts["text"] = QueryPart(space.text.encode([query.text])[0], weight("text"), [])
+    for name, path in (("image", query.image), ("audio", query.audio)):
+        if path is None:
+            continue
+        try:
+            (e,) = space.embed([media.load(path)])
+        except MediaError as err:
+            raise UsageError(f"query {name}: {err}") from err
+        parts[name] = QueryPart(e.vector, weight(name), e.labels)
+    if sum(p.weight for p in parts.values()) <= 0:
+        raise UsageError("the weights of the given query parts are all zero")
+    return parts
+
+
+def _like(glob: str) -> str:
+    """A shell glob -> an SQL LIKE pattern on absolute paths (relative globs match anywhere)."""
+    escaped = glob.replace("'", "''").replace("%", r"\%").replace("_", r"\_")
+    pattern = escaped.replace("**", "*").replace("*", "%").replace("?", "_")
+    return pattern if pattern.startswith(("/", "%")) else "%" + pattern
+
+
+def where_clause(query: Query) -> str | None:
+    clauses = []
+    if query.kind:
+        clauses.append(f"kind = '{query.kind}'")
+    if query.path:
+        clauses.append(f"path LIKE '{_like(query.path)}' ESCAPE '\\'")
+    return " AND ".join(clauses) or None

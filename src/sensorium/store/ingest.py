@@ -1,0 +1,179 @@
+"""Incremental ingest: only new or changed files are encoded; every batch is one commit.
+
+A file is unchanged when its size and mtime match what the store recorded; when they differ
+its sha256 decides (a touched but identical file is not encoded again). Files are decoded and
+encoded ``batch_size`` at a time and each batch is written in one commit, so memory stays
+bounded and a killed run loses at most the batch in flight, which the next run encodes again.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sensorium import media
+from sensorium.errors import MediaError
+from sensorium.media.types import AudioMedia, ImageMedia, Media, TextMedia
+from sensorium.models.cache import sha256_file
+from sensorium.space import Embedded, SharedSpace
+from sensorium.store.base import Store
+from sensorium.store.records import Failure, FileState, Item
+
+__all__ = ["IngestReport", "ingest", "item_id"]
+
+TEXT_KEEP = 2000  # characters of a text file kept for explanations
+
+
+@dataclass
+class IngestReport:
+    added: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    removed: int = 0
+    failed: list[tuple[str, str]] = field(default_factory=list)  # (path, cause)
+    seconds: float = 0.0
+
+    def to_json(self) -> dict[str, object]:
+        failed = [{"path": p, "error": e} for p, e in self.failed]
+        return {
+            "added": self.added,
+            "updated": self.updated,
+            "unchanged": self.unchanged,
+            "removed": self.removed,
+            "failed": failed,
+            "seconds": round(self.seconds, 2),
+        }
+
+
+def item_id(path: str) -> str:
+    return hashlib.sha1(path.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class _Todo:
+    path: Path
+    size: int
+    mtime: float
+    sha256: str
+    known: bool  # the store has an item for this path already
+
+
+def _models(space: SharedSpace, kind: str) -> dict[str, str]:
+    roles = {"text": "minilm-l6-int8"}
+    if kind == "image":
+        roles["image"] = "efficientnet-lite0"
+    if kind in ("audio", "video"):
+        roles["sound"] = "yamnet"
+        roles["speech"] = f"whisper-{space.options.speech_model}"
+    return roles
+
+
+def _item(todo: _Todo, kind: str, m: Media, e: Embedded, space: SharedSpace) -> Item:
+    item = Item(
+        id=item_id(str(todo.path)), path=str(todo.path), sha256=todo.sha256, size=todo.size,
+        mtime=todo.mtime, kind=kind, vector=e.vector, labels=e.labels, features=e.features,
+        models=_models(space, kind), ingested_at=time.time(),
+    )  # fmt: skip
+    if isinstance(m, ImageMedia):
+        item.width, item.height = m.width, m.height
+    elif isinstance(m, AudioMedia):
+        item.duration = m.duration
+    elif isinstance(m, TextMedia):
+        item.text = m.text[:TEXT_KEEP]
+    if e.transcript is not None:
+        item.transcript = e.transcript.text
+        item.segments = [
+            {"start": s.start, "end": s.end, "text": s.text} for s in e.transcript.segments
+        ]
+    return item
+
+
+def _encode_batch(
+    store: Store, space: SharedSpace, batch: list[_Todo], report: IngestReport
+) -> None:
+    decoded: list[tuple[_Todo, str, Media]] = []
+    failures = []
+    for todo in batch:
+        try:
+            kind = media.sniff(todo.path)
+            decoded.append((todo, kind.value, media.LOADERS[kind](todo.path)))
+        except MediaError as e:
+            failures.append(Failure(str(todo.path), todo.size, todo.mtime, e.cause, time.time()))
+            report.failed.append((str(todo.path), e.cause))
+    embedded = space.embed([m for _, _, m in decoded])
+    items = [_item(t, k, m, e, space) for (t, k, m), e in zip(decoded, embedded)]
+    store.upsert(items)  # one commit: the whole batch or nothing
+    store.record_failures(failures)
+    for t, _, _ in decoded:
+        if t.known:
+            report.updated += 1
+        else:
+            report.added += 1
+
+
+def _plan(
+    paths: list[Path], states: dict[str, FileState], report: IngestReport
+) -> tuple[list[_Todo], dict[str, float]]:
+    """Which files to encode, and which only need their mtime recorded."""
+    todo: list[_Todo] = []
+    touched: dict[str, float] = {}
+    for path in paths:
+        try:
+            st = path.stat()
+        except OSError as e:
+            report.failed.append((str(path), e.strerror or str(e)))
+            continue
+        known = states.get(str(path))
+        if known and known.size == st.st_size and known.mtime == st.st_mtime:
+            if known.failed:
+                report.failed.append((str(path), "unchanged since it failed"))
+            else:
+                report.unchanged += 1
+            continue
+        sha = sha256_file(path)
+        if known and not known.failed and known.sha256 == sha:
+            touched[str(path)] = st.st_mtime
+            report.unchanged += 1
+            continue
+        todo.append(_Todo(path, st.st_size, st.st_mtime, sha, bool(known and not known.failed)))
+    return todo, touched
+
+
+def _gone(roots: list[Path], seen: set[str], states: dict[str, FileState]) -> list[str]:
+    """Stored paths under the ingested roots whose files no longer exist."""
+    prefixes = [str(r) if r.is_file() else str(r).rstrip("/") + "/" for r in roots]
+    return [p for p in states if p not in seen and any(p == x or p.startswith(x) for x in prefixes)]
+
+
+def ingest(
+    store: Store,
+    space: SharedSpace,
+    paths: Iterable[Path],
+    roots: list[Path],
+    sync: bool = False,
+    batch_size: int = 32,
+    on_planned: Callable[[int], None] = lambda _: None,
+    on_done: Callable[[int], None] = lambda _: None,
+) -> IngestReport:
+    t0 = time.perf_counter()
+    report = IngestReport()
+    files = sorted({p.resolve() for p in paths})
+    states = store.states()
+    todo, touched = _plan(files, states, report)
+    store.touch(touched)
+    on_planned(len(todo))
+    for start in range(0, len(todo), batch_size):
+        batch = todo[start : start + batch_size]
+        _encode_batch(store, space, batch, report)
+        on_done(len(batch))
+    if sync:
+        gone = _gone([r.resolve() for r in roots], {str(p) for p in files}, states)
+        store.delete(gone)
+        report.removed = len(gone)
+    if hasattr(store, "maintain"):
+        store.maintain()
+    report.seconds = time.perf_counter() - t0
+    return report

@@ -1,0 +1,226 @@
+"""The LanceDB store: an embedded, versioned table format made for multimodal AI data.
+
+Two tables in one folder: ``items`` (searchable rows) and ``failures``. Each write is a single
+LanceDB commit (a new table version), so a process killed mid-ingest leaves either the whole
+batch or none of it: never a half-written row. Rows are keyed by ``id`` (a hash of the path)
+and written with ``merge_insert``, so writing a batch twice cannot double it.
+
+Search is exact (a flat scan) below ``ANN_THRESHOLD`` rows; above it an IVF-PQ index is built
+and kept up to date, and results are re-scored exactly (``refine_factor``).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import lancedb
+import numpy as np
+import pyarrow as pa
+
+from sensorium.errors import SensoriumError
+from sensorium.store.records import Failure, FileState, Item
+
+__all__ = ["ANN_THRESHOLD", "SCHEMA_VERSION", "LanceStore"]
+
+SCHEMA_VERSION = 1
+DIM = 384
+ANN_THRESHOLD = 50_000  # below this, exact search is fast enough (benchmarks/search.py)
+_META = "sensorium.json"
+
+ITEMS = pa.schema(
+    [
+        pa.field("id", pa.string(), nullable=False),
+        pa.field("path", pa.string(), nullable=False),
+        pa.field("sha256", pa.string()),
+        pa.field("size", pa.int64()),
+        pa.field("mtime", pa.float64()),
+        pa.field("kind", pa.string()),
+        pa.field("duration", pa.float32()),
+        pa.field("width", pa.int32()),
+        pa.field("height", pa.int32()),
+        pa.field("labels", pa.string()),  # JSON [[label, score], ...]
+        pa.field("transcript", pa.string()),
+        pa.field("segments", pa.string()),  # JSON [{"start", "end", "text"}, ...]
+        pa.field("text", pa.string()),
+        pa.field("vector", pa.list_(pa.float32(), DIM)),
+        pa.field("features", pa.list_(pa.float32())),
+        pa.field("models", pa.string()),  # JSON {role: card}
+        pa.field("ingested_at", pa.float64()),
+    ]
+)
+FAILURES = pa.schema(
+    [
+        pa.field("path", pa.string(), nullable=False),
+        pa.field("size", pa.int64()),
+        pa.field("mtime", pa.float64()),
+        pa.field("error", pa.string()),
+        pa.field("at", pa.float64()),
+    ]
+)
+
+
+def _sql_str(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+def _in(column: str, values: list[str]) -> str:
+    return f"{column} IN ({', '.join(_sql_str(v) for v in values)})"
+
+
+def _to_row(item: Item) -> dict[str, Any]:
+    return {
+        "id": item.id, "path": item.path, "sha256": item.sha256, "size": item.size,
+        "mtime": item.mtime, "kind": item.kind, "duration": item.duration,
+        "width": item.width, "height": item.height,
+        "labels": json.dumps(item.labels), "transcript": item.transcript,
+        "segments": json.dumps(item.segments), "text": item.text,
+        "vector": np.asarray(item.vector, np.float32),
+        "features": None if item.features is None else np.asarray(item.features, np.float32),
+        "models": json.dumps(item.models), "ingested_at": item.ingested_at,
+    }  # fmt: skip
+
+
+def _from_row(row: dict[str, Any]) -> Item:
+    return Item(
+        id=row["id"], path=row["path"], sha256=row["sha256"], size=row["size"],
+        mtime=row["mtime"], kind=row["kind"], duration=row["duration"] or 0.0,
+        width=row["width"] or 0, height=row["height"] or 0,
+        labels=[tuple(x) for x in json.loads(row["labels"] or "[]")],
+        transcript=row["transcript"] or "", segments=json.loads(row["segments"] or "[]"),
+        text=row["text"] or "", vector=np.asarray(row["vector"], np.float32),
+        features=None if row["features"] is None else np.asarray(row["features"], np.float32),
+        models=json.loads(row["models"] or "{}"), ingested_at=row["ingested_at"] or 0.0,
+    )  # fmt: skip
+
+
+class LanceStore:
+    def __init__(self, folder: str | Path) -> None:
+        self.folder = Path(folder)
+        self.folder.mkdir(parents=True, exist_ok=True)
+        self._check_schema_version()
+        self.db = lancedb.connect(str(self.folder))
+        self.items = self.db.create_table("items", schema=ITEMS, exist_ok=True)
+        self.fails = self.db.create_table("failures", schema=FAILURES, exist_ok=True)
+
+    def _check_schema_version(self) -> None:
+        meta = self.folder / _META
+        if meta.is_file():
+            version = json.loads(meta.read_text()).get("schema_version")
+            if version != SCHEMA_VERSION:
+                raise SensoriumError(
+                    f"{self.folder}: collection schema v{version}, this version reads "
+                    f"v{SCHEMA_VERSION}; ingest into a new --db folder"
+                )
+        else:
+            meta.write_text(json.dumps({"schema_version": SCHEMA_VERSION}))
+
+    # -- reads ---------------------------------------------------------------------------
+
+    def states(self) -> dict[str, FileState]:
+        out: dict[str, FileState] = {}
+        fails = self.fails.to_arrow().select(["path", "size", "mtime"]).to_pylist()
+        for r in fails:
+            out[r["path"]] = FileState(r["path"], r["size"], r["mtime"], "", True)
+        for batch in self.items.to_lance().to_batches(columns=["path", "size", "mtime", "sha256"]):
+            for r in batch.to_pylist():
+                out[r["path"]] = FileState(r["path"], r["size"], r["mtime"], r["sha256"], False)
+        return out
+
+    def search(
+        self, vector: np.ndarray, k: int, where: str | None = None
+    ) -> list[tuple[Item, float]]:
+        query: Any = self.items.search(np.asarray(vector, np.float32), vector_column_name="vector")
+        query = query.metric("cosine").limit(k)
+        if self._has_index():
+            query = query.nprobes(32).refine_factor(10)
+        if where:
+            query = query.where(where, prefilter=True)
+        return [(_from_row(r), 1.0 - float(r["_distance"])) for r in query.to_list()]
+
+    def get(self, key: str) -> Item | None:
+        rows = self.items.search().where(f"id = {_sql_str(key)} OR path = {_sql_str(key)}")
+        found = rows.limit(1).to_list()
+        return _from_row(found[0]) if found else None
+
+    def count(self) -> int:
+        return int(self.items.count_rows())
+
+    def failures(self) -> list[Failure]:
+        return [Failure(**r) for r in self.fails.to_arrow().to_pylist()]
+
+    def kinds(self) -> dict[str, int]:
+        kinds = self.items.to_lance().to_table(columns=["kind"]).column("kind").to_pylist()
+        counts: dict[str, int] = {}
+        for k in kinds:
+            counts[k] = counts.get(k, 0) + 1
+        return counts
+
+    def info(self) -> dict[str, Any]:
+        size = sum(f.stat().st_size for f in self.folder.rglob("*") if f.is_file())
+        return {
+            "schema_version": SCHEMA_VERSION,
+            "bytes": size,
+            "ann_index": self._has_index(),
+            "folder": str(self.folder),
+        }
+
+    def _has_index(self) -> bool:
+        return any(ix.index_type.startswith("IVF") for ix in self.items.list_indices())
+
+    # -- writes, each a single commit ----------------------------------------------------
+
+    def upsert(self, items: list[Item]) -> None:
+        if not items:
+            return
+        table = pa.Table.from_pylist([_to_row(i) for i in items], schema=ITEMS)
+        self.items.merge_insert(
+            "id"
+        ).when_matched_update_all().when_not_matched_insert_all().execute(table)
+        self._forget_failures([i.path for i in items])
+
+    def touch(self, mtimes: dict[str, float]) -> None:
+        if not mtimes:
+            return
+        rows = self.items.search().where(_in("path", list(mtimes))).limit(len(mtimes)).to_list()
+        items = [_from_row(r) for r in rows]
+        for item in items:
+            item.mtime = mtimes[item.path]
+        self.upsert(items)
+
+    def record_failures(self, failures: list[Failure]) -> None:
+        if not failures:
+            return
+        table = pa.Table.from_pylist([f.__dict__ for f in failures], schema=FAILURES)
+        self.fails.merge_insert(
+            "path"
+        ).when_matched_update_all().when_not_matched_insert_all().execute(table)
+        self.items.delete(_in("path", [f.path for f in failures]))  # the file is bad now
+
+    def delete(self, paths: list[str]) -> None:
+        for start in range(0, len(paths), 500):
+            chunk = paths[start : start + 500]
+            self.items.delete(_in("path", chunk))
+            self._forget_failures(chunk)
+
+    def _forget_failures(self, paths: list[str]) -> None:
+        if paths and self.fails.count_rows() > 0:
+            self.fails.delete(_in("path", paths))
+
+    def maintain(self) -> None:
+        """Build or refresh the ANN index once the collection is large enough for it to pay."""
+        n = self.count()
+        if n < ANN_THRESHOLD:
+            return
+        if not self._has_index():
+            partitions = int(np.clip(np.sqrt(n), 16, 1024))
+            self.items.create_index(
+                metric="cosine",
+                vector_column_name="vector",
+                index_type="IVF_PQ",
+                num_partitions=partitions,
+                num_sub_vectors=48,
+            )
+        else:
+            self.items.optimize()

@@ -1,0 +1,51 @@
+"""What a store keeps: one ``Item`` per searchable file, one ``Failure`` per unusable file."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+__all__ = ["Failure", "FileState", "Item"]
+
+
+@dataclass
+class Item:
+    id: str  # stable key: a hash of the absolute path
+    path: str  # absolute path
+    sha256: str
+    size: int
+    mtime: float
+    kind: str  # image | audio | video | text
+    vector: np.ndarray  # (384,) in the shared space, L2-normalised
+    duration: float = 0.0  # seconds, for audio and video
+    width: int = 0  # pixels, for images
+    height: int = 0
+    labels: list[tuple[str, float]] = field(default_factory=list)  # best classes first
+    transcript: str = ""
+    segments: list[dict[str, Any]] = field(default_factory=list)  # {"start", "end", "text"}
+    text: str = ""  # a text file's content (first 2,000 characters)
+    features: np.ndarray | None = None  # raw encoder output: image (1280,), sound (521,)
+    models: dict[str, str] = field(default_factory=dict)  # role -> model card
+    ingested_at: float = 0.0
+
+
+@dataclass(frozen=True)
+class Failure:
+    path: str
+    size: int
+    mtime: float
+    error: str
+    at: float
+
+
+@dataclass(frozen=True)
+class FileState:
+    """What the store knows of a file, to decide whether it must be encoded again."""
+
+    path: str
+    size: int
+    mtime: float
+    sha256: str  # "" for a failure (its content was never accepted)
+    failed: bool

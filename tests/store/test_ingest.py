@@ -1,0 +1,107 @@
+"""Ingest on real media: incremental, failures recorded, sync, and crash safety (kill -9)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import sensorium
+from sensorium.eval.datasets import tuxpaint_stamps
+from sensorium.store import LanceStore
+
+
+@pytest.fixture()
+def media_dir(tmp_path: Path, photos: dict[str, Path], crow_ogg: Path, hello_wav: Path) -> Path:
+    folder = tmp_path / "media"
+    (folder / "sub").mkdir(parents=True)
+    for name, p in photos.items():
+        shutil.copy(p, folder / f"{name}.jpg")
+    shutil.copy(crow_ogg, folder / "sub" / "crow.ogg")
+    shutil.copy(hello_wav, folder / "sub" / "hello.wav")
+    (folder / "note.txt").write_text("Quarterly budget review on Tuesday.")
+    (folder / "broken.png").write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(40))
+    return folder
+
+
+def test_incremental_ingest(media_dir: Path, tmp_path: Path) -> None:
+    coll = sensorium.open(tmp_path / "db")
+    first = coll.ingest([media_dir])
+    assert (first.added, first.unchanged, len(first.failed)) == (7, 0, 1)
+    assert first.failed[0][0].endswith("broken.png")
+    stats = coll.stats()
+    assert stats["items"] == 7 and stats["failed"] == 1
+    assert stats["by_type"] == {"image": 4, "audio": 2, "text": 1}
+
+    again = coll.ingest([media_dir])
+    assert (again.added, again.updated, again.unchanged) == (0, 0, 7)
+
+    (media_dir / "note.txt").write_text("Holiday plans for the summer.")  # changed content
+    os.utime(media_dir / "coffee.jpg")  # touched, same content
+    (media_dir / "broken.png").unlink()
+    shutil.copy(media_dir / "coffee.jpg", media_dir / "coffee2.jpg")
+    third = coll.ingest([media_dir], sync=True)
+    assert (third.added, third.updated, third.unchanged, third.removed) == (1, 1, 6, 1)
+    assert coll.stats()["items"] == 8 and coll.stats()["failed"] == 0
+    note = coll.show(str(media_dir / "note.txt"))
+    assert note is not None and note.text.startswith("Holiday")
+
+
+def test_items_keep_what_explanations_need(media_dir: Path, tmp_path: Path) -> None:
+    coll = sensorium.open(tmp_path / "db")
+    coll.ingest([media_dir])
+    speech = coll.show(str(media_dir / "sub" / "hello.wav"))
+    assert speech is not None and speech.kind == "audio" and abs(speech.duration - 1.4) < 0.05
+    assert "hello" in speech.transcript.lower() and speech.segments[0]["end"] > 1.0
+    photo = coll.show(str(media_dir / "chelsea.jpg"))
+    assert photo is not None and (photo.width, photo.height) == (451, 300)
+    assert photo.features is not None and photo.features.shape == (1280,)
+    assert np.isclose(np.linalg.norm(photo.vector), 1, atol=1e-4)
+    assert coll.show(photo.id) is not None
+
+
+def _stamp_folder(tmp_path: Path, n: int) -> Path:
+    folder = tmp_path / "stamps"
+    folder.mkdir()
+    for s in tuxpaint_stamps()[:n]:
+        shutil.copy(s.image, folder / (s.name.replace("/", "__") + ".png"))
+    return folder
+
+
+def _snapshot(db: Path) -> dict[str, tuple[str, bytes]]:
+    rows = LanceStore(db).items.to_arrow().to_pylist()
+    paths = [r["path"] for r in rows]
+    assert len(paths) == len(set(paths)), "an item was doubled"
+    return {r["path"]: (r["sha256"], np.round(np.asarray(r["vector"]), 5).tobytes()) for r in rows}
+
+
+def test_killed_ingest_resumes_with_nothing_lost_or_doubled(tmp_path: Path) -> None:
+    folder = _stamp_folder(tmp_path, 48)
+    cmd = [sys.executable, "-m", "sensorium", "ingest", str(folder), "--batch-size", "6"]
+    killed_db, clean_db = tmp_path / "killed", tmp_path / "clean"
+    proc = subprocess.Popen([*cmd, "--db", str(killed_db)], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)  # fmt: skip
+    deadline = time.time() + 300
+    while time.time() < deadline and proc.poll() is None:
+        if (killed_db / "items.lance").exists() and 6 <= LanceStore(killed_db).count() < 36:
+            break
+        time.sleep(0.05)
+    assert proc.poll() is None, "ingest finished before it could be killed"
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    partial = LanceStore(killed_db)
+    assert 0 < partial.count() < 48
+    assert all(len(v) == 384 for v in partial.items.to_arrow().column("vector").to_pylist())
+
+    resumed = subprocess.run([*cmd, "--db", str(killed_db)], capture_output=True, text=True)
+    clean = subprocess.run([*cmd, "--db", str(clean_db)], capture_output=True, text=True)
+    assert resumed.returncode == clean.returncode == 0, resumed.stderr + clean.stderr
+    assert "unchanged" in resumed.stdout
+    assert _snapshot(killed_db) == _snapshot(clean_db)
