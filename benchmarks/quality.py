@@ -162,7 +162,9 @@ def short_words(model: str) -> dict[str, Any]:
     for name, prepare in (("prepared", True), ("raw", False)):
         edits = words = 0
         for item in items:
-            e, n = word_errors(item.text, rec.transcribe(media.load_audio(item.path), prepare=prepare).text)
+            e, n = word_errors(
+                item.text, rec.transcribe(media.load_audio(item.path), prepare=prepare).text
+            )
             edits, words = edits + e, words + n
         out[f"wer_{name}"] = edits / words
     out["words"] = words

@@ -1,16 +1,31 @@
 #!/usr/bin/env bash
-# Set up, then run the main job on real media that installs offline: zero-shot classification
-# of sample photos (scikit-image, scikit-learn) and of Tux Paint sounds, and transcription of
-# real speech (Asterisk prompts, LibriVox), with one deliberately corrupt file.
+# Set up, then run the main job on real media that installs offline: build a collection
+# (photos, Tux Paint stamps and sounds, voice prompts; one corrupt file), search it by text,
+# photo and sound, then classify and transcribe a few files directly.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 SAMPLES="${SENSORIUM_SAMPLES:-/tmp/sensorium-samples}"
+rm -rf "$SAMPLES"
 .venv/bin/python scripts/samples.py "$SAMPLES"
+export SENSORIUM_DB="$SAMPLES/collection"
 S=.venv/bin/sensorium
-echo; echo "== sensorium classify (photos) =="
-$S classify "$SAMPLES"/photos/*.jpg --labels "cat,dog,horse,coffee,rocket,person,flower,building,motorcycle,bird" --top 3 || true
-echo; echo "== sensorium classify (sounds and a corrupt file; exit status 1 because one input failed) =="
-$S classify "$SAMPLES"/sounds/* --labels "bird,dog,sheep,drum,washing machine,speech,car" --top 3 || true
-echo; echo "== sensorium transcribe --model base =="
-$S transcribe "$SAMPLES"/speech/* --model base
+cd "$SAMPLES"
+echo; echo "== sensorium ingest library/   (one corrupt file: it is reported and the rest goes on)"
+$S ingest library/ || true
+echo; echo "== again: nothing changed, nothing is encoded"
+$S ingest library/ || true
+echo; echo "== sensorium stats"
+$S stats
+echo; echo '== text -> photo:  sensorium search "a kangaroo with a joey" --type image -k 3'
+$S search "a kangaroo with a joey" --type image -k 3
+echo; echo '== photo -> photo: sensorium search --image queries/cat.jpg --type image -k 3'
+$S search --image queries/cat.jpg --type image -k 3
+echo; echo '== sound -> sound: sensorium search --audio queries/sheep.ogg --type audio -k 3'
+$S search --audio queries/sheep.ogg --type audio -k 3
+echo; echo '== text -> speech: sensorium search "what is my password" --path "*/speech/*" -k 3'
+$S search "what is my password" --path "*/speech/*" -k 3
+echo; echo '== sensorium classify library/photos/*.jpg --labels ...'
+$S classify library/photos/*.jpg --labels "cat,dog,horse,coffee,rocket,person,flower,building,motorcycle,bird" --top 2
+echo; echo '== sensorium transcribe library/speech/hello-world.wav library/speech/conf-onlyperson.wav'
+$S transcribe library/speech/hello-world.wav library/speech/conf-onlyperson.wav

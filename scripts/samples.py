@@ -1,7 +1,10 @@
-"""Gather real sample media that installs offline into one folder (for the demo).
+"""Gather real sample media that installs offline (DATA.md) into one folder, for the demo.
 
-Photos: scikit-image and scikit-learn sample images. Sounds: Tux Paint sound effects.
-Speech: Asterisk prompts and a LibriVox sentence. Plus one corrupt file, to show the error path.
+library/  what the demo ingests: Tux Paint animal photos and their sound effects, scikit-image
+          and scikit-learn photos, Asterisk voice prompts and LibriVox sentences, and one
+          corrupt file (to show the error path);
+queries/  media to search with that are not in the library: a photo of a cat (scikit-image)
+          and a sheep's bleat (Tux Paint).
 """
 
 from __future__ import annotations
@@ -14,40 +17,44 @@ import skimage.data
 from PIL import Image
 from sklearn.datasets import load_sample_image
 
-PHOTOS = ["astronaut", "chelsea", "coffee", "rocket", "horse"]
-SOUNDS = [
-    "animals/birds/crow.ogg",
-    "animals/mammals/bovines/sheep.ogg",
-    "animals/mammals/dogs/dog.ogg",
-    "hobbies/music/percussion/drumkit.ogg",
-    "household/Washing-machine.ogg",
-]
-SPEECH = [
-    "/usr/share/asterisk/sounds/en/hello-world.wav",
-    "/usr/share/asterisk/sounds/en/conf-onlyperson.wav",
-    "/usr/share/pocketsphinx/test/data/librivox/sense_and_sensibility_01_austen_64kb-0880.wav",
-]
+STAMPS = Path("/usr/share/tuxpaint/stamps")
+ASTERISK = Path("/usr/share/asterisk/sounds/en")
+LIBRIVOX = Path("/usr/share/pocketsphinx/test/data/librivox")
+PHOTOS = ["astronaut", "coffee", "rocket", "horse"]
+PROMPTS = ["hello-world", "conf-onlyperson", "agent-pass", "vm-password", "queue-thankyou",
+           "conf-getpin", "vm-goodbye", "tt-weasels", "dir-welcome", "privacy-unident",
+           "call-forwarding", "vm-nomore", "conf-locked", "auth-incorrect", "vm-youhave"]  # fmt: skip
+QUERY_SOUND = "animals/mammals/bovines/sheep.ogg"
+
+
+def _save(array: object, path: Path) -> None:
+    Image.fromarray(array).convert("RGB").save(path)  # type: ignore[arg-type]
 
 
 def main(dest: Path) -> None:
-    for sub in ("photos", "sounds", "speech"):
-        (dest / sub).mkdir(parents=True, exist_ok=True)
+    lib, queries = dest / "library", dest / "queries"
+    for sub in ("photos", "stamps", "sounds", "speech"):
+        (lib / sub).mkdir(parents=True, exist_ok=True)
+    queries.mkdir(parents=True, exist_ok=True)
     for name in PHOTOS:
-        Image.fromarray(getattr(skimage.data, name)()).convert("RGB").save(
-            dest / "photos" / f"{name}.jpg"
-        )
-    motorcycle = skimage.data.stereo_motorcycle()[0]
-    Image.fromarray(motorcycle).save(dest / "photos" / "motorcycle.jpg")
+        _save(getattr(skimage.data, name)(), lib / "photos" / f"{name}.jpg")
+    _save(skimage.data.stereo_motorcycle()[0], lib / "photos" / "motorcycle.jpg")
     for name in ("china.jpg", "flower.jpg"):
-        Image.fromarray(load_sample_image(name)).save(dest / "photos" / name)
-    stamps = Path("/usr/share/tuxpaint/stamps")
-    for rel in SOUNDS:
-        if (stamps / rel).is_file():
-            shutil.copy(stamps / rel, dest / "sounds" / Path(rel).name)
-    (dest / "sounds" / "broken.ogg").write_bytes(b"OggS\x00\x02" + b"\x00" * 200)
-    for p in SPEECH:
-        if Path(p).is_file():
-            shutil.copy(p, dest / "speech" / Path(p).name)
+        _save(load_sample_image(name), lib / "photos" / name)
+    for png in sorted((STAMPS / "animals").rglob("*.png")):
+        shutil.copy(png, lib / "stamps" / png.name)
+    for ogg in sorted((STAMPS / "animals").rglob("*.ogg")):
+        rel = str(ogg.relative_to(STAMPS))
+        if "_desc" not in ogg.stem and rel != QUERY_SOUND:
+            shutil.copy(ogg, lib / "sounds" / ogg.name)
+    for name in PROMPTS:
+        if (ASTERISK / f"{name}.wav").is_file():
+            shutil.copy(ASTERISK / f"{name}.wav", lib / "speech" / f"{name}.wav")
+    for wav in sorted(LIBRIVOX.glob("*.wav")):
+        shutil.copy(wav, lib / "speech" / wav.name)
+    (lib / "sounds" / "broken.ogg").write_bytes(b"OggS\x00\x02" + b"\x00" * 200)
+    _save(skimage.data.chelsea(), queries / "cat.jpg")
+    shutil.copy(STAMPS / QUERY_SOUND, queries / "sheep.ogg")
 
 
 if __name__ == "__main__":

@@ -39,9 +39,16 @@ LOADERS: dict[MediaKind, Callable[[Path], Media]] = {
 }
 
 
-def load(path: str | Path) -> Media:
-    """Decode one file of any supported kind. Raises a ``MediaError`` naming the file."""
+def load(path: str | Path, image_side: int | None = None) -> Media:
+    """Decode one file of any supported kind. Raises a ``MediaError`` naming the file.
+
+    ``image_side``: images will be resized to about this size, so JPEGs may be decoded at a
+    reduced scale (several times cheaper); the recorded width and height stay the original.
+    """
     path = Path(path)
     if path.is_dir():
         raise DecodeError(path, "is a directory")
-    return LOADERS[sniff(path)](path)
+    kind = sniff(path)
+    if kind is MediaKind.IMAGE and image_side:
+        return load_image(path, min_side=image_side)
+    return LOADERS[kind](path)

@@ -7,6 +7,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from sensorium import media
+from sensorium.encoders.image import SIZE
 from sensorium.errors import MediaError, UsageError
 from sensorium.media.types import Media
 
@@ -38,6 +39,6 @@ def decode_all(paths: Iterable[Path]) -> Iterator[tuple[Path, Media | MediaError
         try:
             if not path.exists():
                 raise MediaError(path, "no such file")
-            yield path, media.load(path)
+            yield path, media.load(path, image_side=SIZE)
         except MediaError as e:
             yield path, e

@@ -11,12 +11,14 @@ from __future__ import annotations
 import hashlib
 import time
 from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from sensorium import media
+from sensorium.encoders.image import SIZE
 from sensorium.errors import MediaError
-from sensorium.media.types import AudioMedia, ImageMedia, Media, TextMedia
+from sensorium.media.types import AudioMedia, ImageMedia, Media, MediaKind, TextMedia
 from sensorium.models.cache import sha256_file
 from sensorium.space import Embedded, SharedSpace
 from sensorium.store.base import Store
@@ -91,22 +93,34 @@ def _item(todo: _Todo, kind: str, m: Media, e: Embedded, space: SharedSpace) -> 
     return item
 
 
-def _encode_batch(
-    store: Store, space: SharedSpace, batch: list[_Todo], report: IngestReport
-) -> None:
+_Decoded = tuple[list[tuple["_Todo", str, Media]], list[Failure]]
+
+
+def _decode_batch(batch: list[_Todo]) -> _Decoded:
+    """Decode a batch; bad files become failures. Runs in a worker thread (Pillow, PyAV and
+    ONNX Runtime release the GIL), so the next batch decodes while this one encodes."""
     decoded: list[tuple[_Todo, str, Media]] = []
     failures = []
     for todo in batch:
         try:
             kind = media.sniff(todo.path)
-            decoded.append((todo, kind.value, media.LOADERS[kind](todo.path)))
+            if kind is MediaKind.IMAGE:
+                item: Media = media.load_image(todo.path, SIZE)
+            else:
+                item = media.LOADERS[kind](todo.path)
+            decoded.append((todo, kind.value, item))
         except MediaError as e:
             failures.append(Failure(str(todo.path), todo.size, todo.mtime, e.cause, time.time()))
-            report.failed.append((str(todo.path), e.cause))
+    return decoded, failures
+
+
+def _write_batch(store: Store, space: SharedSpace, batch: _Decoded, report: IngestReport) -> None:
+    decoded, failures = batch
     embedded = space.embed([m for _, _, m in decoded])
     items = [_item(t, k, m, e, space) for (t, k, m), e in zip(decoded, embedded)]
     store.upsert(items)  # one commit: the whole batch or nothing
     store.record_failures(failures)
+    report.failed.extend((f.path, f.error) for f in failures)
     for t, _, _ in decoded:
         if t.known:
             report.updated += 1
@@ -165,10 +179,16 @@ def ingest(
     todo, touched = _plan(files, states, report)
     store.touch(touched)
     on_planned(len(todo))
-    for start in range(0, len(todo), batch_size):
-        batch = todo[start : start + batch_size]
-        _encode_batch(store, space, batch, report)
-        on_done(len(batch))
+    batches = [todo[s : s + batch_size] for s in range(0, len(todo), batch_size)]
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        pending = pool.submit(_decode_batch, batches[0]) if batches else None
+        for i, batch in enumerate(batches):
+            assert pending is not None
+            decoded = pending.result()
+            if i + 1 < len(batches):  # at most two batches are held in memory
+                pending = pool.submit(_decode_batch, batches[i + 1])
+            _write_batch(store, space, decoded, report)
+            on_done(len(batch))
     if sync:
         gone = _gone([r.resolve() for r in roots], {str(p) for p in files}, states)
         store.delete(gone)
