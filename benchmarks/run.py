@@ -179,10 +179,18 @@ def _search_md(s: dict[str, Any]) -> list[str]:
         f"Tux Paint through `Collection.search` ({r['stamps']} photos and their captions ingested as files; "
         "caption → photo with `--type image`, photo → caption with `--image` and `--type text`):",
         "",
-        "| direction | R@1 | R@5 | R@10 | median rank |",
-        "|---|---|---|---|---|",
-        _recall_row("caption → photo", r["caption_to_photo"]),
-        _recall_row("photo → caption", r["photo_to_caption"]),
+        "| direction | R@1 | R@5 | R@10 |",
+        "|---|---|---|---|",
+        *(
+            f"| {name} | {_r(r[key]['R@1'])} | {_r(r[key]['R@5'])} | {_r(r[key]['R@10'])} |"
+            for name, key in (
+                ("caption → photo", "caption_to_photo"),
+                ("photo → caption", "photo_to_caption"),
+            )
+        ),
+        "",
+        "A hit counts as right when its caption is the query's: some stamps share a caption "
+        "(the filled and outlined letter K are both “The letter K.”).",
         "",
         f"Ingest of {ing['photos']} Tux Paint PNGs, end to end (sniff, hash, decode, encode, write): "
         f"**{ing['ingest_per_s']:.1f} photos/s**, against {ing['encoder_only_per_s']:.1f} photos/s for the "
