@@ -157,11 +157,13 @@ def ingest_memory(tmp: Path, n: int = 3000) -> dict[str, Any]:
     for i in range(n):
         im = media.load_image(stamps[i % len(stamps)].image).image
         variants[(i // len(stamps)) % 4](im).save(folder / f"{i:05d}.jpg", quality=90)
+    # VmHWM is the peak of this process's own memory map: ru_maxrss would report the parent's
+    # peak instead, because Linux carries it across fork and exec.
     code = (
-        "import resource, sensorium, sys, json;"
+        "import sensorium, sys, json, re;"
         "r = sensorium.open(sys.argv[2]).ingest([sys.argv[1]]);"
-        "print(json.dumps({'added': r.added, 'seconds': r.seconds,"
-        " 'peak_rss_mb': resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))"
+        "hwm = re.search(r'VmHWM:\\s+(\\d+)', open('/proc/self/status').read()).group(1);"
+        "print(json.dumps({'added': r.added, 'seconds': r.seconds, 'peak_rss_mb': int(hwm) / 1024}))"
     )
     done = subprocess.run([sys.executable, "-c", code, str(folder), str(tmp / "many-db")],
                           capture_output=True, text=True, check=True)  # fmt: skip
