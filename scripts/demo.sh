@@ -9,7 +9,7 @@ SAMPLES="${SENSORIUM_SAMPLES:-/tmp/sensorium-samples}"
 rm -rf "$SAMPLES"
 .venv/bin/python scripts/samples.py "$SAMPLES"
 export SENSORIUM_DB="$SAMPLES/collection"
-S=.venv/bin/sensorium
+S="$PWD/.venv/bin/sensorium"
 cd "$SAMPLES"
 echo; echo "== sensorium ingest library/   (one corrupt file: it is reported and the rest goes on)"
 $S ingest library/ || true
@@ -17,8 +17,8 @@ echo; echo "== again: nothing changed, nothing is encoded"
 $S ingest library/ || true
 echo; echo "== sensorium stats"
 $S stats
-echo; echo '== text -> photo:  sensorium search "a kangaroo with a joey" --type image -k 3'
-$S search "a kangaroo with a joey" --type image -k 3
+echo; echo '== text -> photo:  sensorium search "a tiger" --type image -k 3'
+$S search "a tiger" --type image -k 3
 echo; echo '== photo -> photo: sensorium search --image queries/cat.jpg --type image -k 3'
 $S search --image queries/cat.jpg --type image -k 3
 echo; echo '== sound -> sound: sensorium search --audio queries/sheep.ogg --type audio -k 3'

@@ -21,9 +21,23 @@ STAMPS = Path("/usr/share/tuxpaint/stamps")
 ASTERISK = Path("/usr/share/asterisk/sounds/en")
 LIBRIVOX = Path("/usr/share/pocketsphinx/test/data/librivox")
 PHOTOS = ["astronaut", "coffee", "rocket", "horse"]
-PROMPTS = ["hello-world", "conf-onlyperson", "agent-pass", "vm-password", "queue-thankyou",
-           "conf-getpin", "vm-goodbye", "tt-weasels", "dir-welcome", "privacy-unident",
-           "call-forwarding", "vm-nomore", "conf-locked", "auth-incorrect", "vm-youhave"]  # fmt: skip
+PROMPTS = [
+    "hello-world",
+    "conf-onlyperson",
+    "agent-pass",
+    "vm-password",
+    "queue-thankyou",
+    "conf-getpin",
+    "vm-goodbye",
+    "tt-weasels",
+    "dir-welcome",
+    "privacy-unident",
+    "call-forwarding",
+    "vm-nomore",
+    "conf-locked",
+    "auth-incorrect",
+    "vm-youhave",
+]
 QUERY_SOUND = "animals/mammals/bovines/sheep.ogg"
 
 
