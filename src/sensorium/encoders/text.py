@@ -16,13 +16,13 @@ MAX_TOKENS = 256  # the model's max_seq_length in sentence-transformers
 class TextEncoder:
     dim = 384
 
-    def __init__(self, model: str = "minilm-l6-int8", batch_size: int = 64) -> None:
+    def __init__(self, model: str = "minilm-l6-int8", batch_size: int = 8) -> None:
         folder = model_path(model)
         self.session = onnx_session(folder / "model.onnx")
         self.tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
         self.tokenizer.enable_truncation(MAX_TOKENS)
         self.tokenizer.no_padding()
-        self.batch_size = batch_size
+        self.batch_size = batch_size  # small batches are fastest on 2 cores (8: 590/s, 64: 410/s)
 
     def _run(self, texts: list[str]) -> np.ndarray:
         encodings = self.tokenizer.encode_batch(texts)

@@ -24,6 +24,7 @@ __all__ = [
     "Media",
     "MediaKind",
     "TextMedia",
+    "decode",
     "load",
     "load_audio",
     "load_image",
@@ -48,7 +49,11 @@ def load(path: str | Path, image_side: int | None = None) -> Media:
     path = Path(path)
     if path.is_dir():
         raise DecodeError(path, "is a directory")
-    kind = sniff(path)
+    return decode(path, sniff(path), image_side)
+
+
+def decode(path: Path, kind: MediaKind, image_side: int | None = None) -> Media:
+    """Decode a file whose kind is already known (see ``load``)."""
     if kind is MediaKind.IMAGE and image_side:
         return load_image(path, min_side=image_side)
     return LOADERS[kind](path)

@@ -18,7 +18,7 @@ from pathlib import Path
 from sensorium import media
 from sensorium.encoders.image import SIZE
 from sensorium.errors import MediaError
-from sensorium.media.types import AudioMedia, ImageMedia, Media, MediaKind, TextMedia
+from sensorium.media.types import AudioMedia, ImageMedia, Media, TextMedia
 from sensorium.models.cache import sha256_file
 from sensorium.space import Embedded, SharedSpace
 from sensorium.store.base import Store
@@ -103,12 +103,8 @@ def _decode_batch(batch: list[_Todo]) -> _Decoded:
     failures = []
     for todo in batch:
         try:
-            kind = media.sniff(todo.path)
-            if kind is MediaKind.IMAGE:
-                item: Media = media.load_image(todo.path, SIZE)
-            else:
-                item = media.LOADERS[kind](todo.path)
-            decoded.append((todo, kind.value, item))
+            kind = media.sniff(todo.path)  # kept: a video is stored as "video", not "audio"
+            decoded.append((todo, kind.value, media.decode(todo.path, kind, SIZE)))
         except MediaError as e:
             failures.append(Failure(str(todo.path), todo.size, todo.mtime, e.cause, time.time()))
     return decoded, failures
