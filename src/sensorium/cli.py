@@ -34,6 +34,9 @@ app = typer.Typer(
 )
 models_app = typer.Typer(help="List and install the model pack.", no_args_is_help=True)
 app.add_typer(models_app, name="models")
+eval_app = typer.Typer(help="Measure accuracy on your data or on the built-in real data sets.",
+                       no_args_is_help=True)  # fmt: skip
+app.add_typer(eval_app, name="eval")
 
 out = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)
@@ -266,6 +269,103 @@ def show(
     data["vector_dim"] = len(item.vector)
     data["features_dim"] = 0 if item.features is None else len(item.features)
     _emit_json(data)
+
+
+def _print_recall(name: str, r: dict[str, float]) -> None:
+    out.print(f"  {name:18s} R@1 {r['R@1']:.3f}  R@5 {r['R@5']:.3f}  R@10 {r['R@10']:.3f}  "
+              f"mAP {r['mAP']:.3f}  median rank {r['median_rank']:.0f}")  # fmt: skip
+
+
+@eval_app.command("classify")
+def eval_classify_cmd(
+    folder: Annotated[Path, typer.Argument(help="A folder of labelled files.")],
+    labels_from: Annotated[
+        str, typer.Option(help="folder | filename | a CSV of path,label")
+    ] = "folder",
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Zero-shot accuracy: top-1, top-5, per class, and the commonest confusions."""
+    from sensorium.eval.evaluate import eval_classify
+
+    r = eval_classify(folder, labels_from)
+    if as_json:
+        _emit_json(r)
+        return
+    out.print(f"{r['items']} files, {r['labels']} labels: top-1 [bold]{r['top1']:.3f}[/bold], "
+              f"top-5 {r['top5']:.3f}")  # fmt: skip
+    for lb, acc in sorted(r["per_class"].items(), key=lambda x: x[1]):
+        out.print(f"  {acc:.2f}  {lb}", highlight=False)
+    for c in r["confusions"][:5]:
+        out.print(f"  [dim]{c['true']} → {c['predicted']}: {c['count']}[/dim]", highlight=False)
+
+
+@eval_app.command("retrieve")
+def eval_retrieve_cmd(
+    pairs: Annotated[Path, typer.Argument(help="CSV: query,target (each a file or a text).")],
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Cross-modal retrieval: Recall@1/5/10, mAP and median rank, in both directions."""
+    from sensorium.eval.evaluate import eval_retrieve
+
+    r = eval_retrieve(pairs)
+    if as_json:
+        _emit_json(r)
+        return
+    out.print(f"{r['pairs']} pairs")
+    _print_recall("query → target", r["query_to_target"])
+    _print_recall("target → query", r["target_to_query"])
+
+
+@eval_app.command("transcribe")
+def eval_transcribe_cmd(
+    pairs: Annotated[Path, typer.Argument(help="CSV: audio,reference text.")],
+    model: Annotated[str, typer.Option(help="tiny.en | base | small")] = "base",
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Word and character error rates, per file and overall."""
+    from sensorium.eval.evaluate import eval_transcribe
+
+    r = eval_transcribe(pairs, model)
+    if as_json:
+        _emit_json(r)
+        return
+    for row in r["rows"]:
+        if "error" in row:
+            err.print(f"[red]error[/red] {row['path']}: {row['error']}", highlight=False)
+        elif row["wer"]:
+            out.print(
+                f"  WER {row['wer']:.2f}  {_short(row['path'])}: “{row['hypothesis']}”",
+                highlight=False,
+            )
+    wer, cer = 100 * r["wer"], 100 * r["cer"]
+    out.print(
+        f"{model}: {r['files']} files, {r['words']} words, "
+        f"WER [bold]{wer:.1f}%[/bold], CER {cer:.1f}%"
+    )
+
+
+@eval_app.command("pairs")
+def eval_pairs_cmd(
+    name: Annotated[
+        str,
+        typer.Argument(
+            help="tuxpaint-photo | tuxpaint-sound | tuxpaint-spoken | tuxpaint-category | speech"
+        ),
+    ],
+    out_file: Annotated[Path, typer.Option("--out", help="Where to write the CSV.")],
+) -> None:
+    """Write a CSV of pairs from a real data set (installed Debian packages, DATA.md)."""
+    import csv
+
+    from sensorium.eval.datasets import pair_sets
+
+    sets = pair_sets()
+    if name not in sets:
+        raise UsageError(f"unknown pair set {name!r}; choose from {', '.join(sets)}")
+    rows = sets[name]()
+    with out_file.open("w", newline="", encoding="utf-8") as f:
+        csv.writer(f).writerows(rows)
+    out.print(f"{len(rows)} pairs → {out_file}")
 
 
 @models_app.command("list")

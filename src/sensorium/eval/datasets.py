@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import gzip
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,6 +25,7 @@ __all__ = [
     "asterisk_prompts",
     "isolated_words",
     "librivox",
+    "pair_sets",
     "speech_set",
     "tuxpaint_sounds",
     "tuxpaint_stamps",
@@ -166,3 +168,16 @@ def tuxpaint_sounds() -> list[SoundPair]:
         speech = any(key in rel for key in SPEECH_EFFECTS)
         pairs.append(SoundPair(ogg, _caption(txt), speech))
     return pairs
+
+
+def pair_sets() -> dict[str, Callable[[], list[tuple[str, str]]]]:
+    """Named CSV-ready pair lists for `sensorium eval pairs NAME` (real data, DATA.md)."""
+    return {
+        "tuxpaint-photo": lambda: [(str(s.image), s.caption) for s in tuxpaint_stamps()],
+        "tuxpaint-sound": lambda: [(str(p.sound), p.caption) for p in tuxpaint_sounds()],
+        "tuxpaint-spoken": lambda: [
+            (str(s.spoken), s.caption) for s in tuxpaint_stamps() if s.spoken
+        ],
+        "tuxpaint-category": lambda: [(str(s.image), s.category) for s in tuxpaint_stamps()],
+        "speech": lambda: [(str(i.path), i.text) for i in speech_set()],
+    }

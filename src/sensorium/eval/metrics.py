@@ -6,7 +6,7 @@ import re
 
 import numpy as np
 
-__all__ = ["normalize_text", "recall_at_k", "word_errors"]
+__all__ = ["char_errors", "normalize_text", "recall_at_k", "word_errors"]
 
 # Numbers are compared as words ("11" and "eleven" are the same answer): 0-20, the tens, and
 # their ordinals ("11th" -> "eleventh"). Enough for the prompts we measure on.
@@ -76,10 +76,17 @@ def word_errors(reference: str, hypothesis: str) -> tuple[int, int]:
     return _edit_distance(ref, hyp), len(ref)
 
 
+def char_errors(reference: str, hypothesis: str) -> tuple[int, int]:
+    """(edits, reference characters) after normalisation; CER = sum(edits) / sum(chars)."""
+    ref, hyp = list(normalize_text(reference)), list(normalize_text(hypothesis))
+    return _edit_distance(ref, hyp), len(ref)
+
+
 def recall_at_k(similarity: np.ndarray, ks: tuple[int, ...] = (1, 5, 10)) -> dict[str, float]:
     """similarity (Q, T), the right target of query i being i -> {"R@k": fraction}."""
     right = similarity[np.arange(len(similarity)), np.arange(len(similarity))][:, None]
     rank = (similarity > right).sum(1)  # (Q,) 0 = best
     out = {f"R@{k}": float((rank < k).mean()) for k in ks}
     out["median_rank"] = float(np.median(rank) + 1)
+    out["mAP"] = float((1.0 / (rank + 1)).mean())  # one relevant target: AP = 1 / rank
     return out
