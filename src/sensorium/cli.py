@@ -14,8 +14,17 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    ProgressColumn,
+    Task,
+    TextColumn,
+    TimeRemainingColumn,
+)
 from rich.table import Table
+from rich.text import Text
 
 from sensorium import models
 from sensorium.collection import Collection
@@ -42,20 +51,24 @@ out = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)
 
 
+class _Rate(ProgressColumn):
+    """Files per second, once Rich has measured a speed."""
+
+    def render(self, task: Task) -> Text:
+        return Text(f"{task.speed:.1f} files/s" if task.speed else "", style="dim")
+
+
+def _bar(what: str, disable: bool = False) -> Progress:
+    """A progress bar on stderr with rate and ETA, shown only on a terminal."""
+    return Progress(TextColumn(f"[bold]{what}"), BarColumn(), MofNCompleteColumn(), _Rate(),
+                    TimeRemainingColumn(), console=err, transient=True,
+                    disable=disable or not err.is_terminal)  # fmt: skip
+
+
 @contextmanager
 def _progress(total: int, what: str) -> Iterator[Callable[[int], None]]:
-    """A progress bar on stderr (only on a terminal); yields ``advance(n)``."""
-    bar = Progress(
-        TextColumn(f"[bold]{what}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn("{task.speed} files/s" if False else ""),
-        TimeRemainingColumn(),
-        console=err,
-        transient=True,
-        disable=not err.is_terminal or total < 2,
-    )
-    with bar:
+    """Yields ``advance(n)`` for a bar of ``total`` files."""
+    with _bar(what, disable=total < 2) as bar:
         task = bar.add_task(what, total=total)
         yield lambda n: bar.advance(task, n)
 
@@ -147,21 +160,15 @@ def ingest_cmd(
 ) -> None:
     """Add new and changed files to a collection; unchanged files are not encoded again."""
     coll = Collection(db)
-    bar = Progress(TextColumn("[bold]ingesting"), BarColumn(), MofNCompleteColumn(),
-                   TextColumn("{task.fields[rate]}"), TimeRemainingColumn(), console=err,
-                   transient=True, disable=not err.is_terminal)  # fmt: skip
-    with bar:
-        task = bar.add_task("ingest", total=None, rate="")
-
-        def planned(n: int) -> None:
-            bar.update(task, total=n)
-
-        def done(n: int) -> None:
-            bar.advance(task, n)
-            speed = bar.tasks[0].speed
-            bar.update(task, rate=f"{speed:.1f} files/s" if speed else "")
-
-        report = coll.ingest(paths, sync, batch_size, on_planned=planned, on_done=done)
+    with _bar("ingesting") as bar:
+        task = bar.add_task("ingest", total=None)
+        report = coll.ingest(
+            paths,
+            sync,
+            batch_size,
+            on_planned=lambda n: bar.update(task, total=n),
+            on_done=lambda n: bar.advance(task, n),
+        )
     if as_json:
         _emit_json(report.to_json())
     else:
