@@ -260,6 +260,30 @@ def _search_md(s: dict[str, Any]) -> list[str]:
     return lines
 
 
+def _plot_latency(s: dict[str, Any]) -> str:
+    """docs/latency.png: query latency against collection size, exact and with the index."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    sc = s["scale"]
+    sizes = [1_000, 10_000, 100_000]
+    fig, ax = plt.subplots(figsize=(6, 4))
+    for key, label in (("p50_ms", "p50"), ("p95_ms", "p95")):
+        ax.plot(sizes, [sc[f"exact_{n}"][key] for n in sizes], "o-", label=f"exact {label}")
+        ann = [n for n in sizes if f"ann_{n}" in sc]
+        ax.plot(ann, [sc[f"ann_{n}"][key] for n in ann], "s--", label=f"ANN {label}")
+    ax.set(xscale="log", xlabel="items in the collection", ylabel="ms per text query (k = 10)",
+           title="Search latency on 2 CPU cores")  # fmt: skip
+    ax.grid(True, alpha=0.3)
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(DOC.parent / "latency.png", dpi=100)
+    plt.close(fig)
+    return "![query latency against collection size](latency.png)"
+
+
 def render() -> None:
     lines = [
         "# Benchmarks",
@@ -276,7 +300,10 @@ def render() -> None:
     ):
         path = RESULTS / f"{name}.json"
         if path.is_file():
-            lines += fn(json.loads(path.read_text()))
+            data = json.loads(path.read_text())
+            lines += fn(data)
+            if name == "search":
+                lines += [_plot_latency(data), ""]
     DOC.parent.mkdir(parents=True, exist_ok=True)
     DOC.write_text("\n".join(lines))
 

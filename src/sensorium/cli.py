@@ -155,7 +155,7 @@ def ingest_cmd(
     paths: Annotated[list[str], typer.Argument(help="Files, folders (recursive) or globs.")],
     db: Annotated[Path | None, _db_option()] = None,
     sync: Annotated[bool, typer.Option(help="Remove items whose files are gone.")] = False,
-    batch_size: Annotated[int, typer.Option(help="Files encoded and committed together.")] = 32,
+    batch_size: Annotated[int, typer.Option(help="Files encoded and committed together.")] = 64,
     as_json: Annotated[bool, typer.Option("--json", help="The summary as JSON.")] = False,
 ) -> None:
     """Add new and changed files to a collection; unchanged files are not encoded again."""

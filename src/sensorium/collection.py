@@ -31,7 +31,7 @@ class Collection:
         self,
         inputs: Iterable[str | Path],
         sync: bool = False,
-        batch_size: int = 32,
+        batch_size: int = 64,
         on_planned: Callable[[int], None] = lambda _: None,
         on_done: Callable[[int], None] = lambda _: None,
     ) -> IngestReport:
