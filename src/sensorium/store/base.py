@@ -46,6 +46,14 @@ class Store(Protocol):
 
     def failures(self) -> list[Failure]: ...
 
+    def kinds(self) -> dict[str, int]:
+        """Number of items of each media type."""
+        ...
+
+    def maintain(self) -> None:
+        """Housekeeping after an ingest (e.g. build or refresh an ANN index)."""
+        ...
+
     def info(self) -> dict[str, Any]:
         """Schema version, size on disk, index state."""
         ...

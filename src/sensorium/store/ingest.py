@@ -189,7 +189,6 @@ def ingest(
         gone = _gone([r.resolve() for r in roots], {str(p) for p in files}, states)
         store.delete(gone)
         report.removed = len(gone)
-    if hasattr(store, "maintain"):
-        store.maintain()
+    store.maintain()
     report.seconds = time.perf_counter() - t0
     return report
