@@ -15,6 +15,7 @@ from sensorium.encoders.image import preprocess
 from sensorium.eval.datasets import speech_set, tuxpaint_stamps
 from sensorium.media.types import AudioMedia
 from sensorium.models import model_path
+from sensorium.models.prepare import efficientnet_torch
 from sensorium.perceive.transcribe import recognizer
 
 
@@ -32,21 +33,11 @@ def _timed(fn: Callable[[], object]) -> float:
 
 
 def image_encoding(n: int = 64) -> dict[str, Any]:
-    from efficientnet_lite_pytorch import EfficientNet
-
     stamps = tuxpaint_stamps()[:n]
     images = [media.load_image(s.image) for s in stamps]
     pixels = np.stack([preprocess(m.image) for m in images])  # (n, 3, 224, 224)
     fast = ImageEncoder()
-    net = EfficientNet.from_name("efficientnet-lite0")
-    net.load_state_dict(
-        torch.load(
-            model_path("efficientnet-lite0") / "efficientnet-lite0.pth",
-            map_location="cpu",
-            weights_only=True,
-        )
-    )
-    net.eval()
+    net = efficientnet_torch(model_path("efficientnet-lite0"))
     out: dict[str, Any] = {"images": n, "threads": torch.get_num_threads()}
 
     def torch_eager(batch: int) -> Callable[[], object]:

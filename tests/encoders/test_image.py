@@ -11,6 +11,7 @@ from sensorium import media
 from sensorium.encoders import ImageEncoder
 from sensorium.encoders.image import preprocess
 from sensorium.models import model_path
+from sensorium.models.prepare import efficientnet_torch
 
 
 @pytest.fixture(scope="module")
@@ -38,17 +39,7 @@ def test_real_photos_get_the_right_imagenet_classes(
 
 def test_onnx_matches_torch_eager(encoder: ImageEncoder, photos: dict[str, Path]) -> None:
     torch = pytest.importorskip("torch")
-    from efficientnet_lite_pytorch import EfficientNet
-
-    net = EfficientNet.from_name("efficientnet-lite0")
-    net.load_state_dict(
-        torch.load(
-            model_path("efficientnet-lite0") / "efficientnet-lite0.pth",
-            map_location="cpu",
-            weights_only=True,
-        )
-    )
-    net.eval()
+    net = efficientnet_torch(model_path("efficientnet-lite0"))
     images = [media.load_image(p) for p in photos.values()]
     pixels = torch.from_numpy(np.stack([preprocess(m.image) for m in images]))
     with torch.no_grad():

@@ -14,7 +14,19 @@ from typing import Any
 from sensorium.errors import ModelError
 from sensorium.models.card import ModelCard
 
-__all__ = ["PREPARE"]
+__all__ = ["PREPARE", "efficientnet_torch"]
+
+
+def efficientnet_torch(folder: Path) -> Any:
+    """The plain torch EfficientNet-Lite0 (eval mode) from a verified card folder: the export's
+    source, and the reference path that tests and benchmarks compare ONNX Runtime against."""
+    import torch
+    from efficientnet_lite_pytorch import EfficientNet
+
+    net = EfficientNet.from_name("efficientnet-lite0")
+    state = torch.load(folder / "efficientnet-lite0.pth", map_location="cpu", weights_only=True)
+    net.load_state_dict(state)
+    return net.eval()
 
 
 def _export_efficientnet(card: ModelCard, folder: Path) -> dict[str, str]:
@@ -25,7 +37,7 @@ def _export_efficientnet(card: ModelCard, folder: Path) -> dict[str, str]:
     """
     try:
         import torch
-        from efficientnet_lite_pytorch import EfficientNet
+        from efficientnet_lite_pytorch import EfficientNet  # noqa: F401
     except ImportError as e:
         raise ModelError(
             f"{card.name}: exporting to ONNX needs torch and efficientnet-lite-pytorch: "
@@ -43,10 +55,7 @@ def _export_efficientnet(card: ModelCard, folder: Path) -> dict[str, str]:
             pooled = self.net._avg_pooling(f).flatten(1)  # (N, 1280)
             return pooled, self.net._fc(pooled)  # (N, 1280), (N, 1000)
 
-    net = EfficientNet.from_name("efficientnet-lite0")
-    state = torch.load(folder / "efficientnet-lite0.pth", map_location="cpu", weights_only=True)
-    net.load_state_dict(state)
-    model = Heads(net).eval()
+    model = Heads(efficientnet_torch(folder)).eval()
     out = folder / "model.onnx"
     tmp = folder / "model.onnx.tmp"
     with warnings.catch_warnings():  # the exporter's notes on constant folding are noise
