@@ -93,36 +93,37 @@ def _simple_bridge(probs: np.ndarray) -> np.ndarray:
     return LabelBridge(names, vectors, BridgeOptions(top_k=len(names), temperature=1.0)).bind(probs)
 
 
+def _both_ways(spaces: dict[str, np.ndarray], captions: np.ndarray, medium: str) -> dict[str, Any]:
+    """Recall medium -> caption and caption -> medium, for each way of placing the medium."""
+    return {
+        name: {f"{medium}_to_caption": recall_at_k(v @ captions.T),
+               f"caption_to_{medium}": recall_at_k(captions @ v.T)}
+        for name, v in spaces.items()
+    }  # fmt: skip
+
+
 def tuxpaint_photos() -> dict[str, Any]:
     stamps = tuxpaint_stamps()
     space = default_space()
     images = [media.load_image(s.image, min_side=224) for s in stamps]
     ours = np.stack([e.vector for e in space.embed(images)])  # (N, 384)
-    floor = _simple_bridge(space.image.run(images).probs)
+    floor = _simple_bridge(space.image.run(images).probs)  # posteriors are not kept by embed
     captions = space.text.encode([s.caption for s in stamps])
-    out: dict[str, Any] = {"pairs": len(stamps), "chance_R@1": 1 / len(stamps)}
-    for name, v in (("sensorium", ours), ("simple_bridge_floor", floor)):
-        out[name] = {
-            "image_to_caption": recall_at_k(v @ captions.T),
-            "caption_to_image": recall_at_k(captions @ v.T),
-        }
-    return out
+    spaces = {"sensorium": ours, "simple_bridge_floor": floor}
+    return {"pairs": len(stamps), "chance_R@1": 1 / len(stamps),
+            **_both_ways(spaces, captions, "image")}  # fmt: skip
 
 
 def tuxpaint_sound_captions() -> dict[str, Any]:
     pairs = tuxpaint_sounds()
     space = default_space()
-    clips = [media.load_audio(p.sound) for p in pairs]
-    ours = np.stack([e.vector for e in space.embed(clips)])
-    floor = space.sound_bridge.bind(space.sound.run(clips).scores)
+    embedded = space.embed([media.load_audio(p.sound) for p in pairs])
+    ours = np.stack([e.vector for e in embedded])  # (N, 384)
+    scores = np.stack([e.features for e in embedded])  # (N, 521) YAMNet scores
     captions = space.text.encode([p.caption for p in pairs])
-    out: dict[str, Any] = {"pairs": len(pairs), "chance_R@1": 1 / len(pairs)}
-    for name, v in (("sensorium", ours), ("sound_bridge_only", floor)):
-        out[name] = {
-            "sound_to_caption": recall_at_k(v @ captions.T),
-            "caption_to_sound": recall_at_k(captions @ v.T),
-        }
-    return out
+    spaces = {"sensorium": ours, "sound_bridge_only": space.sound_bridge.bind(scores)}
+    return {"pairs": len(pairs), "chance_R@1": 1 / len(pairs),
+            **_both_ways(spaces, captions, "sound")}  # fmt: skip
 
 
 def spoken_captions() -> dict[str, Any]:

@@ -84,6 +84,22 @@ def _recall_row(name: str, r: dict[str, float]) -> str:
     )
 
 
+def _recall_table(
+    title: str, data: dict[str, Any], spaces: tuple[str, ...], directions: tuple[str, ...]
+) -> list[str]:
+    lines = [
+        "",
+        title,
+        "",
+        "| direction, space | R@1 | R@5 | R@10 | median rank |",
+        "|---|---|---|---|---|",
+    ]
+    for space in spaces:
+        for d in directions:
+            lines.append(_recall_row(f"{d.replace('_', ' ')}, {space}", data[space][d]))
+    return lines
+
+
 def _quality_md(q: dict[str, Any]) -> list[str]:
     zs, tp, ts, sc = (
         q["zero_shot_photos"],
@@ -103,26 +119,14 @@ def _quality_md(q: dict[str, Any]) -> list[str]:
     lines += [
         f"| {r['photo']} | {r['truth']} | {r['predicted']} | {r['score']} |" for r in zs["rows"]
     ]
-    lines += [
-        "",
+    lines += _recall_table(
         f"## Tux Paint photo ↔ caption ({tp['pairs']} stamps, chance R@1 {tp['chance_R@1']:.4f})",
-        "",
-        "| direction, space | R@1 | R@5 | R@10 | median rank |",
-        "|---|---|---|---|---|",
-    ]
-    for space in ("sensorium", "simple_bridge_floor"):
-        for d in ("image_to_caption", "caption_to_image"):
-            lines.append(_recall_row(f"{d.replace('_', ' ')}, {space}", tp[space][d]))
-    lines += [
-        "",
+        tp, ("sensorium", "simple_bridge_floor"), ("image_to_caption", "caption_to_image"),
+    )  # fmt: skip
+    lines += _recall_table(
         f"## Tux Paint sound ↔ caption ({ts['pairs']} effects, chance R@1 {ts['chance_R@1']:.4f})",
-        "",
-        "| direction, space | R@1 | R@5 | R@10 | median rank |",
-        "|---|---|---|---|---|",
-    ]
-    for space in ("sensorium", "sound_bridge_only"):
-        for d in ("sound_to_caption", "caption_to_sound"):
-            lines.append(_recall_row(f"{d.replace('_', ' ')}, {space}", ts[space][d]))
+        ts, ("sensorium", "sound_bridge_only"), ("sound_to_caption", "caption_to_sound"),
+    )  # fmt: skip
     lines += [
         "",
         f"Spoken caption → written caption ({sc['pairs']} English `_desc.ogg`), through the transcript:",

@@ -30,10 +30,12 @@ def _classify_chunk(
     space: SharedSpace, decoded: list[tuple[Path, Media]], labels: list[str], top: int
 ) -> list[Classification]:
     embedded = space.embed([m for _, m in decoded])
+    label_vectors = {  # (L, 384) per medium present: labels are phrased for each medium
+        kind: space.embed_labels(kind, labels) for kind in {e.kind for e in embedded}
+    }
     out = []
     for e in embedded:
-        label_vectors = space.embed_labels(e.kind, labels)  # (L, 384); cheap for short lists
-        scores = _scores(e.vector[None], label_vectors)[0]
+        scores = _scores(e.vector[None], label_vectors[e.kind])[0]
         order = np.argsort(-scores)[:top]
         out.append(Classification(e.path, [(labels[i], float(scores[i])) for i in order]))
     return out

@@ -46,10 +46,9 @@ def _words(text: str) -> set[str]:
     return {w for w in re.findall(r"[a-z0-9]+", text.lower()) if len(w) > 2}
 
 
-def _explain_text(space: SharedSpace, query: str, item: Item) -> dict[str, Any]:
+def _explain_text(space: SharedSpace, query: str, q: np.ndarray, item: Item) -> dict[str, Any]:
     """Which labels and which transcript line of the item are closest to the text query."""
     out: dict[str, Any] = {}
-    q = space.text.encode([query])[0]
     if item.labels:
         names = [lb for lb, _ in item.labels]
         confident = np.array([s for _, s in item.labels]) >= 0.1 * item.labels[0][1]
@@ -75,7 +74,7 @@ def _explain_text(space: SharedSpace, query: str, item: Item) -> dict[str, Any]:
 def _explain(space: SharedSpace, query: Query, parts: dict[str, QueryPart], hit: Hit) -> None:
     exp: dict[str, Any] = {"parts": {k: round(v, 4) for k, v in hit.parts.items()}}
     if query.text:
-        exp.update(_explain_text(space, query.text, hit.item))
+        exp.update(_explain_text(space, query.text, parts["text"].vector, hit.item))
     item_labels = {lb for lb, _ in hit.item.labels}
     for name in ("image", "audio"):
         if name in parts:
