@@ -1,6 +1,7 @@
-"""One command for the benchmarks: ``python -m benchmarks.run [--only speed|quality]``.
+"""One command for the benchmarks:
+``python -m benchmarks.run [--only speed|quality|search|adapters|video]``.
 
-Writes ``benchmarks/results/{speed,quality}.json`` and regenerates ``docs/benchmarks.md``
+Writes ``benchmarks/results/<name>.json`` and regenerates ``docs/benchmarks.md``
 from whatever results are present.
 """
 
@@ -288,6 +289,37 @@ def _plot_latency(s: dict[str, Any]) -> str:
     return "![query latency against collection size](latency.png)"
 
 
+def _video_md(v: dict[str, Any]) -> list[str]:
+    m, sp, mem = v["moments"], v["speed"], v["memory"]
+    w, p = m["with_speech"], m["pictures_only"]
+    return [
+        "## Video",
+        "",
+        f"Moments: {w['videos']} videos built from Tux Paint photos with their spoken captions "
+        f"({w['queries']} shots of 4 to 8 s, {w['video_seconds']:.0f} s in all; "
+        "`sensorium.eval.videos.tuxpaint_videos`), ingested, then each animal's name searched "
+        "as text. A hit counts when the first result is the right video with a moment "
+        "overlapping the true interval at IoU >= 0.5.",
+        "",
+        "| videos | right video | right moment (IoU >= 0.5) | mean IoU |",
+        "|---|---|---|---|",
+        f"| with their audio track | {w['right_video']:.3f} | **{w['moment_iou50']:.3f}** | "
+        f"{w['mean_iou']:.3f} |",
+        f"| the same without audio (pictures only) | {p['right_video']:.3f} | "
+        f"{p['moment_iou50']:.3f} | {p['mean_iou']:.3f} |",
+        "",
+        f"Speed on {sp['seconds']:.0f} s of {sp['video']}, sampled at 1 fps: decoding alone "
+        f"{sp['decode_only_x_realtime']:.1f}x real time; decoding plus image, sound and speech "
+        f"encoding **{sp['full_x_realtime']:.1f}x real time**, i.e. "
+        f"{sp['ratio_full_vs_decode']:.2f} of the speed of decoding alone.",
+        "",
+        f"Memory: `ingest` of one {mem['minutes']}-minute video (640x360, 25 fps, "
+        f"{mem['bytes'] / 1e6:.0f} MB, {mem['moments']} moments) peaks at "
+        f"**{mem['peak_rss_mb']:.0f} MB** resident and takes {mem['seconds']:.0f} s.",
+        "",
+    ]
+
+
 def render() -> None:
     lines = [
         "# Benchmarks",
@@ -300,6 +332,7 @@ def render() -> None:
         ("quality", _quality_md),
         ("adapters", _adapters_md),
         ("search", _search_md),
+        ("video", _video_md),
         ("speed", _speed_md),
     ):
         path = RESULTS / f"{name}.json"
@@ -314,7 +347,7 @@ def render() -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--only", choices=["speed", "quality", "search", "adapters"])
+    parser.add_argument("--only", choices=["speed", "quality", "search", "adapters", "video"])
     args = parser.parse_args()
     if args.only in (None, "speed"):
         from benchmarks import speed
@@ -334,6 +367,11 @@ def main() -> None:
 
         with tempfile.TemporaryDirectory() as tmp:
             _save("search", search.run(Path(tmp)))
+    if args.only in (None, "video"):
+        from benchmarks import video
+
+        with tempfile.TemporaryDirectory() as tmp:
+            _save("video", video.run(Path(tmp)))
     render()
     print(DOC.read_text())
 

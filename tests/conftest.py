@@ -54,3 +54,32 @@ def librivox_wav() -> Path:
 @pytest.fixture()
 def silence() -> np.ndarray:
     return np.zeros(16000 * 3, np.float32)
+
+
+# -- videos built from real parts (DATA.md: no registry ships labelled video) ----------------
+
+ANIMALS = ("animals/mammals/elephant", "animals/birds/penguin", "animals/mammals/cats/lion")
+
+
+def _stamp_shots(seconds: tuple[float, ...] = (4.0, 5.0, 4.0)) -> list:  # type: ignore[type-arg]
+    from sensorium.eval.datasets import tuxpaint_stamps
+    from sensorium.eval.videos import Shot, _query
+
+    stamps = {s.name: s for s in tuxpaint_stamps()}
+    chosen = [stamps[n] for n in ANIMALS]
+    return [Shot(s.image, t, s.spoken, _query(s.caption)) for s, t in zip(chosen, seconds)]
+
+
+@pytest.fixture(scope="session")
+def shots() -> list:  # type: ignore[type-arg]
+    """Three Tux Paint animals (elephant, penguin, lion), each said aloud in its shot."""
+    _need(TUXPAINT)
+    return _stamp_shots()
+
+
+@pytest.fixture(scope="session")
+def animal_video(tmp_path_factory: pytest.TempPathFactory, shots: list):  # type: ignore[no-untyped-def,type-arg]
+    """13 s MP4 (H.264 + AAC): elephant 0-4 s, penguin 4-9 s, lion 9-13 s, each named aloud."""
+    from sensorium.eval.videos import write_video
+
+    return write_video(tmp_path_factory.mktemp("video") / "animals.mp4", shots)

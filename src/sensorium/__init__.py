@@ -6,10 +6,11 @@ Text, images, audio and video in one language-bound space, offline on a CPU::
     sensorium.classify(["cat.jpg", "bark.ogg"], labels=["cat", "dog", "car"])
     sensorium.transcribe(["meeting.wav"], model="base")
     vectors = sensorium.embed(["cat.jpg"])  # (1, 384)
+    timeline = sensorium.summarize("talk.mp4")  # segments: seen, heard, said
     photos = sensorium.open("my.db"); photos.ingest(["~/Pictures"]); photos.search("a dog")
 """
 
-from sensorium.api import embed, embed_text
+from sensorium.api import embed, embed_text, summarize
 from sensorium.collection import Collection
 from sensorium.collection import open_collection as open
 from sensorium.errors import (
@@ -45,5 +46,6 @@ __all__ = [
     "embed",
     "embed_text",
     "open",
+    "summarize",
     "transcribe",
 ]

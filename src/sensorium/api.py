@@ -1,29 +1,61 @@
-"""``sensorium.embed`` and ``sensorium.embed_text``: anything -> the shared space."""
+"""``sensorium.embed``, ``embed_text`` and ``summarize``: anything -> the shared space."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 import numpy as np
 
 from sensorium import media
+from sensorium.errors import DecodeError
+from sensorium.media.types import MediaKind
 from sensorium.space import default_space
+from sensorium.video import VideoAnalysis, analyze
 
-__all__ = ["embed", "embed_text"]
+__all__ = ["embed", "embed_text", "summarize"]
 
 
 def embed(paths: Iterable[str | Path]) -> np.ndarray:
     """Files of any kind -> (N, 384) float32 in the shared space, rows L2-normalised.
 
+    A video's row is its duration-weighted mean over its segments (see ``summarize``).
     Raises a ``MediaError`` naming the first file that cannot be decoded.
     """
-    items = [media.load(p) for p in paths]
-    if not items:
+    paths = [Path(p) for p in paths]
+    rows: list[np.ndarray | None] = [None] * len(paths)
+    others: list[tuple[int, media.Media]] = []
+    for i, p in enumerate(paths):
+        if media.sniff(p) is MediaKind.VIDEO:
+            rows[i] = analyze(p, default_space()).vector
+        else:
+            others.append((i, media.load(p)))
+    if others:
+        for (i, _), e in zip(others, default_space().embed([m for _, m in others])):
+            rows[i] = e.vector
+    if not paths:
         return np.zeros((0, 384), np.float32)
-    return np.stack([e.vector for e in default_space().embed(items)])
+    return np.stack([r for r in rows if r is not None])
 
 
 def embed_text(texts: Iterable[str]) -> np.ndarray:
     """Strings -> (N, 384) float32 in the shared space."""
     return default_space().text.encode(list(texts))
+
+
+def summarize(
+    path: str | Path,
+    fps: float = 1.0,
+    keyframes: bool = True,
+    on_frame: Callable[[float], None] = lambda _: None,
+) -> VideoAnalysis:
+    """A video's timeline: segments with what is seen, heard and said, and its embedding.
+
+    ``sensorium.video.summary_json(result)`` gives it as JSON, ``contact_sheet(result, png)``
+    as a picture. A file with no video stream raises ``DecodeError``.
+    """
+    path = Path(path)
+    kind = media.sniff(path)
+    if kind is not MediaKind.VIDEO:
+        raise DecodeError(path, f"not a video: it holds {kind.value} only")
+    return analyze(path, default_space(), fps=fps, keyframes=keyframes, on_frame=on_frame)

@@ -197,6 +197,14 @@ def _describe(exp: dict[str, Any]) -> str:
         bits.append(f"[cyan]{exp['moment']['start']:.1f}–{exp['moment']['end']:.1f} s[/cyan]")
     if "transcript" in exp:
         bits.append(f"said “{exp['transcript']}”")
+    if "matched" in exp:
+        bits.append(f"matched on what was {exp['matched']}")
+    if exp.get("seen"):
+        bits.append("seen " + ", ".join(exp["seen"]))
+    if exp.get("heard"):
+        bits.append("heard " + ", ".join(exp["heard"]))
+    if exp.get("said"):
+        bits.append(f"said “{exp['said']}”")
     if "labels" in exp:
         bits.append(
             "seen/heard " + ", ".join(f"{lb['label']} {lb['score']:.2f}" for lb in exp["labels"])
@@ -222,13 +230,24 @@ def search_cmd(
         str | None, typer.Option("--path", help="Only paths matching this glob.")
     ] = None,
     k: Annotated[int, typer.Option("-k", help="How many results.")] = 10,
+    target: Annotated[
+        str | None,
+        typer.Option(
+            "--in",
+            help="Match the text against what is seen, heard or said only "
+            '(also understood from the query: "where does she say budget").',
+        ),
+    ] = None,
     db: Annotated[Path | None, _db_option()] = None,
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object per result.")] = False,
 ) -> None:
-    """Search a collection by text, image and/or audio, with weights and filters."""
+    """Search a collection by text, image and/or audio, with weights and filters.
+
+    Videos are returned as moments (start and end in seconds)."""
     if k < 1:
         raise UsageError("-k must be at least 1")
-    hits = Collection(db).search(text, image, audio, parse_weights(weights), k, kind, path)
+    hits = Collection(db).search(text, image, audio, parse_weights(weights), k, kind, path,
+                                 target)  # fmt: skip
     if as_json:
         for h in hits:
             _emit_json(h.to_json())
@@ -256,7 +275,8 @@ def stats(
     kinds = ", ".join(f"{n} {k}" for k, n in sorted(s["by_type"].items())) or "empty"
     search_mode = "ANN index" if s["ann_index"] else "exact search"
     out.print(
-        f"[bold]{s['folder']}[/bold]: {s['items']} items ({kinds}), {s['failed']} failed, "
+        f"[bold]{s['folder']}[/bold]: {s['items']} files ({kinds}), {s['moments']} rows, "
+        f"{s['failed']} failed, "
         f"{s['bytes'] / 1e6:.1f} MB, {search_mode}, schema v{s['schema_version']}"
     )
     for f in s["failures"]:
@@ -269,13 +289,68 @@ def show(
     db: Annotated[Path | None, _db_option()] = None,
 ) -> None:
     """Everything stored about one item (as JSON)."""
-    item = Collection(db).show(key)
+    collection = Collection(db)
+    item = collection.show(key)
     if item is None:
         raise UsageError(f"no item {key!r} in the collection")
-    data = {k: v for k, v in item.__dict__.items() if k not in ("vector", "features")}
+    hidden = ("vector", "features", "part_vectors", "segment", "start", "end", "heard")
+    data = {k: v for k, v in item.__dict__.items() if k not in hidden}
     data["vector_dim"] = len(item.vector)
     data["features_dim"] = 0 if item.features is None else len(item.features)
+    if item.kind == "video":
+        for k in ("labels", "transcript", "segments"):
+            data.pop(k)
+        data["moments"] = [
+            {"segment": m.segment, "start": m.start, "end": m.end, "seen": m.labels[:3],
+             "heard": m.heard[:3], "said": m.transcript, "parts": sorted(m.part_vectors)}
+            for m in collection.moments(item.path)
+        ]  # fmt: skip
     _emit_json(data)
+
+
+@app.command()
+def summarize(
+    video: Annotated[Path, typer.Argument(help="A video file.")],
+    sheet: Annotated[
+        Path | None, typer.Option(help="Also draw a contact sheet of the segments (PNG).")
+    ] = None,
+    fps: Annotated[float, typer.Option(help="Frames sampled per second.")] = 1.0,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="The timeline as one JSON object.")
+    ] = False,
+) -> None:
+    """A video's timeline: segments with what is seen, heard and said, and its embedding."""
+    from sensorium import summarize as analyze_video
+    from sensorium.media.video import probe
+    from sensorium.video import contact_sheet, summary_json
+
+    if fps <= 0:
+        raise UsageError("--fps must be above 0")
+    try:
+        length = probe(video).duration  # for the progress bar only
+    except SensoriumError:
+        length = 0.0  # summarize() says what is wrong with the file
+    with _bar("watching", disable=length < 30) as bar:
+        task = bar.add_task("watching", total=round(length) or None)
+        result = analyze_video(video, fps=fps, keyframes=sheet is not None,
+                               on_frame=lambda t: bar.update(task, completed=round(t)))  # fmt: skip
+    if sheet is not None:
+        contact_sheet(result, sheet)
+    data = summary_json(result, embedding=as_json)
+    if as_json:
+        _emit_json(data | ({"sheet": str(sheet)} if sheet else {}))
+        return
+    notes = "".join(f"; [yellow]{n}[/yellow]" for n in data["notes"])
+    out.print(f"[bold]{video}[/bold]: {data['duration']:.1f} s, {len(data['segments'])} "
+              f"segments, {data['width']}x{data['height']}{notes}", highlight=False)  # fmt: skip
+    table = Table("time", "seen", "heard", "said", box=None, pad_edge=False)
+    for seg in data["segments"]:
+        table.add_row(f"{seg['start']:.1f}–{seg['end']:.1f}",
+                      ", ".join(x["label"] for x in seg["seen"][:2]),
+                      ", ".join(x["label"] for x in seg["heard"][:2]), seg["said"])  # fmt: skip
+    out.print(table)
+    if sheet is not None:
+        out.print(f"contact sheet → {sheet}")
 
 
 def _print_recall(name: str, r: dict[str, float]) -> None:

@@ -52,15 +52,22 @@ class Collection:
         k: int = 10,
         kind: str | None = None,
         path: str | None = None,
+        target: str | None = None,
     ) -> list[Hit]:
+        """The ``k`` best files; a video as its best moment (``hit.item.start``, ``.end``).
+
+        ``target`` ("seen", "heard" or "said") matches the text against that part only; a
+        query such as "where does she say budget" sets it by itself.
+        """
         query = Query(text, Path(image) if image else None, Path(audio) if audio else None,
-                      weights or {}, kind, path)  # fmt: skip
+                      weights or {}, kind, path, target)  # fmt: skip
         return search(self.store, self.space, query, k)
 
     def stats(self) -> dict[str, Any]:
         failures = self.store.failures()
         return {
-            "items": self.store.count(),
+            "items": self.store.files(),
+            "moments": self.store.count(),
             "by_type": self.store.kinds(),
             "failed": len(failures),
             "failures": [{"path": f.path, "error": f.error} for f in failures],
@@ -68,8 +75,14 @@ class Collection:
         }
 
     def show(self, key: str) -> Item | None:
-        """An item by id or path (a relative path is resolved first)."""
+        """An item by id or path (a relative path is resolved first); a video's first moment."""
         return self.store.get(key) or self.store.get(str(Path(key).resolve()))
+
+    def moments(self, key: str) -> list[Item]:
+        """Every stored moment of a file, in time order (one item for a file that is not a
+        video; none for an unknown file)."""
+        item = self.show(key)
+        return self.store.moments(item.path) if item else []
 
 
 def open_collection(db: str | Path | None = None) -> Collection:

@@ -62,3 +62,49 @@ def test_schema_version_is_checked(tmp_path: Path) -> None:
     (tmp_path / "db" / "sensorium.json").write_text('{"schema_version": 99}')
     with pytest.raises(SensoriumError, match="schema v99"):
         LanceStore(tmp_path / "db")
+
+
+def test_v1_collection_is_migrated_in_place(tmp_path: Path, caption_vectors: np.ndarray) -> None:
+    """A collection written before video moments (schema v1) opens, keeps its rows, and
+    gains the new columns."""
+    import json
+
+    import lancedb
+    import pyarrow as pa
+
+    from sensorium.store.lance import ITEMS, V2_FIELDS, _to_row
+
+    v1 = pa.schema([f for f in ITEMS if f.name not in {g.name for g in V2_FIELDS}])
+    folder = tmp_path / "old"
+    folder.mkdir()
+    (folder / "sensorium.json").write_text(json.dumps({"schema_version": 1}))
+    rows = [{k: v for k, v in _to_row(i).items() if k in v1.names}
+            for i in _items(caption_vectors[:5])]  # fmt: skip
+    lancedb.connect(str(folder)).create_table("items", pa.Table.from_pylist(rows, schema=v1))
+    store = LanceStore(folder)
+    assert store.info()["schema_version"] == 2 and store.count() == 5
+    item = store.get("/x/2.txt")
+    assert item is not None and item.segment == 0 and item.part_vectors == {}
+    np.testing.assert_allclose(store.search(caption_vectors[2], 1)[0][0].vector, caption_vectors[2])
+    store.upsert(_items(caption_vectors[5:6], offset=5))  # new rows write with the v2 schema
+    assert store.count() == 6
+
+
+def test_moments_of_a_file_are_replaced_as_a_whole(
+    tmp_path: Path, caption_vectors: np.ndarray
+) -> None:
+    """A video re-encoded into fewer moments leaves no stale moment behind (one commit)."""
+    store = LanceStore(tmp_path / "db")
+
+    def moments(n: int) -> list[Item]:
+        return [Item(id=f"v#{i}", path="/v.mp4", sha256="", size=0, mtime=0.0, kind="video",
+                     vector=caption_vectors[i], segment=i, start=2.0 * i, end=2.0 * i + 2,
+                     part_vectors={"seen": caption_vectors[i]}) for i in range(n)]  # fmt: skip
+
+    store.upsert(moments(4) + _items(caption_vectors[10:12], offset=10))
+    assert store.count() == 6 and store.files() == 3 and store.kinds() == {"video": 1, "text": 2}
+    store.upsert(moments(2))
+    got = store.moments("/v.mp4")
+    assert [(m.segment, m.start, m.end) for m in got] == [(0, 0.0, 2.0), (1, 2.0, 4.0)]
+    np.testing.assert_allclose(got[1].part_vectors["seen"], caption_vectors[1])
+    assert store.count() == 4  # the other files are untouched

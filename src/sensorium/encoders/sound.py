@@ -44,10 +44,31 @@ def _mel_matrix() -> np.ndarray:
     return np.vstack([np.zeros((1, MELS)), weights]).astype(np.float32)
 
 
+PATCH_SAMPLES = PATCH_HOP * HOP  # 7,680 samples between patch starts
+CHUNK_PATCHES = 256  # long audio is framed this many patches at a time (about 2 minutes)
+
+
 def log_mel_patches(samples: np.ndarray) -> np.ndarray:
-    """(T,) 16 kHz mono -> (P, 96, 64) log-mel patches; short clips are zero-padded."""
+    """(T,) 16 kHz mono -> (P, 96, 64) log-mel patches; short clips are zero-padded.
+
+    Long audio is processed in chunks of whole patches: the framed spectrum of 30 minutes
+    would take about 1 GB at once, and the patches come out the same either way.
+    """
     if len(samples) < MIN_SAMPLES:
         samples = np.pad(samples, (0, MIN_SAMPLES - len(samples)))
+    total = (len(samples) - MIN_SAMPLES) // PATCH_SAMPLES + 1
+    if total <= CHUNK_PATCHES:
+        return _patches(samples)
+    chunks = []
+    for p0 in range(0, total, CHUNK_PATCHES):
+        p1 = min(total, p0 + CHUNK_PATCHES)
+        chunks.append(
+            _patches(samples[p0 * PATCH_SAMPLES : (p1 - 1) * PATCH_SAMPLES + MIN_SAMPLES])
+        )
+    return np.concatenate(chunks)
+
+
+def _patches(samples: np.ndarray) -> np.ndarray:
     frames = np.lib.stride_tricks.sliding_window_view(samples, WINDOW)[::HOP]  # (F, 400)
     window = np.hanning(WINDOW + 1)[:-1].astype(np.float32)  # periodic Hann
     spectrum = np.abs(np.fft.rfft(frames * window, n=NFFT))  # (F, 257)

@@ -17,7 +17,7 @@ from sensorium.errors import ModelError
 from sensorium.media.types import SAMPLE_RATE, AudioMedia
 from sensorium.models import get_card, is_ready, model_path
 
-__all__ = ["WHISPER_MODELS", "Segment", "SpeechRecognizer", "Transcript", "prepare_audio"]
+__all__ = ["WHISPER_MODELS", "Segment", "SpeechRecognizer", "Transcript", "Word", "prepare_audio"]
 
 # CLI names -> model cards.
 WHISPER_MODELS = {"tiny.en": "whisper-tiny.en", "base": "whisper-base", "small": "whisper-small"}
@@ -28,11 +28,20 @@ MAX_NO_SPEECH = 0.6  # ... and those Whisper itself thinks are silence
 
 
 @dataclass(frozen=True)
+class Word:
+    start: float  # seconds from the start of the file
+    end: float
+    text: str
+    probability: float
+
+
+@dataclass(frozen=True)
 class Segment:
     start: float  # seconds from the start of the file
     end: float
     text: str
     confidence: float  # exp(mean token log-probability), in (0, 1]
+    words: tuple[Word, ...] = ()  # only when asked for (``word_timestamps=True``)
 
 
 @dataclass(frozen=True)
@@ -58,6 +67,14 @@ def prepare_audio(samples: np.ndarray) -> np.ndarray:
         samples = samples * (0.9 / peak)
     pad = np.zeros(int(PAD_SECONDS * SAMPLE_RATE), np.float32)
     return np.concatenate([pad, samples.astype(np.float32), pad])
+
+
+def _word(w, pad: float) -> Word:  # type: ignore[no-untyped-def]
+    """A faster-whisper word, timed from the start of the unpadded clip."""
+    start = round(max(0.0, float(w.start) - pad), 2)
+    return Word(
+        start, round(max(start, float(w.end) - pad), 2), w.word.strip(), float(w.probability)
+    )
 
 
 def _load_whisper(name: str):  # type: ignore[no-untyped-def]
@@ -90,10 +107,12 @@ class SpeechRecognizer:
         hint: str | None = None,
         language: str | None = None,
         prepare: bool = True,
+        word_timestamps: bool = False,
     ) -> Transcript:
         """Transcribe one clip; ``hint`` lists expected words (names, jargon) for the decoder.
 
         ``prepare=False`` skips normalising and padding (the plain path, for benchmarks).
+        ``word_timestamps`` times every word (video segments need them; it costs extra).
         """
         pad = PAD_SECONDS if prepare else 0.0
         samples = prepare_audio(audio.samples) if prepare else audio.samples
@@ -106,6 +125,7 @@ class SpeechRecognizer:
             condition_on_previous_text=False,
             initial_prompt=hint or None,
             no_speech_threshold=MAX_NO_SPEECH,
+            word_timestamps=word_timestamps,
         )
         segments = []
         for s in pieces:
@@ -114,8 +134,9 @@ class SpeechRecognizer:
                 continue
             start = max(0.0, s.start - pad)
             end = min(audio.duration, max(start, s.end - pad))
+            words = tuple(_word(w, pad) for w in (s.words or []))
             segments.append(
-                Segment(round(start, 2), round(end, 2), text, float(np.exp(s.avg_logprob)))
+                Segment(round(start, 2), round(end, 2), text, float(np.exp(s.avg_logprob)), words)
             )
         text = " ".join(s.text for s in segments)
         return Transcript(text=text, language=info.language if text else "", segments=segments)

@@ -36,8 +36,9 @@ def _streams_kind(path: Path) -> MediaKind:
 
     try:
         with av.open(str(path)) as container:
+            cover = av.stream.Disposition.attached_pic  # album art in a music file
             has_video = any(
-                s.type == "video" and s.frames != 1 and not s.disposition.attached_pic
+                s.type == "video" and s.frames != 1 and not s.disposition & cover
                 for s in container.streams
             )
             has_audio = bool(container.streams.audio)

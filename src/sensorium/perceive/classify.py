@@ -8,10 +8,12 @@ from pathlib import Path
 import numpy as np
 
 from sensorium.errors import MediaError, UsageError
-from sensorium.media.types import Media
+from sensorium.media.sniff import sniff
+from sensorium.media.types import Media, MediaKind
 from sensorium.perceive.inputs import decode_all, expand_paths
 from sensorium.perceive.results import Classification
 from sensorium.space import SharedSpace, default_space
+from sensorium.video import analyze
 
 __all__ = ["LOGIT_SCALE", "classify", "iter_classify"]
 
@@ -26,6 +28,14 @@ def _scores(vectors: np.ndarray, labels: np.ndarray) -> np.ndarray:
     return e / e.sum(1, keepdims=True)
 
 
+def _ranked(
+    path: str, vector: np.ndarray, labels: list[str], vectors: np.ndarray, top: int
+) -> Classification:
+    scores = _scores(vector[None], vectors)[0]  # (L,)
+    order = np.argsort(-scores)[:top]
+    return Classification(path, [(labels[i], float(scores[i])) for i in order])
+
+
 def _classify_chunk(
     space: SharedSpace, decoded: list[tuple[Path, Media]], labels: list[str], top: int
 ) -> list[Classification]:
@@ -33,12 +43,23 @@ def _classify_chunk(
     label_vectors = {  # (L, 384) per medium present: labels are phrased for each medium
         kind: space.embed_labels(kind, labels) for kind in {e.kind for e in embedded}
     }
-    out = []
-    for e in embedded:
-        scores = _scores(e.vector[None], label_vectors[e.kind])[0]
-        order = np.argsort(-scores)[:top]
-        out.append(Classification(e.path, [(labels[i], float(scores[i])) for i in order]))
-    return out
+    return [_ranked(e.path, e.vector, labels, label_vectors[e.kind], top) for e in embedded]
+
+
+def _is_video(path: Path) -> bool:
+    try:
+        return sniff(path) is MediaKind.VIDEO
+    except MediaError:
+        return False  # decode_all reports it
+
+
+def _classify_video(space: SharedSpace, path: Path, labels: list[str], top: int) -> Classification:
+    """A video as a whole: its duration-weighted segment mix of what is seen, heard and said."""
+    try:
+        vector = analyze(path, space).vector
+    except MediaError as e:
+        return Classification(str(path), error=e.cause)
+    return _ranked(str(path), vector, labels, space.embed_labels(MediaKind.VIDEO, labels), top)
 
 
 def iter_classify(
@@ -59,7 +80,11 @@ def iter_classify(
     for start in range(0, len(paths), CHUNK):
         results: dict[str, Classification] = {}
         good: list[tuple[Path, Media]] = []
-        for path, item in decode_all(paths[start : start + CHUNK]):
+        chunk = paths[start : start + CHUNK]
+        videos = [p for p in chunk if _is_video(p)]  # seen, heard and said: the video layer
+        for path in videos:
+            results[str(path)] = _classify_video(space, path, labels, top)
+        for path, item in decode_all([p for p in chunk if p not in videos]):
             if isinstance(item, MediaError):
                 results[str(path)] = Classification(str(path), error=item.cause)
             else:

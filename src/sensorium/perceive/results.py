@@ -39,5 +39,7 @@ class Transcription:
             "path": self.path,
             "text": t.text,
             "language": t.language,
-            "segments": [asdict(s) for s in t.segments],
+            "segments": [
+                {k: v for k, v in asdict(s).items() if k != "words" or v} for s in t.segments
+            ],
         }

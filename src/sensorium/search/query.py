@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -11,10 +12,49 @@ from sensorium import media
 from sensorium.errors import MediaError, UsageError
 from sensorium.space import SharedSpace
 
-__all__ = ["KINDS", "Query", "QueryPart", "embed_query", "parse_weights", "where_clause"]
+__all__ = [
+    "KINDS",
+    "TARGETS",
+    "Query",
+    "QueryPart",
+    "embed_query",
+    "parse_target",
+    "parse_weights",
+    "where_clause",
+]
 
 KINDS = ("image", "audio", "video", "text")
 MODALITIES = ("text", "image", "audio")
+TARGETS = ("seen", "heard", "said")  # which part of an item a text query is about
+
+# "where does she say budget" -> ("said", "budget"). Verbs that name what a query is about,
+# with the question words around them that carry no content.
+_ASKING = (
+    r"(?:(?:where|when|what|which)\s+)?(?:(?:do|does|did|is|are|was|were)\s+)?"
+    r"(?:(?:he|she|they|someone|somebody|anyone|people|we|you|i|it)\s+)?"
+)
+_TARGET_VERBS = {
+    "said": r"say|says|said|saying|mention|mentions|mentioned|talk about|talks about|"
+    r"speak about|speaks about|spoken|speaks of|talk of",
+    "heard": r"hear|hears|heard|hearing|sound of|sounds of|sounds like|noise of",
+    "seen": r"see|sees|seen|show|shows|shown|showing|appear|appears|on screen|look at",
+}
+
+
+def parse_target(text: str) -> tuple[str | None, str]:
+    """A text query -> (the part it asks about or None, the query without the asking words).
+
+    "where does she say budget" -> ("said", "budget"); "where is a dog shown" -> ("seen",
+    "a dog"); "a dog on a beach" -> (None, "a dog on a beach").
+    """
+    for target, verbs in _TARGET_VERBS.items():
+        m = re.match(rf"\s*{_ASKING}(?:{verbs})\b[\s:,]*(.*)$", text, re.IGNORECASE)
+        if m is None:  # the passive: "where is a dog shown"
+            m = re.match(rf"\s*(?:where|when)\s+(?:is|are|was|were)\s+(.*?)\s+(?:{verbs})\W*$",
+                         text, re.IGNORECASE)  # fmt: skip
+        if m and m.group(1).strip().rstrip("?").strip():
+            return target, m.group(1).strip().rstrip("?").strip()
+    return None, text
 
 
 @dataclass(frozen=True)
@@ -25,12 +65,17 @@ class Query:
     weights: dict[str, float] = field(default_factory=dict)  # modality -> weight (default 1)
     kind: str | None = None  # only items of this media type
     path: str | None = None  # only items whose path matches this glob
+    target: str | None = None  # "seen" | "heard" | "said": score the text against that part
 
     def __post_init__(self) -> None:
         if not (self.text or self.image or self.audio):
             raise UsageError("give a text query, --image or --audio")
         if self.kind is not None and self.kind not in KINDS:
             raise UsageError(f"--type must be one of {', '.join(KINDS)}")
+        if self.target is not None and self.target not in TARGETS:
+            raise UsageError(f"--in must be one of {', '.join(TARGETS)}")
+        if self.target is not None and not self.text:
+            raise UsageError("--in needs a text query")
         for name, w in self.weights.items():
             if name not in MODALITIES or w < 0:
                 raise UsageError(f"bad weight {name}={w}: use text, image, audio >= 0")

@@ -14,7 +14,7 @@ __all__ = ["TEMPLATES", "phrase"]
 TEMPLATES: dict[MediaKind, str] = {
     MediaKind.IMAGE: "a photo of a {}.",
     MediaKind.AUDIO: "the sound of {}.",
-    MediaKind.VIDEO: "the sound of {}.",
+    MediaKind.VIDEO: "a video of a {}.",
     MediaKind.TEXT: "{}",
 }
 

@@ -55,6 +55,9 @@ class Embedded:
     transcript: Transcript | None = None
     parts: dict[str, float] = field(default_factory=dict)  # part name -> its weight
     features: np.ndarray | None = None  # raw encoder output kept for adapters and fusion
+    # The parts of an audio clip in the shared space: "heard" (sound bridge), "said" (its
+    # transcript); search uses them for queries that ask what is heard or said.
+    part_vectors: dict[str, np.ndarray] = field(default_factory=dict)
 
 
 def _cached_vectors(texts: list[str], encode: Callable[[list[str]], np.ndarray]) -> np.ndarray:
@@ -137,14 +140,16 @@ class SharedSpace:
             transcript = None
             parts = {"sound_labels": max(lab[0][1], 1e-3)}
             vector = v * parts["sound_labels"]
+            part_vectors = {"heard": v}
             if speech_peak >= self.options.speech_gate:
                 transcript = self.speech.transcribe(m)
                 if transcript.text:
                     parts["transcript"] = self.options.transcript_weight * transcript.confidence
-                    vector = vector + parts["transcript"] * self.text.encode([transcript.text])[0]
-            results.append(
-                Embedded(m.path, m.kind, l2_normalize(vector), lab, transcript, parts, scores)
-            )
+                    part_vectors["said"] = self.text.encode([transcript.text])[0]
+                    vector = vector + parts["transcript"] * part_vectors["said"]
+            results.append(Embedded(
+                m.path, m.kind, l2_normalize(vector), lab, transcript, parts, scores, part_vectors
+            ))  # fmt: skip
         return results
 
     def embed(self, items: Sequence[Media]) -> list[Embedded]:

@@ -42,12 +42,22 @@ class Store(Protocol):
         """An item by id or by path."""
         ...
 
-    def count(self) -> int: ...
+    def moments(self, path: str) -> list[Item]:
+        """Every item of one file in time order: a video's moments, or the file's one item."""
+        ...
+
+    def count(self) -> int:
+        """Rows: a file is one row, a video one row per moment."""
+        ...
+
+    def files(self) -> int:
+        """Distinct files."""
+        ...
 
     def failures(self) -> list[Failure]: ...
 
     def kinds(self) -> dict[str, int]:
-        """Number of items of each media type."""
+        """Number of files of each media type."""
         ...
 
     def maintain(self) -> None:

@@ -18,11 +18,13 @@ from pathlib import Path
 from sensorium import media
 from sensorium.encoders.image import SIZE
 from sensorium.errors import MediaError
-from sensorium.media.types import AudioMedia, ImageMedia, Media, TextMedia
+from sensorium.media.types import AudioMedia, ImageMedia, Media, MediaKind, TextMedia
+from sensorium.media.video import VideoInfo, probe
 from sensorium.models.cache import sha256_file
 from sensorium.space import Embedded, SharedSpace
 from sensorium.store.base import Store
 from sensorium.store.records import Failure, FileState, Item
+from sensorium.video import VideoAnalysis, analyze
 
 __all__ = ["IngestReport", "ingest", "item_id"]
 
@@ -90,34 +92,68 @@ def _item(todo: _Todo, kind: str, m: Media, e: Embedded, space: SharedSpace) -> 
         item.segments = [
             {"start": s.start, "end": s.end, "text": s.text} for s in e.transcript.segments
         ]
+    item.part_vectors = e.part_vectors
     return item
 
 
-_Decoded = tuple[list[tuple["_Todo", str, Media]], list[Failure]]
+def _video_items(todo: _Todo, v: VideoAnalysis, space: SharedSpace) -> list[Item]:
+    """One item per segment: each is a moment that search can return."""
+    items = []
+    for seg in v.segments:
+        words = [{"start": w.start, "end": w.end, "text": w.text} for w in seg.words]
+        items.append(Item(
+            id=item_id(f"{todo.path}#{seg.index}"), path=str(todo.path), sha256=todo.sha256,
+            size=todo.size, mtime=todo.mtime, kind="video", vector=seg.vector,
+            duration=v.duration, width=v.info.width, height=v.info.height, labels=seg.seen,
+            transcript=seg.said, segments=words, features=seg.features,
+            models=_models(space, "video") | {"image": "efficientnet-lite0"},
+            ingested_at=time.time(), segment=seg.index, start=seg.start, end=seg.end,
+            heard=seg.heard, part_vectors=seg.part_vectors,
+        ))  # fmt: skip
+    return items
+
+
+_Decoded = tuple[list[tuple["_Todo", str, Media | VideoInfo]], list[Failure]]
+
+
+def _failure(todo: _Todo, e: MediaError) -> Failure:
+    return Failure(str(todo.path), todo.size, todo.mtime, e.cause, time.time())
 
 
 def _decode_batch(batch: list[_Todo]) -> _Decoded:
     """Decode a batch; bad files become failures. Runs in a worker thread (Pillow, PyAV and
-    ONNX Runtime release the GIL), so the next batch decodes while this one encodes."""
-    decoded: list[tuple[_Todo, str, Media]] = []
+    ONNX Runtime release the GIL), so the next batch decodes while this one encodes.
+    A video is only probed here: it is decoded as a stream while it is encoded."""
+    decoded: list[tuple[_Todo, str, Media | VideoInfo]] = []
     failures = []
     for todo in batch:
         try:
-            kind = media.sniff(todo.path)  # kept: a video is stored as "video", not "audio"
-            decoded.append((todo, kind.value, media.decode(todo.path, kind, SIZE)))
+            kind = media.sniff(todo.path)
+            if kind is MediaKind.VIDEO:
+                decoded.append((todo, kind.value, probe(todo.path)))
+            else:
+                decoded.append((todo, kind.value, media.decode(todo.path, kind, SIZE)))
         except MediaError as e:
-            failures.append(Failure(str(todo.path), todo.size, todo.mtime, e.cause, time.time()))
+            failures.append(_failure(todo, e))
     return decoded, failures
 
 
 def _write_batch(store: Store, space: SharedSpace, batch: _Decoded, report: IngestReport) -> None:
     decoded, failures = batch
-    embedded = space.embed([m for _, _, m in decoded])
-    items = [_item(t, k, m, e, space) for (t, k, m), e in zip(decoded, embedded)]
+    plain = [(t, k, m) for t, k, m in decoded if not isinstance(m, VideoInfo)]
+    embedded = space.embed([m for _, _, m in plain])
+    items = [_item(t, k, m, e, space) for (t, k, m), e in zip(plain, embedded)]
+    done = [t for t, _, _ in plain]
+    for t, _, _ in (d for d in decoded if isinstance(d[2], VideoInfo)):
+        try:
+            items.extend(_video_items(t, analyze(t.path, space), space))
+            done.append(t)
+        except MediaError as e:
+            failures.append(_failure(t, e))
     store.upsert(items)  # one commit: the whole batch or nothing
     store.record_failures(failures)
     report.failed.extend((f.path, f.error) for f in failures)
-    for t, _, _ in decoded:
+    for t in done:
         if t.known:
             report.updated += 1
         else:

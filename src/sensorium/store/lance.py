@@ -20,6 +20,7 @@ from typing import Any
 import lancedb
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 from lancedb.index import HnswSq
 
 from sensorium.errors import SensoriumError
@@ -27,13 +28,21 @@ from sensorium.store.records import Failure, FileState, Item
 
 __all__ = ["ANN_THRESHOLD", "SCHEMA_VERSION", "LanceStore"]
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # v2 added video moments: segment, start, end, heard, part vectors
 DIM = 384
 ANN_THRESHOLD = 10_000  # the index already halves query time here (benchmarks/search.py)
 ANN_NPROBES = 16  # IVF partitions visited per query
 ANN_EF = 64  # HNSW candidate list size
 _META = "sensorium.json"
 
+V2_FIELDS = [
+    pa.field("segment", pa.int32()),
+    pa.field("start", pa.float32()),
+    pa.field("end", pa.float32()),
+    pa.field("heard", pa.string()),  # JSON [[label, score], ...]
+    pa.field("part_names", pa.string()),  # JSON [name, ...]
+    pa.field("part_vectors", pa.list_(pa.float32())),  # the parts' (384,) vectors, concatenated
+]
 ITEMS = pa.schema(
     [
         pa.field("id", pa.string(), nullable=False),
@@ -53,6 +62,7 @@ ITEMS = pa.schema(
         pa.field("features", pa.list_(pa.float32())),
         pa.field("models", pa.string()),  # JSON {role: card}
         pa.field("ingested_at", pa.float64()),
+        *V2_FIELDS,
     ]
 )
 FAILURES = pa.schema(
@@ -75,6 +85,7 @@ def _in(column: str, values: list[str]) -> str:
 
 
 def _to_row(item: Item) -> dict[str, Any]:
+    names = sorted(item.part_vectors)
     return {
         "id": item.id, "path": item.path, "sha256": item.sha256, "size": item.size,
         "mtime": item.mtime, "kind": item.kind, "duration": item.duration,
@@ -84,6 +95,10 @@ def _to_row(item: Item) -> dict[str, Any]:
         "vector": np.asarray(item.vector, np.float32),
         "features": None if item.features is None else np.asarray(item.features, np.float32),
         "models": json.dumps(item.models), "ingested_at": item.ingested_at,
+        "segment": item.segment, "start": item.start, "end": item.end,
+        "heard": json.dumps(item.heard), "part_names": json.dumps(names),
+        "part_vectors": np.concatenate([item.part_vectors[n] for n in names]).astype(np.float32)
+        if names else None,
     }  # fmt: skip
 
 
@@ -97,29 +112,55 @@ def _from_row(row: dict[str, Any]) -> Item:
         text=row["text"] or "", vector=np.asarray(row["vector"], np.float32),
         features=None if row["features"] is None else np.asarray(row["features"], np.float32),
         models=json.loads(row["models"] or "{}"), ingested_at=row["ingested_at"] or 0.0,
+        segment=row.get("segment") or 0, start=row.get("start") or 0.0,
+        end=row.get("end") or 0.0, heard=[tuple(x) for x in json.loads(row.get("heard") or "[]")],
+        part_vectors=_parts(row.get("part_names"), row.get("part_vectors")),
     )  # fmt: skip
+
+
+def _parts(names: str | None, flat: Any) -> dict[str, np.ndarray]:
+    if not names or flat is None:
+        return {}
+    vectors = np.asarray(flat, np.float32).reshape(-1, DIM)  # (P, 384)
+    return dict(zip(json.loads(names), vectors))
 
 
 class LanceStore:
     def __init__(self, folder: str | Path) -> None:
         self.folder = Path(folder)
         self.folder.mkdir(parents=True, exist_ok=True)
-        self._check_schema_version()
+        version = self._check_schema_version()
         self.db = lancedb.connect(str(self.folder))
+        if version < SCHEMA_VERSION and "items" in self.db.table_names():
+            self.items = self.db.open_table("items")
+            self._migrate(version)
         self.items = self.db.create_table("items", schema=ITEMS, exist_ok=True)
         self.fails = self.db.create_table("failures", schema=FAILURES, exist_ok=True)
+        if version < SCHEMA_VERSION:
+            (self.folder / _META).write_text(json.dumps({"schema_version": SCHEMA_VERSION}))
 
-    def _check_schema_version(self) -> None:
+    def _check_schema_version(self) -> int:
+        """The folder's schema version; a new folder is written as the current one."""
         meta = self.folder / _META
-        if meta.is_file():
-            version = json.loads(meta.read_text()).get("schema_version")
-            if version != SCHEMA_VERSION:
-                raise SensoriumError(
-                    f"{self.folder}: collection schema v{version}, this version reads "
-                    f"v{SCHEMA_VERSION}; ingest into a new --db folder"
-                )
-        else:
+        if not meta.is_file():
             meta.write_text(json.dumps({"schema_version": SCHEMA_VERSION}))
+            return SCHEMA_VERSION
+        version = json.loads(meta.read_text()).get("schema_version")
+        if version not in (1, SCHEMA_VERSION):
+            raise SensoriumError(
+                f"{self.folder}: collection schema v{version}, this version reads "
+                f"v1 and v{SCHEMA_VERSION}; ingest into a new --db folder"
+            )
+        return int(version)
+
+    def _migrate(self, version: int) -> None:
+        """v1 -> v2: the moment columns are added, empty (one commit); rows stay as they are.
+        A run killed before the version is written adds only what is still missing."""
+        if version == 1:
+            present = set(self.items.schema.names)
+            missing = [f for f in V2_FIELDS if f.name not in present]
+            if missing:
+                self.items.add_columns(missing)
 
     # -- reads ---------------------------------------------------------------------------
 
@@ -145,21 +186,31 @@ class LanceStore:
         return [(_from_row(r), 1.0 - float(r["_distance"])) for r in query.to_list()]
 
     def get(self, key: str) -> Item | None:
-        rows = self.items.search().where(f"id = {_sql_str(key)} OR path = {_sql_str(key)}")
-        found = rows.limit(1).to_list()
-        return _from_row(found[0]) if found else None
+        found = self._rows(f"id = {_sql_str(key)} OR path = {_sql_str(key)}")
+        return min(found, key=lambda i: i.segment) if found else None
+
+    def moments(self, path: str) -> list[Item]:
+        return sorted(self._rows(f"path = {_sql_str(path)}"), key=lambda i: i.segment)
+
+    def _rows(self, where: str) -> list[Item]:
+        table = self.items.to_lance().to_table(filter=where)
+        return [_from_row(r) for r in table.to_pylist()]
 
     def count(self) -> int:
         return int(self.items.count_rows())
+
+    def files(self) -> int:
+        paths = self.items.to_lance().to_table(columns=["path"]).column("path")
+        return len(pc.unique(paths))
 
     def failures(self) -> list[Failure]:
         return [Failure(**r) for r in self.fails.to_arrow().to_pylist()]
 
     def kinds(self) -> dict[str, int]:
-        kinds = self.items.to_lance().to_table(columns=["kind"]).column("kind").to_pylist()
+        table = self.items.to_lance().to_table(columns=["kind", "path"])
         counts: dict[str, int] = {}
-        for k in kinds:
-            counts[k] = counts.get(k, 0) + 1
+        for k, _ in set(zip(table.column("kind").to_pylist(), table.column("path").to_pylist())):
+            counts[k] = counts.get(k, 0) + 1  # files, not rows: a video has a row per moment
         return counts
 
     def info(self) -> dict[str, Any]:
@@ -180,16 +231,22 @@ class LanceStore:
         if not items:
             return
         table = pa.Table.from_pylist([_to_row(i) for i in items], schema=ITEMS)
-        self.items.merge_insert(
-            "id"
-        ).when_matched_update_all().when_not_matched_insert_all().execute(table)
-        self._forget_failures([i.path for i in items])
+        paths = sorted({i.path for i in items})
+        # One commit inserts and replaces the rows, and drops rows of the same files that
+        # the batch no longer has (a re-encoded video with fewer moments).
+        (
+            self.items.merge_insert("id")
+            .when_matched_update_all()
+            .when_not_matched_insert_all()
+            .when_not_matched_by_source_delete(_in("path", paths))
+            .execute(table)
+        )
+        self._forget_failures(paths)
 
     def touch(self, mtimes: dict[str, float]) -> None:
         if not mtimes:
             return
-        rows = self.items.search().where(_in("path", list(mtimes))).limit(len(mtimes)).to_list()
-        items = [_from_row(r) for r in rows]
+        items = self._rows(_in("path", list(mtimes)))
         for item in items:
             item.mtime = mtimes[item.path]
         self.upsert(items)

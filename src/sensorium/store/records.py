@@ -29,6 +29,13 @@ class Item:
     features: np.ndarray | None = None  # raw encoder output: image (1280,), sound (521,)
     models: dict[str, str] = field(default_factory=dict)  # role -> model card
     ingested_at: float = 0.0
+    # A video is stored as one item per segment (a moment); other files are segment 0.
+    segment: int = 0
+    start: float = 0.0  # seconds: the moment's span within a video (0, 0 for other files)
+    end: float = 0.0
+    heard: list[tuple[str, float]] = field(default_factory=list)  # a video's sound labels
+    # What the vector mixes, each in the shared space: "seen" | "heard" | "said" -> (384,)
+    part_vectors: dict[str, np.ndarray] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

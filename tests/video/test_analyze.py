@@ -1,0 +1,90 @@
+"""Video analysis on videos built from real photos and recordings, with known ground truth."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from sensorium.errors import DecodeError
+from sensorium.eval.metrics import normalize_text
+from sensorium.eval.videos import write_video
+from sensorium.space import default_space
+from sensorium.video import VideoAnalysis, analyze, contact_sheet, summary_json
+
+
+@pytest.fixture(scope="module")
+def analysis(animal_video) -> VideoAnalysis:  # type: ignore[no-untyped-def]
+    return analyze(animal_video.path, default_space(), keyframes=True)
+
+
+def test_segments_follow_the_shots(analysis: VideoAnalysis, animal_video) -> None:  # type: ignore[no-untyped-def]
+    got = [t for s in analysis.segments for t in (s.start, s.end)]
+    want = [t for a, b, _ in animal_video.intervals for t in (a, b)]
+    assert got == pytest.approx(want, abs=0.05)
+    assert not analysis.truncated and analysis.notes == []
+
+
+def test_each_segment_holds_what_is_said_in_it(analysis: VideoAnalysis, animal_video) -> None:  # type: ignore[no-untyped-def]
+    for seg, (_, _, label) in zip(analysis.segments, animal_video.intervals):
+        assert label in normalize_text(seg.said), (label, seg.said)
+        assert set(seg.parts) == {"seen", "heard", "said"}
+        assert all(seg.start <= (w.start + w.end) / 2 <= seg.end + 0.01 for w in seg.words)
+
+
+def test_segment_vectors_find_their_animal(analysis: VideoAnalysis, animal_video) -> None:  # type: ignore[no-untyped-def]
+    labels = [label for _, _, label in animal_video.intervals]
+    queries = default_space().text.encode(labels)  # (3, 384)
+    segments = np.stack([s.vector for s in analysis.segments])  # (3, 384)
+    assert (np.argmax(queries @ segments.T, axis=1) == np.arange(3)).all()
+    # The seen part alone knows each animal too.
+    seen = np.stack([s.part_vectors["seen"] for s in analysis.segments])
+    assert (np.argmax(queries @ seen.T, axis=1) == np.arange(3)).all()
+    assert np.linalg.norm(analysis.vector) == pytest.approx(1.0, abs=1e-5)
+
+
+def test_no_audio_track(tmp_path: Path, shots) -> None:  # type: ignore[no-untyped-def]
+    video = write_video(tmp_path / "mute.mp4", shots, audio="none")
+    a = analyze(video.path, default_space())
+    assert a.notes == ["no audio track"] and a.transcript is None
+    assert len(a.segments) == 3 and all(set(s.parts) == {"seen"} for s in a.segments)
+
+
+def test_silent_track_invents_no_speech(tmp_path: Path, shots) -> None:  # type: ignore[no-untyped-def]
+    video = write_video(tmp_path / "silent.mp4", shots, audio="silent")
+    a = analyze(video.path, default_space())
+    assert all(s.said == "" and "said" not in s.parts for s in a.segments)
+    assert all(s.heard[0][0] == "Silence" for s in a.segments)
+
+
+def test_truncated_video_gives_what_it_has(tmp_path: Path, shots) -> None:  # type: ignore[no-untyped-def]
+    whole = write_video(tmp_path / "whole.mkv", shots)
+    cut = tmp_path / "cut.mkv"
+    shutil.copy(whole.path, cut)
+    with cut.open("r+b") as f:
+        f.truncate(cut.stat().st_size // 2)
+    a = analyze(cut, default_space())
+    assert a.truncated and a.notes and a.notes[-1].startswith("truncated")
+    assert a.duration < 12.0 and a.segments[-1].end == pytest.approx(a.duration)
+
+
+def test_a_file_with_no_frame_is_a_clear_error(tmp_path: Path) -> None:
+    junk = tmp_path / "junk.mp4"
+    junk.write_bytes(b"\x00\x00\x00\x18ftypmp42" + b"\x00" * 4000)
+    with pytest.raises(DecodeError, match=r"junk\.mp4"):
+        analyze(junk, default_space())
+
+
+def test_summary_and_contact_sheet(analysis: VideoAnalysis, tmp_path: Path) -> None:
+    data = summary_json(analysis)
+    assert [s["said"] for s in data["segments"]] == [s.said for s in analysis.segments]
+    assert (
+        len(data["embedding"]) == 384 and data["segments"][1]["seen"][0]["label"] == "king penguin"
+    )
+    sheet = contact_sheet(analysis, tmp_path / "sheet.png")
+    from PIL import Image
+
+    with Image.open(sheet) as im:
+        assert im.size[0] >= 600 and im.getextrema() != ((255, 255), (255, 255), (255, 255))
