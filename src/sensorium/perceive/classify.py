@@ -7,8 +7,8 @@ from pathlib import Path
 
 import numpy as np
 
+from sensorium import media
 from sensorium.errors import MediaError, UsageError
-from sensorium.media.sniff import sniff
 from sensorium.media.types import Media, MediaKind
 from sensorium.perceive.inputs import decode_all, expand_paths
 from sensorium.perceive.results import Classification
@@ -48,7 +48,7 @@ def _classify_chunk(
 
 def _is_video(path: Path) -> bool:
     try:
-        return sniff(path) is MediaKind.VIDEO
+        return media.sniff(path) is MediaKind.VIDEO
     except MediaError:
         return False  # decode_all reports it
 
