@@ -7,7 +7,7 @@ from typing import Any
 
 from PIL import Image, ImageDraw, ImageFont
 
-from sensorium.video.analyze import VideoAnalysis, VideoSegment
+from sensorium.video.analysis import VideoAnalysis, VideoSegment
 
 __all__ = ["contact_sheet", "summary_json"]
 
