@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from sensorium import open_collection
+from sensorium.collection import open_collection
 from sensorium.eval.datasets import tuxpaint_stamps
 from sensorium.eval.videos import BuiltVideo, Shot, _query, tuxpaint_videos, write_video
 from sensorium.media.video import frames

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Set up, then run the main job on real media that installs offline: build a collection
-# (photos, Tux Paint stamps and sounds, voice prompts; one corrupt file), search it by text,
-# photo and sound, then classify and transcribe a few files directly.
+# (photos, Tux Paint stamps and sounds, voice prompts, videos; one corrupt file), search it by
+# text, photo and sound, find video moments, summarise a video, then classify and transcribe.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
@@ -25,6 +25,12 @@ echo; echo '== sound -> sound: sensorium search --audio queries/sheep.ogg --type
 $S search --audio queries/sheep.ogg --type audio -k 3
 echo; echo '== text -> speech: sensorium search "what is my password" --path "*/speech/*" -k 3'
 $S search "what is my password" --path "*/speech/*" -k 3
+echo; echo '== text -> video moment: sensorium search "a tiger" --type video -k 2'
+$S search "a tiger" --type video -k 2
+echo; echo '== what is said: sensorium search "where does he say gorilla" -k 1'
+$S search "where does he say gorilla" -k 1
+echo; echo '== sensorium summarize library/videos/tuxpaint-01.mp4 --sheet sheet.png'
+$S summarize library/videos/tuxpaint-01.mp4 --sheet "$SAMPLES/sheet.png"
 echo; echo '== sensorium classify library/photos/*.jpg --labels ...'
 $S classify library/photos/*.jpg --labels "cat,dog,horse,coffee,rocket,person,flower,building,motorcycle,bird" --top 2
 echo; echo '== sensorium transcribe library/speech/hello-world.wav library/speech/conf-onlyperson.wav'

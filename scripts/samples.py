@@ -1,8 +1,8 @@
 """Gather real sample media that installs offline (DATA.md) into one folder, for the demo.
 
 library/  what the demo ingests: Tux Paint animal photos and their sound effects, scikit-image
-          and scikit-learn photos, Asterisk voice prompts and LibriVox sentences, and one
-          corrupt file (to show the error path);
+          and scikit-learn photos, Asterisk voice prompts and LibriVox sentences, three
+          videos of Tux Paint animals named aloud, and one corrupt file (the error path);
 queries/  media to search with that are not in the library: a photo of a cat (scikit-image)
           and a sheep's bleat (Tux Paint).
 """
@@ -16,6 +16,8 @@ from pathlib import Path
 import skimage.data
 from PIL import Image
 from sklearn.datasets import load_sample_image
+
+from sensorium.eval.videos import tuxpaint_videos
 
 STAMPS = Path("/usr/share/tuxpaint/stamps")
 ASTERISK = Path("/usr/share/asterisk/sounds/en")
@@ -67,6 +69,8 @@ def main(dest: Path) -> None:
     for wav in sorted(LIBRIVOX.glob("*.wav")):
         shutil.copy(wav, lib / "speech" / wav.name)
     (lib / "sounds" / "broken.ogg").write_bytes(b"OggS\x00\x02" + b"\x00" * 200)
+    # Three videos of Tux Paint animals, each named aloud while it is on screen.
+    tuxpaint_videos(lib / "videos", n_videos=3)
     _save(skimage.data.chelsea(), queries / "cat.jpg")
     shutil.copy(STAMPS / QUERY_SOUND, queries / "sheep.ogg")
 

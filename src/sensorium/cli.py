@@ -27,6 +27,7 @@ from rich.table import Table
 from rich.text import Text
 
 from sensorium import models
+from sensorium.cli_fusion import predict_cmd, train_app
 from sensorium.collection import Collection
 from sensorium.errors import ModelError, SensoriumError, UsageError
 from sensorium.perceive import iter_classify, iter_transcribe
@@ -46,6 +47,8 @@ app.add_typer(models_app, name="models")
 eval_app = typer.Typer(help="Measure accuracy on your data or on the built-in real data sets.",
                        no_args_is_help=True)  # fmt: skip
 app.add_typer(eval_app, name="eval")
+app.add_typer(train_app, name="train")
+app.command("predict")(predict_cmd)
 
 out = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)

@@ -6,7 +6,7 @@ import re
 
 import numpy as np
 
-__all__ = ["char_errors", "normalize_text", "recall_at_k", "word_errors"]
+__all__ = ["char_errors", "macro_f1", "normalize_text", "recall_at_k", "word_errors"]
 
 # Numbers are compared as words ("11" and "eleven" are the same answer): 0-20, the tens, and
 # their ordinals ("11th" -> "eleventh"). Enough for the prompts we measure on.
@@ -90,3 +90,15 @@ def recall_at_k(similarity: np.ndarray, ks: tuple[int, ...] = (1, 5, 10)) -> dic
     out["median_rank"] = float(np.median(rank) + 1)
     out["mAP"] = float((1.0 / (rank + 1)).mean())  # one relevant target: AP = 1 / rank
     return out
+
+
+def macro_f1(truth: np.ndarray, predicted: np.ndarray) -> float:
+    """Mean F1 over the classes present in ``truth`` (N,) (a class never true is left out,
+    as scikit-learn does with ``labels=`` set to the true classes)."""
+    scores = []
+    for c in np.unique(truth):
+        tp = int(((predicted == c) & (truth == c)).sum())
+        fp = int(((predicted == c) & (truth != c)).sum())
+        fn = int(((predicted != c) & (truth == c)).sum())
+        scores.append(2 * tp / (2 * tp + fp + fn) if tp else 0.0)
+    return float(np.mean(scores)) if scores else 0.0

@@ -94,6 +94,7 @@ def write_video(
         intervals.append((round(t, 3), round(t + shot.seconds, 3), shot.label))
         t += shot.seconds
     total = t
+    path.parent.mkdir(parents=True, exist_ok=True)
     with av.open(str(path), "w") as container:
         stream = container.add_stream("libx264", rate=fps)
         stored = size if rotation % 180 == 0 else (size[1], size[0])
