@@ -21,6 +21,7 @@ A config (TOML) names the dataset, its modalities, the fusion method and the tra
     [distill]                       # a student learns from the best seed's model
     method = "early"
     hidden = 32
+    modality_dropout = 0.0          # any [train] option, for the student only
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from sensorium.errors import SensoriumError, UsageError
+from sensorium.errors import MediaError, SensoriumError, UsageError
 from sensorium.fusion.attention import AttentionFusion
 from sensorium.fusion.base import Fusion
 from sensorium.fusion.data import (
@@ -77,6 +78,7 @@ class FusionConfig:
     train: TrainOptions = field(default_factory=TrainOptions)
     distill_hidden: int = 0  # 0: no student
     distill_method: str = "early"  # the student's method (a small early fusion distils best)
+    distill_train: dict[str, Any] = field(default_factory=dict)  # TrainOptions for the student
 
     def __post_init__(self) -> None:
         for method in (self.method, self.distill_method):
@@ -86,7 +88,8 @@ class FusionConfig:
             raise UsageError("a config needs at least one modality and one seed")
 
 
-def load_config(path: Path) -> FusionConfig:
+def load_config(path: str | Path) -> FusionConfig:
+    path = Path(path)
     try:
         raw = tomllib.loads(path.read_text())
     except (OSError, tomllib.TOMLDecodeError) as e:
@@ -104,10 +107,13 @@ def load_config(path: Path) -> FusionConfig:
     dataset = top.get("dataset", "tuxpaint")
     if dataset != "tuxpaint":
         top["dataset"] = str((path.parent / dataset).resolve())
-    distill = raw.get("distill", {})
-    return FusionConfig(**top, train=TrainOptions(**raw.get("train", {})),
-                        distill_hidden=int(distill.get("hidden", 0)),
-                        distill_method=str(distill.get("method", "early")))  # fmt: skip
+    distill = dict(raw.get("distill", {}))
+    hidden, method = int(distill.pop("hidden", 0)), str(distill.pop("method", "early"))
+    unknown = set(distill) - known
+    if unknown:
+        raise UsageError(f"{path}: unknown [distill] option {', '.join(sorted(unknown))}")
+    return FusionConfig(**top, train=TrainOptions(**raw.get("train", {})), distill_hidden=hidden,
+                        distill_method=method, distill_train=distill)  # fmt: skip
 
 
 def build(meta: dict[str, Any]) -> Fusion:
@@ -195,7 +201,7 @@ def train_fusion(
     if cfg.distill_hidden:
         students = []
         for seed in cfg.seeds:
-            opts = TrainOptions(**{**cfg.train.__dict__, "seed": seed})
+            opts = TrainOptions(**{**cfg.train.__dict__, **cfg.distill_train, "seed": seed})
             meta = _meta(cfg, fs, cfg.distill_method, cfg.distill_hidden, seed)
             student, report = run_one(
                 fs, parts, meta, opts, teacher=models[best], on_epoch=on_epoch
@@ -256,16 +262,17 @@ def _features(
     return inputs, mask
 
 
-def predict(folder: Path, samples: list[str], top: int = 3) -> list[Prediction]:
+def predict(folder: str | Path, samples: list[str], top: int = 3) -> list[Prediction]:
     """Each sample is one item: a file, or several modalities joined with "+"."""
-    model, meta = load_model(folder, build)
+    model, meta = load_model(Path(folder), build)
     kinds: dict[str, str] = meta["kinds"]
     results = []
     for sample in samples:
         try:  # a bad sample is reported and the others go on
             inputs, mask = _features(_parse_sample(sample, kinds), meta)
         except SensoriumError as e:
-            results.append(Prediction(sample, [], error=str(e)))
+            cause = e.cause if isinstance(e, MediaError) else str(e)  # the sample is named anyway
+            results.append(Prediction(sample, [], error=cause))
             continue
         if not any(bool(v) for v in mask.values()):
             results.append(Prediction(sample, [], error="no modality of the model is present"))

@@ -51,7 +51,7 @@ def _words(text: str) -> set[str]:
 def _explain_text(space: SharedSpace, query: str, q: np.ndarray, item: Item) -> dict[str, Any]:
     """Which labels and which transcript line of the item are closest to the text query."""
     out: dict[str, Any] = {}
-    if item.labels:
+    if item.labels and item.kind != "video":  # a moment says what is seen, heard and said
         names = [lb for lb, _ in item.labels]
         confident = np.array([s for _, s in item.labels]) >= 0.1 * item.labels[0][1]
         sims = np.where(confident, space.text.encode(names) @ q, -np.inf)  # (L,)
