@@ -159,9 +159,12 @@ def ingest_cmd(
     db: Annotated[Path | None, _db_option()] = None,
     sync: Annotated[bool, typer.Option(help="Remove items whose files are gone.")] = False,
     batch_size: Annotated[int, typer.Option(help="Files encoded and committed together.")] = 64,
+    video_fps: Annotated[float, typer.Option(help="Video frames sampled per second.")] = 1.0,
     as_json: Annotated[bool, typer.Option("--json", help="The summary as JSON.")] = False,
 ) -> None:
-    """Add new and changed files to a collection; unchanged files are not encoded again."""
+    """Add new and changed files to a collection; unchanged files are not encoded again.
+
+    A video is stored as moments (segments at shots, at most 10 s)."""
     coll = Collection(db)
     with _bar("ingesting") as bar:
         task = bar.add_task("ingest", total=None)
@@ -171,6 +174,7 @@ def ingest_cmd(
             batch_size,
             on_planned=lambda n: bar.update(task, total=n),
             on_done=lambda n: bar.advance(task, n),
+            video_fps=video_fps,
         )
     if as_json:
         _emit_json(report.to_json())

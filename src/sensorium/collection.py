@@ -34,14 +34,18 @@ class Collection:
         batch_size: int = 64,
         on_planned: Callable[[int], None] = lambda _: None,
         on_done: Callable[[int], None] = lambda _: None,
+        video_fps: float = 1.0,
     ) -> IngestReport:
-        """Add new and changed files (folders recursively, globs); ``sync`` drops vanished ones."""
+        """Add new and changed files (folders recursively, globs); ``sync`` drops vanished ones.
+        Videos are sampled at ``video_fps`` frames a second, plus the first frame of each shot."""
         if batch_size < 1:
             raise UsageError("--batch-size must be at least 1")
+        if video_fps <= 0:
+            raise UsageError("--video-fps must be above 0")
         inputs = list(inputs)
         roots = [Path(p) for p in inputs if Path(p).exists()]
         return ingest(self.store, self.space, expand_paths(inputs), roots, sync, batch_size,
-                      on_planned, on_done)  # fmt: skip
+                      video_fps, on_planned, on_done)  # fmt: skip
 
     def search(
         self,

@@ -88,3 +88,15 @@ def test_summary_and_contact_sheet(analysis: VideoAnalysis, tmp_path: Path) -> N
 
     with Image.open(sheet) as im:
         assert im.size[0] >= 600 and im.getextrema() != ((255, 255), (255, 255), (255, 255))
+
+
+def test_classify_and_embed_a_whole_video(animal_video) -> None:  # type: ignore[no-untyped-def]
+    import sensorium
+
+    (result,) = sensorium.classify([animal_video.path], labels=["car", "animals", "guitar", "food"])
+    assert result.error is None and result.labels[0][0] == "animals"
+    vectors = sensorium.embed([animal_video.path])
+    assert vectors.shape == (1, 384)
+    np.testing.assert_allclose(
+        vectors[0], analyze(animal_video.path, default_space()).vector, atol=1e-5
+    )

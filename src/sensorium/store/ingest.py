@@ -138,7 +138,9 @@ def _decode_batch(batch: list[_Todo]) -> _Decoded:
     return decoded, failures
 
 
-def _write_batch(store: Store, space: SharedSpace, batch: _Decoded, report: IngestReport) -> None:
+def _write_batch(
+    store: Store, space: SharedSpace, batch: _Decoded, report: IngestReport, video_fps: float
+) -> None:
     decoded, failures = batch
     plain = [(t, k, m) for t, k, m in decoded if not isinstance(m, VideoInfo)]
     embedded = space.embed([m for _, _, m in plain])
@@ -146,7 +148,7 @@ def _write_batch(store: Store, space: SharedSpace, batch: _Decoded, report: Inge
     done = [t for t, _, _ in plain]
     for t, _, _ in (d for d in decoded if isinstance(d[2], VideoInfo)):
         try:
-            items.extend(_video_items(t, analyze(t.path, space), space))
+            items.extend(_video_items(t, analyze(t.path, space, fps=video_fps), space))
             done.append(t)
         except MediaError as e:
             failures.append(_failure(t, e))
@@ -201,6 +203,7 @@ def ingest(
     roots: list[Path],
     sync: bool = False,
     batch_size: int = 64,  # 32 spent a fifth of the time in commits (benchmarks/search.py)
+    video_fps: float = 1.0,  # frames sampled per second of video (plus one at every cut)
     on_planned: Callable[[int], None] = lambda _: None,
     on_done: Callable[[int], None] = lambda _: None,
 ) -> IngestReport:
@@ -219,7 +222,7 @@ def ingest(
             decoded = pending.result()
             if i + 1 < len(batches):  # at most two batches are held in memory
                 pending = pool.submit(_decode_batch, batches[i + 1])
-            _write_batch(store, space, decoded, report)
+            _write_batch(store, space, decoded, report, video_fps)
             on_done(len(batch))
     if sync:
         gone = _gone([r.resolve() for r in roots], {str(p) for p in files}, states)
