@@ -1,4 +1,5 @@
-"""``sensorium train fusion CONFIG`` and ``sensorium predict MODEL SAMPLE...`` (need torch)."""
+"""``sensorium train fusion CONFIG``, ``train adapter`` and ``predict MODEL SAMPLE...``
+(need torch)."""
 
 from __future__ import annotations
 
@@ -111,3 +112,42 @@ def predict_cmd(
             out.print(f"{p.sample}  {labels}{gates}", highlight=False)
     if failed:
         raise typer.Exit(1)
+
+
+@train_app.command("adapter")
+def train_adapter_cmd(
+    modality: Annotated[str, typer.Option(help="image (photo↔caption) or sound.")] = "image",
+    epochs: Annotated[int, typer.Option(help="Passes over the training pairs.")] = 50,
+    out_file: Annotated[
+        Path | None, typer.Option("--out", help="Also train on every pair and save it here.")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="The comparison as JSON.")] = False,
+) -> None:
+    """Train an adapter on Tux Paint pairs; compare it with the bridge on held-out pairs."""
+    _torch()
+    import numpy as np
+
+    from sensorium.fusion.adapter import compare, train_adapter, tuxpaint_pairs
+
+    if epochs < 1:
+        raise UsageError("--epochs must be at least 1")
+    with err.status(f"encoding Tux Paint {modality} pairs"):
+        pairs = tuxpaint_pairs(modality)
+    report = compare(pairs, epochs)
+    if out_file is not None:
+        adapter = train_adapter(pairs, np.ones(len(pairs.captions), bool), epochs)
+        report["saved"] = {"path": str(out_file), "sha256": adapter.save(out_file)}
+    if as_json:
+        sys.stdout.write(json.dumps(report) + "\n")
+        return
+    table = Table("split", "test pairs", "caption → medium", "medium → caption", box=None)
+    for split in ("by_item", "by_category"):
+        r = report[split]
+        b, a = r["bridge"], r["adapter"]
+        there = f"{b['caption_to_medium']['R@1']:.3f} → {a['caption_to_medium']['R@1']:.3f}"
+        back = f"{b['medium_to_caption']['R@1']:.3f} → {a['medium_to_caption']['R@1']:.3f}"
+        table.add_row(split.replace("_", " "), str(r["test_pairs"]), there, back)
+    out.print(f"R@1 on held-out pairs, bridge → adapter ({modality}, {report['pairs']} pairs):")
+    out.print(table)
+    if "saved" in report:
+        out.print(f"adapter → {out_file}  sha256 {report['saved']['sha256']}")

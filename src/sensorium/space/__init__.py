@@ -1,5 +1,6 @@
 """The shared, language-bound space: label bridges, derived text, and their mixing."""
 
+from sensorium.space.adapter import LinearAdapter
 from sensorium.space.bridge import BridgeOptions, LabelBridge
 from sensorium.space.space import DIM, Embedded, SharedSpace, SpaceOptions, default_space
 
@@ -8,6 +9,7 @@ __all__ = [
     "BridgeOptions",
     "Embedded",
     "LabelBridge",
+    "LinearAdapter",
     "SharedSpace",
     "SpaceOptions",
     "default_space",

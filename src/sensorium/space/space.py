@@ -26,6 +26,7 @@ from sensorium.encoders.speech import SpeechRecognizer, Transcript
 from sensorium.encoders.text import TextEncoder
 from sensorium.media.types import AudioMedia, ImageMedia, Media, MediaKind, TextMedia
 from sensorium.models import model_path
+from sensorium.space.adapter import LinearAdapter
 from sensorium.space.bridge import BridgeOptions, LabelBridge
 from sensorium.space.prompts import phrase
 
@@ -42,6 +43,10 @@ class SpaceOptions:
     speech_model: str = "base"  # whisper model for transcripts inside audio embeddings
     speech_gate: float = 0.3  # transcribe only clips whose YAMNet "Speech" peak is above this
     transcript_weight: float = 2.0  # prior weight of a transcript against the sound bridge
+    # Learned adapters (``sensorium train adapter --out``) that replace a bridge's vectors;
+    # off by default: on held-out categories they do not beat the bridges (docs/benchmarks.md).
+    image_adapter: LinearAdapter | None = None
+    sound_adapter: LinearAdapter | None = None
 
 
 @dataclass
@@ -124,6 +129,8 @@ class SharedSpace:
     def embed_images(self, items: Sequence[ImageMedia]) -> list[Embedded]:
         out = self.image.run(list(items))
         vectors = self.image_bridge.bind(out.probs)  # (N, 1000) -> (N, 384)
+        if self.options.image_adapter is not None:
+            vectors = self.options.image_adapter.apply(out.features, vectors)
         labels = self.image_bridge.top_labels(out.probs)
         return [
             Embedded(m.path, m.kind, v, labels=lab, parts={"image_labels": 1.0}, features=f)
@@ -133,6 +140,8 @@ class SharedSpace:
     def embed_audio(self, items: Sequence[AudioMedia]) -> list[Embedded]:
         out = self.sound.run(list(items))
         bridge = self.sound_bridge.bind(out.scores)  # (N, 384)
+        if self.options.sound_adapter is not None:
+            bridge = self.options.sound_adapter.apply(out.scores, bridge)
         labels = self.sound_bridge.top_labels(out.scores)
         results = []
         for m, v, lab, patches, scores in zip(items, bridge, labels, out.patch_scores, out.scores):

@@ -1,0 +1,73 @@
+"""Learned adapters: start as the bridge, train on real pairs, load only when the hash matches."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from sensorium import media
+from sensorium.errors import ChecksumError
+from sensorium.eval.datasets import tuxpaint_stamps
+from sensorium.space import LinearAdapter, SharedSpace, SpaceOptions, default_space
+
+torch = pytest.importorskip("torch")
+
+from sensorium.fusion.adapter import Pairs, train_adapter  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def pairs() -> Pairs:
+    """120 real Tux Paint photo-caption pairs (every sixth stamp)."""
+    stamps = tuxpaint_stamps()[::6][:120]
+    space = default_space()
+    embedded = space.embed([media.load_image(s.image, 224) for s in stamps])
+    return Pairs(
+        "image", np.stack([e.features for e in embedded]), np.stack([e.vector for e in embedded]),
+        space.text.encode([s.caption for s in stamps]), [s.caption for s in stamps],
+        [s.category for s in stamps],
+    )  # fmt: skip
+
+
+def test_an_untrained_adapter_is_the_bridge(pairs: Pairs) -> None:
+    identity = np.concatenate([np.zeros((384, 1280)), np.eye(384)], 1).astype(np.float32)
+    adapter = LinearAdapter(identity, np.zeros(384, np.float32), "image")
+    np.testing.assert_allclose(adapter.apply(pairs.features, pairs.bridge), pairs.bridge, atol=1e-5)
+
+
+def test_training_aligns_photos_with_their_captions(pairs: Pairs, tmp_path: Path) -> None:
+    train = np.arange(len(pairs.captions)) < 90
+    adapter = train_adapter(pairs, train, epochs=30)
+    adapted = adapter.apply(pairs.features, pairs.bridge)  # (N, 384)
+
+    def hits(v: np.ndarray) -> float:
+        return float((np.argmax(v[train] @ pairs.captions[train].T, 1) == np.arange(90)).mean())
+
+    assert hits(adapted) > hits(pairs.bridge) + 0.2  # on its own pairs, by construction
+    # The numpy path equals the torch layer it was trained as.
+    x = torch.tensor(np.concatenate([pairs.features, pairs.bridge], 1))
+    lin = torch.nn.Linear(x.shape[1], 384)
+    lin.load_state_dict(
+        {"weight": torch.tensor(adapter.weight), "bias": torch.tensor(adapter.bias)}
+    )
+    reference = torch.nn.functional.normalize(lin(x), dim=1).detach().numpy()
+    np.testing.assert_allclose(adapted, reference, atol=1e-5)
+    # Saved with its hash; a changed file is refused.
+    path = tmp_path / "image.npz"
+    sha = adapter.save(path)
+    again = LinearAdapter.load(path, sha)
+    np.testing.assert_array_equal(again.weight, adapter.weight)
+    with pytest.raises(ChecksumError):
+        LinearAdapter.load(path, "0" * 64)
+
+
+def test_space_uses_an_adapter_only_when_given_one(pairs: Pairs, stamp_png: Path) -> None:
+    adapter = train_adapter(pairs, np.ones(len(pairs.captions), bool), epochs=5)
+    image = media.load_image(stamp_png, 224)
+    plain = default_space().embed([image])[0]
+    adapted = SharedSpace(SpaceOptions(image_adapter=adapter)).embed([image])[0]
+    np.testing.assert_allclose(
+        adapted.vector, adapter.apply(plain.features[None], plain.vector[None])[0], atol=1e-5
+    )
+    assert not np.allclose(adapted.vector, plain.vector)
