@@ -27,7 +27,7 @@ from sensorium.fusion.pipeline import FusionConfig, _meta, run_one
 
 ROOT = Path(__file__).resolve().parent.parent
 CONFIG = ROOT / "configs" / "tuxpaint-fusion.toml"
-SEEDS = (0, 1, 2)
+SEEDS = (0, 1, 2, 3, 4)
 DROPOUT = 0.3
 
 
@@ -120,6 +120,7 @@ def run(tmp: Path) -> dict[str, Any]:
     train_s = time.perf_counter() - t0
     return {
         "classes": fs.classes,
+        "seeds": list(SEEDS),
         "split": {k: len(v) for k, v in parts.items()},
         "present": {m: int(k.sum()) for m, k in fs.mask.items()},
         "methods": methods(fs, parts, cfg),

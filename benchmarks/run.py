@@ -338,7 +338,7 @@ def _fusion_md(f: dict[str, Any]) -> list[str]:
         f"sound effect (S, {f['present']['sound']}) and spoken caption (V, "
         f"{f['present']['spoken']}, those Whisper heard words in). Fixed split by category "
         f"(seed 0): {f['split']['train']} train, {f['split']['val']} validation, "
-        f"{f['split']['test']} test. Test macro-F1, mean over seeds 0, 1, 2 (± std); hidden 128, "
+        f"{f['split']['test']} test. Test macro-F1, mean over seeds {', '.join(map(str, f['seeds']))} (± std); hidden 128, "
         f"early stopping on validation macro-F1, balanced sampler, bf16 autocast. Dropout: "
         'modality dropout 0.3. "−photo": macro-F1 lost when the photo is removed at test time '
         "(items that have another modality).",
