@@ -105,3 +105,38 @@ def test_killed_ingest_resumes_with_nothing_lost_or_doubled(tmp_path: Path) -> N
     assert resumed.returncode == clean.returncode == 0, resumed.stderr + clean.stderr
     assert "unchanged" in resumed.stdout
     assert _snapshot(killed_db) == _snapshot(clean_db)
+
+
+def test_killed_video_ingest_resumes_with_every_moment_once(tmp_path: Path, shots) -> None:  # type: ignore[no-untyped-def]
+    """Videos are committed whole (all their moments in one commit), so a kill between two
+    videos leaves whole videos only, and the next run adds exactly the missing ones."""
+    from sensorium.eval.videos import write_video
+
+    folder = tmp_path / "videos"
+    for i in range(4):
+        write_video(folder / f"v{i}.mp4", shots[i % 3 :] + shots[: i % 3], audio="none")
+    cmd = [sys.executable, "-m", "sensorium", "ingest", str(folder), "--batch-size", "1"]
+    killed_db, clean_db = tmp_path / "killed", tmp_path / "clean"
+    proc = subprocess.Popen([*cmd, "--db", str(killed_db)], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)  # fmt: skip
+    deadline = time.time() + 300
+    while time.time() < deadline and proc.poll() is None:
+        if (killed_db / "items.lance").exists() and 3 <= LanceStore(killed_db).count() < 12:
+            break
+        time.sleep(0.05)
+    assert proc.poll() is None, "ingest finished before it could be killed"
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    partial = LanceStore(killed_db)
+    assert partial.count() in (3, 6, 9)  # whole videos of three moments each
+    resumed = subprocess.run([*cmd, "--db", str(killed_db)], capture_output=True, text=True)
+    clean = subprocess.run([*cmd, "--db", str(clean_db)], capture_output=True, text=True)
+    assert resumed.returncode == clean.returncode == 0, resumed.stderr + clean.stderr
+
+    def moments(db: Path) -> list[tuple[str, int, float, float]]:
+        rows = (
+            LanceStore(db).items.to_arrow().select(["path", "segment", "start", "end"]).to_pylist()
+        )
+        return sorted((Path(r["path"]).name, r["segment"], r["start"], r["end"]) for r in rows)
+
+    assert moments(killed_db) == moments(clean_db) and len(moments(clean_db)) == 12
