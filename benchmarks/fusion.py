@@ -55,13 +55,15 @@ def _summary(runs: list[dict[str, Any]]) -> dict[str, Any]:
 
 def methods(fs: FeatureSet, parts: dict[str, np.ndarray], cfg: FusionConfig) -> dict[str, Any]:
     out = {}
+    variants = [(0.0, "full", ""), (DROPOUT, "full", ""), (DROPOUT, "robust", " robust")]
     for method in METHODS:
-        for p in (0.0, DROPOUT):
+        for p, select_on, suffix in variants:
             runs = []
             for seed in SEEDS:
-                opts = TrainOptions(**{**cfg.train.__dict__, "seed": seed, "modality_dropout": p})
+                opts = TrainOptions(**{**cfg.train.__dict__, "seed": seed, "modality_dropout": p,
+                                       "select_on": select_on})  # fmt: skip
                 runs.append(run_one(fs, parts, _meta(cfg, fs, method, cfg.hidden, seed), opts)[1])
-            out[f"{method} dropout={p}"] = _summary(runs)
+            out[f"{method} dropout={p}{suffix}"] = _summary(runs)
     return out
 
 

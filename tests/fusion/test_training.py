@@ -75,7 +75,7 @@ def test_train_and_predict_from_the_command_line(tmp_path: Path) -> None:
         'dataset = "stamps.csv"\nmethod = "attention"\nhidden = 32\nseeds = [0, 1]\nout = "run"\n'
         '[modalities]\nphoto = "image"\ncaption = "text"\nsound = "sound"\n'
         "[train]\nepochs = 30\nbatch_size = 16\nmodality_dropout = 0.3\ncontrastive_weight = 0.1\n"
-        "pretrain_epochs = 3\n[distill]\nhidden = 8\n"
+        'pretrain_epochs = 3\nselect_on = "robust"\n[distill]\nhidden = 8\n'
     )
     cmd = [sys.executable, "-m", "sensorium"]
     p = subprocess.run(

@@ -17,6 +17,7 @@ A config (TOML) names the dataset, its modalities, the fusion method and the tra
 
     [train]                         # any field of TrainOptions
     modality_dropout = 0.3
+    select_on = "robust"            # choose the epoch for inputs with a modality missing too
 
     [distill]                       # a student learns from the best seed's model
     method = "early"

@@ -19,6 +19,7 @@ import torch.nn.functional as F
 from safetensors.torch import load_file, save_file
 from torch import Tensor, nn
 
+from sensorium.errors import UsageError
 from sensorium.eval.metrics import macro_f1
 from sensorium.fusion.base import Fusion, Inputs, Masks
 from sensorium.fusion.data import FeatureSet
@@ -127,6 +128,17 @@ class TrainOptions:
     bf16: bool = True  # autocast to bfloat16 on the CPU
     patience: int = 15  # epochs without a better validation macro-F1 before stopping
     warmup: float = 0.1  # share of the steps spent raising the learning rate
+    # "full": keep the epoch with the best validation macro-F1 on complete inputs; "robust":
+    # the best mean of that and of each modality removed in turn (for models meant to run
+    # with modalities missing)
+    select_on: str = "full"
+
+    def __post_init__(self) -> None:
+        if self.select_on not in ("full", "robust"):
+            raise UsageError(f"select_on must be full or robust, not {self.select_on!r}")
+        if not 0.0 <= self.modality_dropout < 1.0:
+            raise UsageError("modality_dropout must be in [0, 1)")
+
     seed: int = 0
     distill_temperature: float = 2.0
     distill_weight: float = 0.7  # share of the teacher's soft targets in a student's loss
@@ -184,6 +196,14 @@ def evaluate(model: Fusion, fs: FeatureSet, drop: tuple[str, ...] = ()) -> dict[
         subsets[c] = {"macro_f1": macro_f1(fs.labels[rows], pred[rows]), "n": int(rows.sum())}
     out["subsets"] = subsets
     return out
+
+
+def _selection_score(model: Fusion, val: FeatureSet, select_on: str) -> float:
+    full = float(evaluate(model, val)["macro_f1"])
+    if select_on == "full":
+        return full
+    scores = [full] + [float(evaluate(model, val, drop=(m,))["macro_f1"]) for m in sorted(val.mask)]
+    return float(np.mean(scores))
 
 
 def _loss(
@@ -255,7 +275,7 @@ def train(
             running += float(loss.detach()) * len(rows)
         record = {"epoch": epoch, "loss": running / len(order)}
         if not pretraining:
-            record["val_f1"] = evaluate(model, val_set)["macro_f1"]
+            record["val_f1"] = _selection_score(model, val_set, opts.select_on)
             if record["val_f1"] > best.best_val_f1:
                 best.best_epoch, best.best_val_f1 = epoch, record["val_f1"]
                 state = {k: v.detach().clone() for k, v in model.state_dict().items()}
