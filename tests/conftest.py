@@ -83,3 +83,14 @@ def animal_video(tmp_path_factory: pytest.TempPathFactory, shots: list):  # type
     from sensorium.eval.videos import write_video
 
     return write_video(tmp_path_factory.mktemp("video") / "animals.mp4", shots)
+
+
+@pytest.fixture()
+def truncated_mkv(tmp_path: Path, shots: list) -> Path:  # type: ignore[type-arg]
+    """The animals as a Matroska file cut halfway (a download that stopped)."""
+    from sensorium.eval.videos import write_video
+
+    whole = write_video(tmp_path / "whole.mkv", shots)
+    cut = tmp_path / "cut.mkv"
+    cut.write_bytes(whole.path.read_bytes()[: whole.path.stat().st_size // 2])
+    return cut

@@ -82,21 +82,26 @@ def _snapshot(db: Path) -> dict[str, tuple[str, bytes]]:
     return {r["path"]: (r["sha256"], np.round(np.asarray(r["vector"]), 5).tobytes()) for r in rows}
 
 
-def test_killed_ingest_resumes_with_nothing_lost_or_doubled(tmp_path: Path) -> None:
-    folder = _stamp_folder(tmp_path, 48)
-    cmd = [sys.executable, "-m", "sensorium", "ingest", str(folder), "--batch-size", "6"]
-    killed_db, clean_db = tmp_path / "killed", tmp_path / "clean"
-    proc = subprocess.Popen([*cmd, "--db", str(killed_db)], stdout=subprocess.DEVNULL,
+def _kill_midway(cmd: list[str], db: Path, rows: range) -> LanceStore:
+    """Run ``cmd --db db`` and SIGKILL it once the store holds a number of rows in ``rows``."""
+    proc = subprocess.Popen([*cmd, "--db", str(db)], stdout=subprocess.DEVNULL,
                             stderr=subprocess.DEVNULL)  # fmt: skip
     deadline = time.time() + 300
     while time.time() < deadline and proc.poll() is None:
-        if (killed_db / "items.lance").exists() and 6 <= LanceStore(killed_db).count() < 36:
+        if (db / "items.lance").exists() and LanceStore(db).count() in rows:
             break
         time.sleep(0.05)
     assert proc.poll() is None, "ingest finished before it could be killed"
     proc.send_signal(signal.SIGKILL)
     proc.wait()
-    partial = LanceStore(killed_db)
+    return LanceStore(db)
+
+
+def test_killed_ingest_resumes_with_nothing_lost_or_doubled(tmp_path: Path) -> None:
+    folder = _stamp_folder(tmp_path, 48)
+    cmd = [sys.executable, "-m", "sensorium", "ingest", str(folder), "--batch-size", "6"]
+    killed_db, clean_db = tmp_path / "killed", tmp_path / "clean"
+    partial = _kill_midway(cmd, killed_db, range(6, 36))
     assert 0 < partial.count() < 48
     assert all(len(v) == 384 for v in partial.items.to_arrow().column("vector").to_pylist())
 
@@ -117,17 +122,7 @@ def test_killed_video_ingest_resumes_with_every_moment_once(tmp_path: Path, shot
         write_video(folder / f"v{i}.mp4", shots[i % 3 :] + shots[: i % 3], audio="none")
     cmd = [sys.executable, "-m", "sensorium", "ingest", str(folder), "--batch-size", "1"]
     killed_db, clean_db = tmp_path / "killed", tmp_path / "clean"
-    proc = subprocess.Popen([*cmd, "--db", str(killed_db)], stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)  # fmt: skip
-    deadline = time.time() + 300
-    while time.time() < deadline and proc.poll() is None:
-        if (killed_db / "items.lance").exists() and 3 <= LanceStore(killed_db).count() < 12:
-            break
-        time.sleep(0.05)
-    assert proc.poll() is None, "ingest finished before it could be killed"
-    proc.send_signal(signal.SIGKILL)
-    proc.wait()
-    partial = LanceStore(killed_db)
+    partial = _kill_midway(cmd, killed_db, range(3, 12))
     assert partial.count() in (3, 6, 9)  # whole videos of three moments each
     resumed = subprocess.run([*cmd, "--db", str(killed_db)], capture_output=True, text=True)
     clean = subprocess.run([*cmd, "--db", str(clean_db)], capture_output=True, text=True)
