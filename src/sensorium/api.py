@@ -22,18 +22,19 @@ def embed(paths: Iterable[str | Path]) -> np.ndarray:
     A video's row is its duration-weighted mean over its segments (see ``summarize``).
     Raises a ``MediaError`` naming the first file that cannot be decoded.
     """
-    paths = [Path(p) for p in paths]
-    rows: list[np.ndarray | None] = [None] * len(paths)
+    files = [Path(p) for p in paths]
+    rows: list[np.ndarray | None] = [None] * len(files)
     others: list[tuple[int, media.Media]] = []
-    for i, p in enumerate(paths):
-        if media.sniff(p) is MediaKind.VIDEO:
+    for i, p in enumerate(files):
+        kind = media.sniff(p)
+        if kind is MediaKind.VIDEO:
             rows[i] = analyze(p, default_space()).vector
         else:
-            others.append((i, media.load(p)))
+            others.append((i, media.decode(p, kind)))
     if others:
         for (i, _), e in zip(others, default_space().embed([m for _, m in others])):
             rows[i] = e.vector
-    if not paths:
+    if not files:
         return np.zeros((0, 384), np.float32)
     return np.stack([r for r in rows if r is not None])
 

@@ -49,14 +49,14 @@ def train_fusion_cmd(
     with err.status("preparing features (cached after the first run)"):
         from sensorium.fusion.pipeline import load_dataset
 
-        load_dataset(cfg)
+        data = load_dataset(cfg)
 
     def progress(record: dict[str, float]) -> None:
         if "val_f1" in record and err.is_terminal:
             err.print(f"  epoch {record['epoch']:3d}  loss {record['loss']:.3f}  "
                       f"val macro-F1 {record['val_f1']:.3f}", highlight=False)  # fmt: skip
 
-    results = train_fusion(cfg, progress)
+    results = train_fusion(cfg, progress, data)
     (cfg.out / "results.json").write_text(json.dumps(results, indent=2))
     if as_json:
         sys.stdout.write(json.dumps(results) + "\n")

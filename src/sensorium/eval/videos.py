@@ -53,10 +53,13 @@ def _canvas(photo: Path, size: tuple[int, int]) -> np.ndarray:
 
 def _soundtrack(shots: list[Shot], total: float) -> np.ndarray:
     track = np.zeros(int(total * SAMPLE_RATE) + 1, np.float32)  # (T,)
+    clips: dict[Path, np.ndarray] = {}  # a long video repeats recordings: decode each once
     t = 0.0
     for shot in shots:
         if shot.audio is not None:
-            clip = load_audio(shot.audio).samples
+            if shot.audio not in clips:
+                clips[shot.audio] = load_audio(shot.audio).samples
+            clip = clips[shot.audio]
             at = int((t + SPEECH_OFFSET) * SAMPLE_RATE)
             room = min(len(clip), int((t + shot.seconds) * SAMPLE_RATE) - at)
             track[at : at + room] += clip[:room]

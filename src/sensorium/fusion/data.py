@@ -23,9 +23,11 @@ from typing import Any
 import numpy as np
 
 from sensorium import config, media
+from sensorium.encoders.image import ImageEncoder
+from sensorium.encoders.sound import SoundEncoder
 from sensorium.errors import MediaError, UsageError
 from sensorium.media.types import AudioMedia
-from sensorium.space import SharedSpace, default_space
+from sensorium.space import DIM, SharedSpace, default_space
 
 __all__ = [
     "EXTRACTORS",
@@ -36,7 +38,7 @@ __all__ = [
     "tuxpaint_features",
 ]
 
-DIMS = {"image": 1280, "text": 384, "sound": 521, "speech": 384}
+DIMS = {"image": ImageEncoder.dim, "text": DIM, "sound": SoundEncoder.dim, "speech": DIM}
 MIN_CLASS = 10  # smaller Tux Paint categories are merged into "other"
 
 
@@ -84,8 +86,10 @@ class FeatureSet:
 
 
 def _image(space: SharedSpace, values: Sequence[str]) -> np.ndarray:
-    items = [media.load_image(v, min_side=224) for v in values]
-    out = [space.image.run(items[s : s + 32]).features for s in range(0, len(items), 32)]
+    out = [  # a chunk at a time: decoded images are not all held at once
+        space.image.run([media.load_image(v, min_side=224) for v in values[s : s + 64]]).features
+        for s in range(0, len(values), 64)
+    ]
     return np.concatenate(out) if out else np.zeros((0, DIMS["image"]), np.float32)
 
 
@@ -96,7 +100,7 @@ def _text(space: SharedSpace, values: Sequence[str]) -> np.ndarray:
 
 def _sound(space: SharedSpace, values: Sequence[str]) -> np.ndarray:
     clips: list[AudioMedia] = [media.load_audio(v) for v in values]
-    return space.sound.run(clips).scores if clips else np.zeros((0, 521), np.float32)
+    return space.sound.run(clips).scores if clips else np.zeros((0, DIMS["sound"]), np.float32)
 
 
 def _speech(space: SharedSpace, values: Sequence[str]) -> np.ndarray:

@@ -36,6 +36,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from sensorium import media
 from sensorium.errors import MediaError, SensoriumError, UsageError
 from sensorium.fusion.attention import AttentionFusion
 from sensorium.fusion.base import Fusion
@@ -181,10 +182,13 @@ def run_one(
 
 
 def train_fusion(
-    cfg: FusionConfig, on_epoch: Callable[[dict[str, float]], None] = lambda _: None
+    cfg: FusionConfig,
+    on_epoch: Callable[[dict[str, float]], None] = lambda _: None,
+    data: FeatureSet | None = None,
 ) -> dict[str, Any]:
-    """Every seed of the config, then the student; models and ``results.json`` under ``out``."""
-    fs = load_dataset(cfg)
+    """Every seed of the config, then the student; models under ``out``. ``data`` is the
+    config's dataset when the caller has loaded it already (``load_dataset``)."""
+    fs = data if data is not None else load_dataset(cfg)
     parts = split(fs.labels, cfg.split_seed)
     runs, models = [], []
     for seed in cfg.seeds:
@@ -232,8 +236,6 @@ class Prediction:
 
 def _parse_sample(sample: str, kinds: dict[str, str]) -> dict[str, str]:
     """ "photo=a.png+caption=A red kangaroo." or a bare file whose kind names one modality."""
-    from sensorium import media
-
     out: dict[str, str] = {}
     for part in sample.split("+"):
         name, sep, value = part.partition("=")

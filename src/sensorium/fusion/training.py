@@ -9,7 +9,7 @@ import json
 import random
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -164,8 +164,8 @@ def tensors(fs: FeatureSet) -> tuple[Inputs, Masks, Tensor]:
 def predict_logits(
     model: Fusion, fs: FeatureSet, drop: tuple[str, ...] = (), bf16: bool = False
 ) -> Tensor:
-    """(N, C) logits in eval mode; modalities in ``drop`` are masked out (a sample left with
-    none is dropped from nothing: its logits are NaN and it is left out by ``evaluate``)."""
+    """(N, C) logits in eval mode; modalities in ``drop`` are masked out. A sample left with
+    no modality gets NaN logits, and ``evaluate`` leaves it out."""
     model.eval()
     inputs, mask, _ = tensors(fs)
     mask = {m: (k & False) if m in drop else k for m, k in mask.items()}
@@ -309,7 +309,3 @@ def load_model(
     model.load_state_dict(load_file(folder / "model.safetensors"))
     model.eval()
     return model, meta
-
-
-def options_dict(opts: TrainOptions) -> dict[str, Any]:
-    return asdict(opts)

@@ -19,6 +19,7 @@ from sensorium.search.query import Query, QueryPart, embed_query, parse_target, 
 from sensorium.space import SharedSpace
 from sensorium.store.base import Store
 from sensorium.store.records import Item
+from sensorium.video.summary import named_sounds
 
 __all__ = ["AGREEMENT", "Hit", "search"]
 
@@ -79,9 +80,9 @@ def _explain_moment(item: Item, q: np.ndarray | None) -> dict[str, Any]:
     """A video moment: when, what was seen, heard and said, and which of them matched."""
     out: dict[str, Any] = {"moment": {"start": round(item.start, 2), "end": round(item.end, 2)}}
     out["seen"] = [lb for lb, _ in item.labels[:2]]
-    heard = [lb for lb, s in item.heard[:3] if lb != "Silence" and s >= 0.1]
+    heard = [lb for lb, _ in named_sounds(item.heard, 2)]
     if heard:
-        out["heard"] = heard[:2]
+        out["heard"] = heard
     if item.transcript:
         out["said"] = item.transcript
     if q is not None and item.part_vectors:

@@ -146,9 +146,12 @@ def _write_batch(
     embedded = space.embed([m for _, _, m in plain])
     items = [_item(t, k, m, e, space) for (t, k, m), e in zip(plain, embedded)]
     done = [t for t, _, _ in plain]
-    for t, _, _ in (d for d in decoded if isinstance(d[2], VideoInfo)):
+    for t, _, info in decoded:
+        if not isinstance(info, VideoInfo):
+            continue
         try:
-            items.extend(_video_items(t, analyze(t.path, space, fps=video_fps), space))
+            analysis = analyze(t.path, space, fps=video_fps, info=info)
+            items.extend(_video_items(t, analysis, space))
             done.append(t)
         except MediaError as e:
             failures.append(_failure(t, e))

@@ -28,7 +28,7 @@ from sensorium.errors import DecodeError
 from sensorium.media.audio import load_audio
 from sensorium.media.types import SAMPLE_RATE, ImageMedia
 from sensorium.media.video import VideoInfo, frames, probe
-from sensorium.space import SharedSpace
+from sensorium.space import DIM, SharedSpace
 from sensorium.space.space import SPEECH_CLASS
 from sensorium.video.segments import WINDOW, cut_timeline
 
@@ -148,7 +148,7 @@ def _segments(
         idx = np.flatnonzero(inside)
         if idx.size == 0:  # a window between two samples: its nearest earlier frame
             idx = np.array([max(0, int(np.searchsorted(times, start, "right")) - 1)])
-        seg = VideoSegment(i, start, end, np.zeros(384, np.float32), {}, {})
+        seg = VideoSegment(i, start, end, np.zeros(DIM, np.float32), {}, {})
         seg.features = feats[idx].mean(0)
         seen_probs = probs[idx].mean(0, keepdims=True)  # (1, 1000)
         seg.part_vectors["seen"] = space.image_bridge.bind(seen_probs)[0]
@@ -194,13 +194,15 @@ def analyze(
     window: float = WINDOW,
     keyframes: bool = False,
     on_frame: Callable[[float], None] = lambda _: None,
+    info: VideoInfo | None = None,
 ) -> VideoAnalysis:
     """Decode, encode and segment one video. Raises ``DecodeError`` when no frame decodes.
 
-    ``on_frame(t)`` is called as frames are decoded (for progress bars).
+    ``on_frame(t)`` is called as frames are decoded (for progress bars); ``info`` is the
+    video's ``probe`` when the caller has it already.
     """
     path = Path(path)
-    info = probe(path)
+    info = info or probe(path)
     fr = _encode_frames(space, path, fps, keyframes, on_frame)
     notes: list[str] = []
     audio = _listen(space, info, notes)

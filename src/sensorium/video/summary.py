@@ -9,17 +9,20 @@ from PIL import Image, ImageDraw, ImageFont
 
 from sensorium.video.analysis import VideoAnalysis, VideoSegment
 
-__all__ = ["contact_sheet", "summary_json"]
+__all__ = ["contact_sheet", "named_sounds", "summary_json"]
 
 SHEET_COLUMNS = 4
 CELL = 200  # pixels per key frame cell (square), plus the caption band below
 CAPTION = 46
 
 
-def _heard(seg: VideoSegment, n: int = 3) -> list[dict[str, Any]]:
-    """Sound events worth naming: silence is the absence of one."""
-    named = [(lb, s) for lb, s in seg.heard if lb != "Silence" and s >= 0.1]
-    return [{"label": lb, "score": round(s, 3)} for lb, s in named[:n]]
+def named_sounds(heard: list[tuple[str, float]], n: int = 3) -> list[tuple[str, float]]:
+    """Sound events worth naming: confident ones, and silence is the absence of one."""
+    return [(lb, s) for lb, s in heard if lb != "Silence" and s >= 0.1][:n]
+
+
+def _heard(seg: VideoSegment) -> list[dict[str, Any]]:
+    return [{"label": lb, "score": round(s, 3)} for lb, s in named_sounds(seg.heard)]
 
 
 def summary_json(a: VideoAnalysis, embedding: bool = True) -> dict[str, Any]:
