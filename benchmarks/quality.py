@@ -47,7 +47,7 @@ PHOTO_TRUTH = {
 }
 
 
-def _sample_photos(folder: Path) -> dict[str, Path]:
+def sample_photos(folder: Path) -> dict[str, Path]:
     folder.mkdir(parents=True, exist_ok=True)
     arrays = {
         n: getattr(skimage.data, n)() for n in ("astronaut", "chelsea", "coffee", "rocket", "horse")
@@ -65,7 +65,7 @@ def _sample_photos(folder: Path) -> dict[str, Path]:
 
 
 def zero_shot_photos(folder: Path) -> dict[str, Any]:
-    photos = _sample_photos(folder)
+    photos = sample_photos(folder)
     results = classify(list(photos.values()), PHOTO_LABELS, top=1)
     rows = [
         {

@@ -483,7 +483,7 @@ def models_list(as_json: Annotated[bool, typer.Option("--json")] = False) -> Non
             if c.offline
             else "hub"
         )
-        source = ", ".join(c.packages) if c.offline else f"hub: {c.hub}"
+        source = ", ".join(c.packages) or "bundled" if c.offline else f"hub: {c.hub}"
         table.add_row(c.name, c.modality, c.task, str(c.dim or ""), source, c.licence, ready)
     out.print(table)
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import platformdirs
 
-__all__ = ["home", "models_dir"]
+__all__ = ["adapters", "home", "models_dir"]
 
 
 def home() -> Path:
@@ -18,3 +18,10 @@ def home() -> Path:
 
 def models_dir() -> Path:
     return home() / "models"
+
+
+def adapters() -> tuple[str, ...]:
+    """``$SENSORIUM_ADAPTERS``: the modalities ("image,sound") whose shipped learned adapter the
+    default space uses instead of the label bridge. Empty by default (docs/benchmarks.md)."""
+    raw = os.environ.get("SENSORIUM_ADAPTERS", "")
+    return tuple(m.strip() for m in raw.split(",") if m.strip())

