@@ -17,11 +17,20 @@ from sensorium.space import SharedSpace, SpaceOptions
 from sensorium.space.adapter import bundled
 
 
-def _top1(space: SharedSpace, files: list[Path], truth: list[str], labels: list[str]) -> float:
-    """Top-1 accuracy over the files that decode (a few clip-art PNGs are over the pixel bound)."""
+def _top1(space: SharedSpace, files: list[Path], truth: list[str], labels: list[str]
+          ) -> tuple[float, int]:  # fmt: skip
+    """Top-1 accuracy over the files that decode (a few clip-art PNGs are over the pixel
+    bound), and how many did."""
     results = zip(iter_classify(files, labels, top=1, space=space), truth, strict=True)
     hits = [r.labels[0][0] == t for r, t in results if r.error is None]
-    return sum(hits) / len(hits)
+    return sum(hits) / len(hits), len(hits)
+
+
+def _compare(spaces: dict[str, SharedSpace], files: list[Path], truth: list[str],
+             labels: list[str]) -> dict[str, Any]:  # fmt: skip
+    scored = {name: _top1(s, files, truth, labels) for name, s in spaces.items()}
+    return {"n": scored["bridge"][1], "labels": len(labels),
+            **{name: acc for name, (acc, _) in scored.items()}}  # fmt: skip
 
 
 def zero_shot() -> dict[str, Any]:
@@ -32,9 +41,7 @@ def zero_shot() -> dict[str, Any]:
     with tempfile.TemporaryDirectory() as tmp:
         photos = sample_photos(Path(tmp))
         truth = [PHOTO_TRUTH[n] for n in photos]
-        out["sample_photos"] = {"n": len(photos), "labels": len(PHOTO_LABELS), **{
-            name: _top1(s, list(photos.values()), truth, PHOTO_LABELS)
-            for name, s in spaces.items()}}  # fmt: skip
+        out["sample_photos"] = _compare(spaces, list(photos.values()), truth, PHOTO_LABELS)
     try:
         clipart = openclipart_labelled()
     except DatasetMissingError as e:
@@ -42,8 +49,7 @@ def zero_shot() -> dict[str, Any]:
         return out
     labels = sorted({label for _, label in clipart})
     files, truth = [p for p, _ in clipart], [label for _, label in clipart]
-    out["openclipart"] = {"n": len(files), "labels": len(labels), **{
-        name: _top1(s, files, truth, labels) for name, s in spaces.items()}}  # fmt: skip
+    out["openclipart"] = _compare(spaces, files, truth, labels)
     return out
 
 

@@ -2,11 +2,16 @@
 # All set-up on a fresh machine: the real data sets (Debian packages, when we are root and
 # they are missing), a virtual environment in .venv, torch 2.13.0 (CPU) first, the package,
 # and the verified offline model pack. Safe to run again: every step skips what is done.
+# Usage: bash scripts/setup.sh [--bench]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 DEB_PACKAGES=(tuxpaint-stamps-default asterisk-core-sounds-en-wav asterisk-core-sounds-en
               pocketsphinx-testdata espeak-ng)
+# `--bench`: also what only the benchmarks use (labelled clip art for the zero-shot check).
+if [ "${1:-}" = "--bench" ]; then
+  DEB_PACKAGES+=(openclipart-png)
+fi
 missing=()
 for p in "${DEB_PACKAGES[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")

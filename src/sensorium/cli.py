@@ -491,7 +491,8 @@ def models_list(as_json: Annotated[bool, typer.Option("--json")] = False) -> Non
 @models_app.command("install")
 def models_install(
     names: Annotated[
-        list[str] | None, typer.Argument(help="Cards to install; default: the pack.")
+        list[str] | None,
+        typer.Argument(help="Cards to install; default: the pack and the shipped adapters."),
     ] = None,
     force: Annotated[bool, typer.Option(help="Install again even when ready.")] = False,
 ) -> None:
@@ -499,7 +500,7 @@ def models_install(
     cards = (
         [models.get_card(n) for n in names]
         if names
-        else [c for c in models.list_cards() if c.default]
+        else [c for c in models.list_cards() if c.default or c.bundled]
     )
     done = models.install(cards, force=force, on_event=lambda m: err.print(f"[dim]{m}[/dim]"))
     for c in cards:

@@ -52,6 +52,29 @@ def test_contrastive_loss_prefers_aligned_pairs(stamps_features: FeatureSet) -> 
     assert loss.log_t.grad is not None  # the temperature learns
 
 
+def test_consistency_adds_the_complete_view_and_pulls_towards_it(
+    stamps_features: FeatureSet,
+) -> None:
+    """With nothing dropped the consistency term is 0 and the loss is the cross-entropy of the
+    two (equal) views; with the photo dropped, the term is positive."""
+    from sensorium.fusion import METHODS, TrainOptions
+    from sensorium.fusion.training import _loss, tensors
+
+    torch.manual_seed(0)
+    model = METHODS["early"]({"photo": 1280, "caption": 384, "sound": 521}, 2, hidden=32).eval()
+    inputs, mask, labels = tensors(stamps_features)
+    plain = TrainOptions(bf16=False)
+    paired = TrainOptions(bf16=False, modality_dropout=0.5, consistency_weight=1.0)
+    args = (ContrastiveLoss(), False, None)
+    base = _loss(model, (inputs, mask, labels), plain, *args)
+    same = _loss(model, (inputs, mask, labels), paired, *args, complete=mask)
+    torch.testing.assert_close(same, 2 * base)
+    no_photo = mask | {"photo": torch.zeros_like(mask["photo"])}
+    dropped = _loss(model, (inputs, no_photo, labels), paired, *args, complete=mask)
+    ce_dropped = _loss(model, (inputs, no_photo, labels), plain, *args)
+    assert dropped > ce_dropped + base  # the KL term between the views is positive
+
+
 def _manifest(folder: Path) -> tuple[Path, Path]:
     """A CSV of real Tux Paint animals and vehicles: photo files, captions, some sounds."""
     stamps = tuxpaint_stamps()

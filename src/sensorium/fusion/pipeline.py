@@ -16,7 +16,8 @@ A config (TOML) names the dataset, its modalities, the fusion method and the tra
     spoken = "speech"
 
     [train]                         # any field of TrainOptions
-    modality_dropout = 0.3
+    modality_dropout = 0.5
+    consistency_weight = 1.0        # pull the dropped view towards the complete one
     select_on = "robust"            # choose the epoch for inputs with a modality missing too
 
     [distill]                       # a student learns from the best seed's model

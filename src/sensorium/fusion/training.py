@@ -132,6 +132,10 @@ class TrainOptions:
     # the best mean of that and of each modality removed in turn (for models meant to run
     # with modalities missing)
     select_on: str = "full"
+    # With modality dropout: also run each batch complete, and pull the dropped view's
+    # prediction towards the complete one's (KL, this weight), so that a missing modality
+    # changes the answer less (self-distillation across views).
+    consistency_weight: float = 0.0
 
     def __post_init__(self) -> None:
         if self.select_on not in ("full", "robust"):
@@ -213,7 +217,10 @@ def _loss(
     contrastive: ContrastiveLoss,
     pretraining: bool,
     teacher: Fusion | None,
+    complete: Masks | None = None,
 ) -> Tensor:
+    """The batch's loss; ``complete``: the masks before modality dropout, for the consistency
+    term."""
     inputs, mask, labels = batch
     with torch.autocast("cpu", dtype=torch.bfloat16, enabled=opts.bf16):
         out = model(inputs, mask)
@@ -221,6 +228,12 @@ def _loss(
         return contrastive(out.modality_embeddings, mask)
     logits = out.logits.float()
     loss = F.cross_entropy(logits, labels)
+    if complete is not None and opts.consistency_weight > 0:
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=opts.bf16):
+            full = model(inputs, complete).logits.float()  # (B, C)
+        target = F.softmax(full.detach(), 1)
+        agree = F.kl_div(F.log_softmax(logits, 1), target, reduction="batchmean")
+        loss = loss + F.cross_entropy(full, labels) + opts.consistency_weight * agree
     if teacher is not None:
         t = opts.distill_temperature
         with torch.no_grad():
@@ -264,9 +277,10 @@ def train(
         running = 0.0
         for s in range(0, len(order), opts.batch_size):
             rows = order[s : s + opts.batch_size]
-            m = modality_dropout({k: v[rows] for k, v in mask.items()}, opts.modality_dropout, gen)
+            complete = {k: v[rows] for k, v in mask.items()}
+            m = modality_dropout(complete, opts.modality_dropout, gen)
             batch = ({k: v[rows] for k, v in inputs.items()}, m, labels[rows])
-            loss = _loss(model, batch, opts, contrastive, pretraining, teacher)
+            loss = _loss(model, batch, opts, contrastive, pretraining, teacher, complete)
             optim.zero_grad()
             loss.backward()
             nn.utils.clip_grad_norm_(params, 5.0)

@@ -51,6 +51,11 @@ class ModelCard:
         return bool(self.files)
 
     @property
+    def bundled(self) -> bool:
+        """True when every file ships inside this package (nothing to download)."""
+        return bool(self.files) and all(f.bundled and not f.parts for f in self.files)
+
+    @property
     def packages(self) -> tuple[str, ...]:
         return tuple(dict.fromkeys(p.package for f in self.files for p in f.parts))
 
