@@ -1,8 +1,8 @@
 """Prompt templates that put class names and user labels into words, per modality.
 
 A bridge's class prompts and a classifier's label prompts use the same template, so that
-both sides of a comparison are phrased alike. The image template was chosen on Tux Paint
-(benchmarks/tune_bridge.py): "a photo of a {}." beat the bare name and synonym averages.
+both sides of a comparison are phrased alike. The image bridge's class prompts, top-k and
+temperature are swept on Tux Paint by ``benchmarks/bridge_sweep.py`` (docs/benchmarks.md).
 """
 
 from __future__ import annotations
