@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 
 import sensorium
+from sensorium import media
 from sensorium.eval.datasets import tuxpaint_stamps
 from sensorium.store import LanceStore
 
@@ -52,6 +53,27 @@ def test_incremental_ingest(media_dir: Path, tmp_path: Path) -> None:
     assert coll.stats()["items"] == 8 and coll.stats()["failed"] == 0
     note = coll.show(str(media_dir / "note.txt"))
     assert note is not None and note.text.startswith("Holiday")
+
+
+def test_changing_the_models_encodes_again_only_what_they_embed(
+    media_dir: Path, tmp_path: Path
+) -> None:
+    """Turning the shipped image adapter on re-encodes the photos (once) and nothing else;
+    their stored vectors are then the adapter's."""
+    from sensorium.collection import Collection
+    from sensorium.space import SharedSpace, SpaceOptions
+    from sensorium.space.adapter import ADAPTER_CARDS, bundled
+
+    (media_dir / "broken.png").unlink()
+    Collection(tmp_path / "db").ingest([media_dir])
+    adapted = Collection(tmp_path / "db", SharedSpace(SpaceOptions(image_adapter=bundled("image"))))
+    report = adapted.ingest([media_dir])
+    assert (report.added, report.updated, report.unchanged) == (0, 4, 3)
+    assert (adapted.ingest([media_dir]).updated, adapted.ingest([media_dir]).unchanged) == (0, 7)
+    photo = adapted.show(str(media_dir / "coffee.jpg"))
+    assert photo is not None and photo.models["image_adapter"] == ADAPTER_CARDS["image"]
+    fresh = adapted.space.embed([media.load(media_dir / "coffee.jpg")])[0].vector
+    np.testing.assert_allclose(photo.vector, fresh, atol=1e-5)
 
 
 def test_items_keep_what_explanations_need(media_dir: Path, tmp_path: Path) -> None:

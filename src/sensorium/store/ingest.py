@@ -1,7 +1,8 @@
 """Incremental ingest: only new or changed files are encoded; every batch is one commit.
 
 A file is unchanged when its size and mtime match what the store recorded; when they differ
-its sha256 decides (a touched but identical file is not encoded again). Files are decoded and
+its sha256 decides (a touched but identical file is not encoded again). A file stored through
+other models than the space's (``Item.models``) is encoded again. Files are decoded and
 encoded ``batch_size`` at a time and each batch is written in one commit, so memory stays
 bounded and a killed run loses at most the batch in flight, which the next run encodes again.
 """
@@ -170,9 +171,10 @@ def _write_batch(
 
 
 def _plan(
-    paths: list[Path], states: dict[str, FileState], report: IngestReport
+    paths: list[Path], states: dict[str, FileState], report: IngestReport, space: SharedSpace
 ) -> tuple[list[_Todo], dict[str, float]]:
-    """Which files to encode, and which only need their mtime recorded."""
+    """Which files to encode, and which only need their mtime recorded. A file stored through
+    other models than the space's (an adapter turned on, another Whisper) is encoded again."""
     todo: list[_Todo] = []
     touched: dict[str, float] = {}
     for path in paths:
@@ -182,6 +184,9 @@ def _plan(
             report.failed.append((str(path), e.strerror or str(e)))
             continue
         known = states.get(str(path))
+        if known and not known.failed and known.models != _models(space, known.kind):
+            todo.append(_Todo(path, st.st_size, st.st_mtime, sha256_file(path), True))
+            continue
         if known and known.size == st.st_size and known.mtime == st.st_mtime:
             if known.failed:
                 report.failed.append((str(path), "unchanged since it failed"))
@@ -218,7 +223,7 @@ def ingest(
     report = IngestReport()
     files = sorted({p.resolve() for p in paths})
     states = store.states()
-    todo, touched = _plan(files, states, report)
+    todo, touched = _plan(files, states, report, space)
     store.touch(touched)
     on_planned(len(todo))
     batches = [todo[s : s + batch_size] for s in range(0, len(todo), batch_size)]

@@ -169,9 +169,11 @@ class LanceStore:
         fails = self.fails.to_arrow().select(["path", "size", "mtime"]).to_pylist()
         for r in fails:
             out[r["path"]] = FileState(r["path"], r["size"], r["mtime"], "", True)
-        for batch in self.items.to_lance().to_batches(columns=["path", "size", "mtime", "sha256"]):
+        columns = ["path", "size", "mtime", "sha256", "kind", "models"]
+        for batch in self.items.to_lance().to_batches(columns=columns):
             for r in batch.to_pylist():
-                out[r["path"]] = FileState(r["path"], r["size"], r["mtime"], r["sha256"], False)
+                out[r["path"]] = FileState(r["path"], r["size"], r["mtime"], r["sha256"], False,
+                                           r["kind"], json.loads(r["models"] or "{}"))  # fmt: skip
         return out
 
     def search(

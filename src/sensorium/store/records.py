@@ -56,3 +56,5 @@ class FileState:
     mtime: float
     sha256: str  # "" for a failure (its content was never accepted)
     failed: bool
+    kind: str = ""
+    models: dict[str, str] = field(default_factory=dict)  # role -> card, as for Item.models
