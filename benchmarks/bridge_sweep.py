@@ -1,12 +1,11 @@
 """How the label bridges' settings were chosen: top-k, temperature and (for images) the class
 prompts, swept on Tux Paint pairs. Chosen by mean R@1 (both directions) on the by-item
-training captions (80%), then checked on the held-out 20% (``fusion.adapter.splits``), so the
+training captions (80%), then checked on the held-out 20% (``fusion.adapter.held_out_items``), so the
 shipped defaults are not tuned on the figures they are judged by."""
 
 from __future__ import annotations
 
 import itertools
-import json
 from typing import Any
 
 import numpy as np
@@ -15,11 +14,9 @@ from sensorium import media
 from sensorium.encoders.base import l2_normalize
 from sensorium.eval.datasets import tuxpaint_sounds, tuxpaint_stamps
 from sensorium.eval.metrics import recall_at_k
-from sensorium.fusion.adapter import Pairs, splits
-from sensorium.media.types import MediaKind
-from sensorium.models import model_path
+from sensorium.fusion.adapter import held_out_items
 from sensorium.space import BridgeOptions, LabelBridge, default_space
-from sensorium.space.prompts import phrase
+from sensorium.space.space import image_class_prompts
 
 TOP_K = (1, 3, 5, 10, 20, 50, 1000)
 TEMPERATURE = (0.25, 0.5, 1.0, 2.0)
@@ -45,19 +42,13 @@ def _sweep(scores: np.ndarray, prompts: dict[str, np.ndarray], names: list[str],
 def image() -> dict[str, Any]:
     stamps = tuxpaint_stamps()
     space = default_space()
-    out = space.image.run([media.load_image(s.image, min_side=224) for s in stamps])
-    folder = model_path("efficientnet-lite0")
-    names: list[str] = json.loads((folder / "imagenet1k_clean_names.json").read_text())
-    about = json.loads((folder / "imagenet1k_gpt_names_descriptions.json").read_text())
-    short = phrase(MediaKind.IMAGE, names)
-    long = [f"{p} {about.get(str(i), {}).get('description', '')}" for i, p in enumerate(short)]
+    probs = space.image.run([media.load_image(s.image, min_side=224) for s in stamps]).probs
+    names, short, long = image_class_prompts()
     e_short, e_long = space.text.encode(short), space.text.encode(long)
     prompts = {"name": space.text.encode(names), "a photo of a {name}.": e_short,
                "with description": e_long, "mean of both": l2_normalize(e_short + e_long)}  # fmt: skip
-    captions = space.text.encode([s.caption for s in stamps])
-    pairs = Pairs("image", out.features, out.probs, captions, [s.caption for s in stamps],
-                  [s.category for s in stamps])  # fmt: skip
-    return _sweep(out.probs, prompts, names, captions, splits(pairs)["by_item"])
+    captions = [s.caption for s in stamps]
+    return _sweep(probs, prompts, names, space.text.encode(captions), held_out_items(captions))
 
 
 def sound() -> dict[str, Any]:
@@ -65,11 +56,9 @@ def sound() -> dict[str, Any]:
     items = tuxpaint_sounds()
     scores = space.sound.run([media.load_audio(p.sound) for p in items]).scores
     bridge = space.sound_bridge
-    prompts = {"the sound of {name}.": bridge.vectors}
-    captions = space.text.encode([p.caption for p in items])
-    pairs = Pairs("sound", scores, scores, captions, [p.caption for p in items],
-                  [""] * len(items))  # fmt: skip
-    return _sweep(scores, prompts, bridge.classes, captions, splits(pairs)["by_item"])
+    captions = [p.caption for p in items]
+    return _sweep(scores, {"the sound of {name}.": bridge.vectors}, bridge.classes,
+                  space.text.encode(captions), held_out_items(captions))  # fmt: skip
 
 
 def run() -> dict[str, Any]:

@@ -7,6 +7,7 @@ the wall time of one ``sensorium train fusion`` run of the shipped config.
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -16,14 +17,13 @@ import torch
 from sensorium.fusion import (
     METHODS,
     FeatureSet,
-    TrainOptions,
     evaluate,
     load_config,
     split,
     train_fusion,
     tuxpaint_features,
 )
-from sensorium.fusion.pipeline import FusionConfig, _meta, run_one
+from sensorium.fusion.pipeline import FusionConfig, build, model_meta, run_one
 
 ROOT = Path(__file__).resolve().parent.parent
 CONFIG = ROOT / "configs" / "tuxpaint-fusion.toml"
@@ -67,8 +67,8 @@ def methods(fs: FeatureSet, parts: dict[str, np.ndarray], cfg: FusionConfig) -> 
         for name, changes in VARIANTS.items():
             runs = []
             for seed in SEEDS:
-                opts = TrainOptions(**{**cfg.train.__dict__, "seed": seed, **changes})
-                runs.append(run_one(fs, parts, _meta(cfg, fs, method, cfg.hidden, seed), opts)[1])
+                opts = replace(cfg.train, seed=seed, **changes)
+                runs.append(run_one(fs, parts, model_meta(fs, method, cfg.hidden, seed), opts)[1])
             out[f"{method} {name}"] = _summary(runs)
     return out
 
@@ -83,8 +83,8 @@ def singles(fs: FeatureSet, parts: dict[str, np.ndarray], cfg: FusionConfig) -> 
         have = {k: v[fs.mask[m][v]] for k, v in parts.items()}  # the same split, where m is
         runs = []
         for seed in SEEDS:
-            opts = TrainOptions(**{**cfg.train.__dict__, "seed": seed, "modality_dropout": 0.0})
-            model, report = run_one(one, have, _meta(cfg, one, "early", cfg.hidden, seed), opts)
+            opts = replace(cfg.train, seed=seed, modality_dropout=0.0)
+            model, report = run_one(one, have, model_meta(one, "early", cfg.hidden, seed), opts)
             test = fs.subset(have["test"])
             multi = np.stack(list(test.mask.values()), 1).sum(1) >= 2
             report["multi_modal_f1"] = evaluate(model, one.subset(have["test"][multi]))["macro_f1"]
@@ -96,8 +96,7 @@ def singles(fs: FeatureSet, parts: dict[str, np.ndarray], cfg: FusionConfig) -> 
 
 def fast_path(fs: FeatureSet, cfg: FusionConfig) -> dict[str, Any]:
     """Attention fusion on photo-only inputs: the cross-modal block skipped or not."""
-    model = METHODS["attention"](_meta(cfg, fs, "attention", cfg.hidden, 0)["dims"], len(fs.classes),
-                                 hidden=cfg.hidden).eval()  # fmt: skip
+    model = build(model_meta(fs, "attention", cfg.hidden, 0)).eval()
     inputs = {m: torch.from_numpy(f) for m, f in fs.features.items()}
     mask = {m: torch.from_numpy(fs.mask[m]) & (m == "photo") for m in fs.features}
     times = {}

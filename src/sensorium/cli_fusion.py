@@ -35,7 +35,9 @@ def _f1(run: dict[str, Any]) -> str:
 
 @train_app.command("fusion")
 def train_fusion_cmd(
-    config: Annotated[Path, typer.Argument(help="A TOML config (see docs/fusion.md).")],
+    config: Annotated[
+        Path, typer.Argument(help="A TOML config (see configs/tuxpaint-fusion.toml).")
+    ],
     out_dir: Annotated[Path | None, typer.Option("--out", help="Where models go.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="The results as JSON.")] = False,
 ) -> None:

@@ -29,6 +29,7 @@ __all__ = [
     "Pairs",
     "beats_bridge",
     "compare",
+    "held_out_items",
     "splits",
     "train_adapter",
     "tuxpaint_pairs",
@@ -49,13 +50,16 @@ class Pairs:
     categories: list[str]
 
 
+def held_out_items(captions: list[str]) -> np.ndarray:
+    """(N,) bool: the fifth of the captions (by a hash of their text) held out."""
+    return np.array([int(hashlib.sha1(c.lower().encode()).hexdigest(), 16) % 5 == 0
+                     for c in captions])  # fmt: skip
+
+
 def splits(pairs: Pairs) -> dict[str, np.ndarray]:
     """{"by_item", "by_category"} -> (N,) bool, True for a held-out (test) pair."""
-    by_item = [
-        int(hashlib.sha1(c.lower().encode()).hexdigest(), 16) % 5 == 0 for c in pairs.caption_text
-    ]
     by_category = [c in HELD_OUT_CATEGORIES for c in pairs.categories]
-    return {"by_item": np.array(by_item), "by_category": np.array(by_category)}
+    return {"by_item": held_out_items(pairs.caption_text), "by_category": np.array(by_category)}
 
 
 def train_adapter(

@@ -93,5 +93,4 @@ class AttentionFusion(Fusion):
         scores = self.gate(pooled).squeeze(-1).masked_fill(~present, float("-inf"))  # (B, M)
         gates = torch.softmax(scores.float(), dim=1).to(pooled.dtype)  # 0 where missing
         fused = (gates.unsqueeze(-1) * torch.where(present.unsqueeze(-1), pooled, 0.0)).sum(1)
-        per = {name: pooled[:, i] for i, name in enumerate(self.modalities)}
-        return FusionOutput(self.head(fused), fused, per, gates)
+        return FusionOutput(self.head(fused), fused, self.named(pooled), gates)

@@ -70,6 +70,14 @@ class Fusion(nn.Module):
             out.append(torch.where(here, self.project[m](x), 0.0))
         return torch.stack(out, dim=1)
 
+    def each(self, modules: nn.ModuleDict, x: Tensor) -> Tensor:
+        """(B, M, H) -> (B, M, K): each modality's slice through its own module."""
+        return torch.stack([modules[m](x[:, i]) for i, m in enumerate(self.modalities)], dim=1)
+
+    def named(self, x: Tensor) -> dict[str, Tensor]:
+        """(B, M, H) -> {modality: (B, H)}."""
+        return {m: x[:, i] for i, m in enumerate(self.modalities)}
+
     def forward(self, inputs: Inputs, mask: Masks) -> FusionOutput:  # pragma: no cover
         raise NotImplementedError
 

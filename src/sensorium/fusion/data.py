@@ -15,6 +15,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import json
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -140,6 +141,22 @@ def split(
     return {k: np.array(sorted(v)) for k, v in out.items()}
 
 
+def _extract_all(
+    kinds: dict[str, str], sources: dict[str, list[str]], space: SharedSpace | None
+) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+    """Per modality, features of the non-empty sources (N, D_m) and the mask (N,): present
+    where a source was given and its features are not all zero (speech with no words)."""
+    feats, mask = {}, {}
+    for m, kind in kinds.items():
+        n = len(sources[m])
+        feats[m], mask[m] = np.zeros((n, DIMS[kind]), np.float32), np.zeros(n, bool)
+        have = [i for i, v in enumerate(sources[m]) if v]
+        if have:
+            feats[m][have] = extract(kind, [sources[m][i] for i in have], space)
+            mask[m][have] = np.abs(feats[m][have]).sum(1) > 0
+    return feats, mask
+
+
 TUXPAINT_KINDS = {"photo": "image", "caption": "text", "sound": "sound", "spoken": "speech"}
 
 
@@ -156,25 +173,15 @@ def tuxpaint_features(space: SharedSpace | None = None) -> FeatureSet:
     path = config.home() / "cache" / f"fusion-tuxpaint-{key}.npz"
     if path.is_file():
         return FeatureSet.load(path)
-    space = space or default_space()
-    counts: dict[str, int] = {}
-    for s in stamps:
-        counts[s.category] = counts.get(s.category, 0) + 1
+    counts = Counter(s.category for s in stamps)
     names = [s.category if counts[s.category] >= MIN_CLASS else "other" for s in stamps]
     classes = sorted(set(names))
-    n = len(stamps)
-    feats = {m: np.zeros((n, DIMS[k]), np.float32) for m, k in TUXPAINT_KINDS.items()}
-    mask = {m: np.zeros(n, bool) for m in TUXPAINT_KINDS}
     sources = {
         "photo": [str(s.image) for s in stamps], "caption": [s.caption for s in stamps],
         "sound": [str(s.sound) if s.sound else "" for s in stamps],
         "spoken": [str(s.spoken) if s.spoken else "" for s in stamps],
     }  # fmt: skip
-    for m, kind in TUXPAINT_KINDS.items():
-        have = [i for i, v in enumerate(sources[m]) if v]
-        if have:
-            feats[m][have] = extract(kind, [sources[m][i] for i in have], space)
-            mask[m][have] = np.abs(feats[m][have]).sum(1) > 0
+    feats, mask = _extract_all(TUXPAINT_KINDS, sources, space or default_space())
     labels = np.array([classes.index(c) for c in names], np.int64)
     fs = FeatureSet(feats, mask, labels, classes, [s.name for s in stamps], dict(TUXPAINT_KINDS))
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -193,18 +200,18 @@ def csv_features(path: Path, kinds: dict[str, str], space: SharedSpace | None = 
     if absent:
         raise UsageError(f"{path}: no column for modality {', '.join(absent)}")
     classes = sorted({r["label"] for r in rows})
-    n = len(rows)
-    feats = {m: np.zeros((n, DIMS[k]), np.float32) for m, k in kinds.items()}
-    mask = {m: np.zeros(n, bool) for m in kinds}
-    base = path.parent
-    for m, kind in kinds.items():
-        have = [i for i, r in enumerate(rows) if (r[m] or "").strip()]
-        values = [rows[i][m] if kind == "text" else str(base / rows[i][m]) for i in have]
-        if have:
-            try:
-                feats[m][have] = extract(kind, values, space)
-            except MediaError as e:
-                raise UsageError(f"{path}: {e}") from e
-            mask[m][have] = np.abs(feats[m][have]).sum(1) > 0
+
+    def source(cell: str | None, kind: str) -> str:
+        """Empty for a missing modality; else the text itself, or a file relative to the CSV."""
+        cell = cell or ""
+        if not cell.strip():
+            return ""
+        return cell if kind == "text" else str(path.parent / cell)
+
+    sources = {m: [source(r[m], kind) for r in rows] for m, kind in kinds.items()}
+    try:
+        feats, mask = _extract_all(kinds, sources, space)
+    except MediaError as e:
+        raise UsageError(f"{path}: {e}") from e
     labels = np.array([classes.index(r["label"]) for r in rows], np.int64)
-    return FeatureSet(feats, mask, labels, classes, [str(i) for i in range(n)], dict(kinds))
+    return FeatureSet(feats, mask, labels, classes, [str(i) for i in range(len(rows))], dict(kinds))

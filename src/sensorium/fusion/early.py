@@ -26,5 +26,4 @@ class EarlyFusion(Fusion):
         proj = self.projected(inputs, present)  # (B, M, H)
         filled = torch.where(present.unsqueeze(-1), proj, self.placeholder.to(proj.dtype))
         z = self.joint(filled.flatten(1))  # (B, M*H) -> (B, H)
-        per = {name: proj[:, i] for i, name in enumerate(self.modalities)}
-        return FusionOutput(self.head(z), z, per)
+        return FusionOutput(self.head(z), z, self.named(proj))

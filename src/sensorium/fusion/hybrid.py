@@ -30,10 +30,7 @@ class HybridFusion(Fusion):
     def forward(self, inputs: Inputs, mask: Masks) -> FusionOutput:
         present = stack_mask(mask, self.modalities)  # (B, M)
         proj = self.projected(inputs, present)  # (B, M, H)
-        enc = torch.stack(
-            [self.encode[m](proj[:, i]) for i, m in enumerate(self.modalities)], dim=1
-        )  # (B, M, H)
+        enc = self.each(self.encode, proj)  # (B, M, H)
         pooled = masked_mean(enc, present)  # (B, H): the intermediate join
         z = self.joint(torch.cat([pooled, present.to(pooled.dtype)], dim=1))
-        per = {name: enc[:, i] for i, name in enumerate(self.modalities)}
-        return FusionOutput(self.head(z), z, per)
+        return FusionOutput(self.head(z), z, self.named(enc))

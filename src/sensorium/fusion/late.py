@@ -6,7 +6,6 @@ every class towards uniform), so the output for the present modalities never dep
 
 from __future__ import annotations
 
-import torch
 from torch import nn
 
 from sensorium.fusion.base import Fusion, FusionOutput, Inputs, Masks, masked_mean, stack_mask
@@ -22,9 +21,6 @@ class LateFusion(Fusion):
     def forward(self, inputs: Inputs, mask: Masks) -> FusionOutput:
         present = stack_mask(mask, self.modalities)  # (B, M)
         proj = self.projected(inputs, present)  # (B, M, H)
-        logits = torch.stack(
-            [self.heads[m](proj[:, i]) for i, m in enumerate(self.modalities)], dim=1
-        )  # (B, M, C)
+        logits = self.each(self.heads, proj)  # (B, M, C)
         fused = masked_mean(logits, present)  # (B, C)
-        per = {name: proj[:, i] for i, name in enumerate(self.modalities)}
-        return FusionOutput(fused, masked_mean(proj, present), per)
+        return FusionOutput(fused, masked_mean(proj, present), self.named(proj))

@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import tomllib
 from collections.abc import Callable
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -60,6 +60,7 @@ __all__ = [
     "Prediction",
     "build",
     "load_config",
+    "model_meta",
     "predict",
     "train_fusion",
 ]
@@ -139,7 +140,8 @@ def load_dataset(cfg: FusionConfig) -> FeatureSet:
     return FeatureSet(features, masks, fs.labels, fs.classes, fs.ids, kinds)
 
 
-def _meta(cfg: FusionConfig, fs: FeatureSet, method: str, hidden: int, seed: int) -> dict[str, Any]:
+def model_meta(fs: FeatureSet, method: str, hidden: int, seed: int) -> dict[str, Any]:
+    """What ``build`` needs to make the model again, saved beside its weights."""
     return {
         "method": method, "hidden": hidden, "seed": seed, "classes": fs.classes,
         "dims": {m: int(f.shape[1]) for m, f in fs.features.items()}, "kinds": fs.kinds,
@@ -193,8 +195,8 @@ def train_fusion(
     parts = split(fs.labels, cfg.split_seed)
     runs, models = [], []
     for seed in cfg.seeds:
-        opts = TrainOptions(**{**cfg.train.__dict__, "seed": seed})
-        meta = _meta(cfg, fs, cfg.method, cfg.hidden, seed)
+        opts = replace(cfg.train, seed=seed)
+        meta = model_meta(fs, cfg.method, cfg.hidden, seed)
         model, report = run_one(fs, parts, meta, opts, on_epoch=on_epoch)
         save_model(model, cfg.out / f"seed-{seed}", meta | {"test": report})
         runs.append(report)
@@ -202,13 +204,13 @@ def train_fusion(
     out: dict[str, Any] = {"method": cfg.method, "runs": runs, **_spread(runs)}
     best = int(np.argmax([r["val_f1"] for r in runs]))
     save_model(
-        models[best], cfg.out / "best", _meta(cfg, fs, cfg.method, cfg.hidden, cfg.seeds[best])
+        models[best], cfg.out / "best", model_meta(fs, cfg.method, cfg.hidden, cfg.seeds[best])
     )
     if cfg.distill_hidden:
         students = []
         for seed in cfg.seeds:
-            opts = TrainOptions(**{**cfg.train.__dict__, **cfg.distill_train, "seed": seed})
-            meta = _meta(cfg, fs, cfg.distill_method, cfg.distill_hidden, seed)
+            opts = replace(cfg.train, **cfg.distill_train, seed=seed)
+            meta = model_meta(fs, cfg.distill_method, cfg.distill_hidden, seed)
             student, report = run_one(
                 fs, parts, meta, opts, teacher=models[best], on_epoch=on_epoch
             )

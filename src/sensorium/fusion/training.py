@@ -136,16 +136,15 @@ class TrainOptions:
     # prediction towards the complete one's (KL, this weight), so that a missing modality
     # changes the answer less (self-distillation across views).
     consistency_weight: float = 0.0
+    seed: int = 0
+    distill_temperature: float = 2.0
+    distill_weight: float = 0.7  # share of the teacher's soft targets in a student's loss
 
     def __post_init__(self) -> None:
         if self.select_on not in ("full", "robust"):
             raise UsageError(f"select_on must be full or robust, not {self.select_on!r}")
         if not 0.0 <= self.modality_dropout < 1.0:
             raise UsageError("modality_dropout must be in [0, 1)")
-
-    seed: int = 0
-    distill_temperature: float = 2.0
-    distill_weight: float = 0.7  # share of the teacher's soft targets in a student's loss
 
 
 @dataclass
@@ -293,12 +292,11 @@ def train(
             if record["val_f1"] > best.best_val_f1:
                 best.best_epoch, best.best_val_f1 = epoch, record["val_f1"]
                 state = {k: v.detach().clone() for k, v in model.state_dict().items()}
-            elif epoch - best.best_epoch >= opts.patience:
-                best.history.append(record)
-                on_epoch(record)
-                break
         best.history.append(record)
         on_epoch(record)
+        stale = epoch - best.best_epoch  # epochs since the best one
+        if not pretraining and stale > 0 and stale >= opts.patience:
+            break
     if state:
         model.load_state_dict(state)
     best.seconds = time.perf_counter() - t0

@@ -30,7 +30,7 @@ from sensorium.space.adapter import LinearAdapter, bundled
 from sensorium.space.bridge import BridgeOptions, LabelBridge
 from sensorium.space.prompts import phrase
 
-__all__ = ["DIM", "Embedded", "SharedSpace", "SpaceOptions", "default_space"]
+__all__ = ["DIM", "Embedded", "SharedSpace", "SpaceOptions", "default_space", "image_class_prompts"]
 
 DIM = 384
 SPEECH_CLASS = 0  # "Speech" in YAMNet's class map
@@ -48,6 +48,17 @@ class SpaceOptions:
     # beat the bridges (docs/benchmarks.md); $SENSORIUM_ADAPTERS turns the shipped ones on.
     image_adapter: LinearAdapter | None = None
     sound_adapter: LinearAdapter | None = None
+
+
+def image_class_prompts() -> tuple[list[str], list[str], list[str]]:
+    """ImageNet's 1000 class names, their image prompts, and the prompts followed by each
+    class's description (from the efficientnet-lite0 card's files)."""
+    folder = model_path("efficientnet-lite0")
+    names: list[str] = json.loads((folder / "imagenet1k_clean_names.json").read_text())
+    about = json.loads((folder / "imagenet1k_gpt_names_descriptions.json").read_text())
+    short = phrase(MediaKind.IMAGE, names)
+    long = [f"{p} {about.get(str(i), {}).get('description', '')}" for i, p in enumerate(short)]
+    return names, short, long
 
 
 @dataclass
@@ -102,13 +113,9 @@ class SharedSpace:
 
     @cached_property
     def image_bridge(self) -> LabelBridge:
-        folder = model_path("efficientnet-lite0")
-        names: list[str] = json.loads((folder / "imagenet1k_clean_names.json").read_text())
-        about = json.loads((folder / "imagenet1k_gpt_names_descriptions.json").read_text())
         # Fine-grained names ("Egyptian Mau") say little to a sentence encoder; a description
         # names the kind of thing ("a domestic cat ..."). Each class is the mean of both.
-        short = phrase(MediaKind.IMAGE, names)
-        long = [f"{p} {about.get(str(i), {}).get('description', '')}" for i, p in enumerate(short)]
+        names, short, long = image_class_prompts()
         vectors = l2_normalize(
             _cached_vectors(short, self.text.encode) + _cached_vectors(long, self.text.encode)
         )
