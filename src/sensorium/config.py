@@ -7,7 +7,7 @@ from pathlib import Path
 
 import platformdirs
 
-__all__ = ["adapters", "home", "models_dir"]
+__all__ = ["adapters", "home", "image_model", "models_dir", "sound_model"]
 
 
 def home() -> Path:
@@ -25,3 +25,16 @@ def adapters() -> tuple[str, ...]:
     default space uses instead of the label bridge. Empty by default (docs/benchmarks.md)."""
     raw = os.environ.get("SENSORIUM_ADAPTERS", "")
     return tuple(m.strip() for m in raw.split(",") if m.strip())
+
+
+def image_model() -> str:
+    """``$SENSORIUM_IMAGE_MODEL``: the image encoder of the default space, a card name
+    ("efficientnet-lite0", the offline default; "clip-vit-b32" where a hub is reachable) or a
+    folder saved from a CLIP model."""
+    return os.environ.get("SENSORIUM_IMAGE_MODEL", "").strip() or "efficientnet-lite0"
+
+
+def sound_model() -> str:
+    """``$SENSORIUM_SOUND_MODEL``: "yamnet" (offline, the default), or an audio-text model used
+    beside it where a hub is reachable ("clap-htsat-unfused", or a folder saved from a CLAP)."""
+    return os.environ.get("SENSORIUM_SOUND_MODEL", "").strip() or "yamnet"

@@ -51,6 +51,16 @@ def test_audio_is_16k_mono(hello_wav: Path, crow_ogg: Path) -> None:
     assert abs(media.load(hello_wav).duration - 1.40) < 0.05
 
 
+def test_resample_round_trip(crow_ogg: Path) -> None:
+    from sensorium.media.audio import resample
+
+    crow = media.load_audio(crow_ogg).samples  # real audio, 16 kHz
+    up = resample(crow, 48_000)
+    assert abs(len(up) - 3 * len(crow)) <= 3
+    back = resample(up, 16_000, from_rate=48_000)[: len(crow)]
+    assert np.corrcoef(back, crow[: len(back)])[0, 1] > 0.99  # in time: no shift, no loss
+
+
 def test_text(tmp_path: Path) -> None:
     p = tmp_path / "note"
     p.write_text("a dog barking loudly\n", encoding="utf-8")

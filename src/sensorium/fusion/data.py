@@ -40,6 +40,7 @@ __all__ = [
 ]
 
 DIMS = {"image": ImageEncoder.dim, "text": DIM, "sound": SoundEncoder.dim, "speech": DIM}
+# (the image width is the space's encoder's: 1280 for EfficientNet-Lite0, 512 for a hub CLIP)
 MIN_CLASS = 10  # smaller Tux Paint categories are merged into "other"
 
 
@@ -91,7 +92,7 @@ def _image(space: SharedSpace, values: Sequence[str]) -> np.ndarray:
         space.image.run([media.load_image(v, min_side=224) for v in values[s : s + 64]]).features
         for s in range(0, len(values), 64)
     ]
-    return np.concatenate(out) if out else np.zeros((0, DIMS["image"]), np.float32)
+    return np.concatenate(out) if out else np.zeros((0, space.image.dim), np.float32)
 
 
 def _text(space: SharedSpace, values: Sequence[str]) -> np.ndarray:
@@ -147,9 +148,11 @@ def _extract_all(
     """Per modality, features of the non-empty sources (N, D_m) and the mask (N,): present
     where a source was given and its features are not all zero (speech with no words)."""
     feats, mask = {}, {}
+    space = space or default_space()
     for m, kind in kinds.items():
         n = len(sources[m])
-        feats[m], mask[m] = np.zeros((n, DIMS[kind]), np.float32), np.zeros(n, bool)
+        dim = space.image.dim if kind == "image" else DIMS[kind]
+        feats[m], mask[m] = np.zeros((n, dim), np.float32), np.zeros(n, bool)
         have = [i for i, v in enumerate(sources[m]) if v]
         if have:
             feats[m][have] = extract(kind, [sources[m][i] for i in have], space)

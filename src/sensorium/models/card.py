@@ -35,7 +35,7 @@ class FileSpec:
 class ModelCard:
     name: str
     modality: str  # text | image | audio | speech
-    task: str  # embedding | classification | transcription
+    task: str  # embedding | classification | transcription | adapter | image-text embedding | ...
     dim: int  # output dimension of the embedding or features (0: none)
     licence: str
     description: str

@@ -13,25 +13,18 @@ from sensorium.media.types import Media, MediaKind
 from sensorium.perceive.inputs import decode_all, expand_paths
 from sensorium.perceive.results import Classification
 from sensorium.space import SharedSpace, default_space
+from sensorium.space.space import LOGIT_SCALE
 from sensorium.video import analyze
 
-__all__ = ["LOGIT_SCALE", "classify", "iter_classify"]
+__all__ = ["classify", "iter_classify"]
 
-LOGIT_SCALE = 30.0  # cosine -> softmax logits; changes calibration only, never the ranking
 CHUNK = 32  # files decoded and embedded together: bounds memory, keeps batches full
 
 
-def _scores(vectors: np.ndarray, labels: np.ndarray) -> np.ndarray:
-    """(N, 384) x (L, 384) -> (N, L) softmax over the labels."""
-    logits = LOGIT_SCALE * vectors @ labels.T
-    e = np.exp(logits - logits.max(1, keepdims=True))
-    return e / e.sum(1, keepdims=True)
-
-
-def _ranked(
-    path: str, vector: np.ndarray, labels: list[str], vectors: np.ndarray, top: int
-) -> Classification:
-    scores = _scores(vector[None], vectors)[0]  # (L,)
+def _ranked(path: str, logits: np.ndarray, labels: list[str], top: int) -> Classification:
+    """(L,) logits -> the ``top`` labels with their softmax scores, best first."""
+    e = np.exp(logits - logits.max())
+    scores = e / e.sum()
     order = np.argsort(-scores)[:top]
     return Classification(path, [(labels[i], float(scores[i])) for i in order])
 
@@ -40,10 +33,8 @@ def _classify_chunk(
     space: SharedSpace, decoded: list[tuple[Path, Media]], labels: list[str], top: int
 ) -> list[Classification]:
     embedded = space.embed([m for _, m in decoded])
-    label_vectors = {  # (L, 384) per medium present: labels are phrased for each medium
-        kind: space.embed_labels(kind, labels) for kind in {e.kind for e in embedded}
-    }
-    return [_ranked(e.path, e.vector, labels, label_vectors[e.kind], top) for e in embedded]
+    logits = space.label_logits(embedded, labels)  # (N, L)
+    return [_ranked(e.path, row, labels, top) for e, row in zip(embedded, logits)]
 
 
 def _is_video(path: Path) -> bool:
@@ -59,7 +50,8 @@ def _classify_video(space: SharedSpace, path: Path, labels: list[str], top: int)
         vector = analyze(path, space).vector
     except MediaError as e:
         return Classification(str(path), error=e.cause)
-    return _ranked(str(path), vector, labels, space.embed_labels(MediaKind.VIDEO, labels), top)
+    logits = LOGIT_SCALE * space.embed_labels(MediaKind.VIDEO, labels) @ vector  # (L,)
+    return _ranked(str(path), logits, labels, top)
 
 
 def iter_classify(

@@ -1,8 +1,10 @@
 """The shared space: every medium -> a 384-d vector in the text encoder's space.
 
 - text: the text encoder itself;
-- image: the ImageNet label bridge;
-- audio: the AudioSet label bridge, plus the transcript when the clip holds speech, each part
+- image: the ImageNet label bridge, over EfficientNet-Lite0's posteriors (offline) or a hub
+  CLIP's zero-shot ones (``SpaceOptions.image_model``);
+- audio: the AudioSet label bridge (over YAMNet's scores, or a hub CLAP's zero-shot posteriors:
+  ``SpaceOptions.sound_model``), plus the transcript when the clip holds speech, each part
   weighted by its confidence (a part that is missing simply has weight 0).
 Models load lazily, once per process (``default_space()``).
 """
@@ -20,6 +22,8 @@ import numpy as np
 
 from sensorium import config
 from sensorium.encoders.base import l2_normalize
+from sensorium.encoders.clap import ClapEncoder
+from sensorium.encoders.clip import ClipEncoder
 from sensorium.encoders.image import ImageEncoder
 from sensorium.encoders.sound import SoundEncoder
 from sensorium.encoders.speech import SpeechRecognizer, Transcript
@@ -30,16 +34,33 @@ from sensorium.space.adapter import LinearAdapter, bundled
 from sensorium.space.bridge import BridgeOptions, LabelBridge
 from sensorium.space.prompts import phrase
 
-__all__ = ["DIM", "Embedded", "SharedSpace", "SpaceOptions", "default_space", "image_class_prompts"]
+__all__ = [
+    "DIM",
+    "LOGIT_SCALE",
+    "Embedded",
+    "SharedSpace",
+    "SpaceOptions",
+    "default_space",
+    "image_class_prompts",
+]
 
 DIM = 384
 SPEECH_CLASS = 0  # "Speech" in YAMNet's class map
+OFFLINE_IMAGE_MODEL = "efficientnet-lite0"
+OFFLINE_SOUND_MODEL = "yamnet"
+LOGIT_SCALE = 30.0  # cosine in the shared space -> label logits; calibration only, not ranking
 
 
 @dataclass(frozen=True)
 class SpaceOptions:
     image_bridge: BridgeOptions = BridgeOptions(top_k=20, temperature=1.0)
     sound_bridge: BridgeOptions = BridgeOptions(top_k=5, temperature=1.0)
+    # The image encoder: "efficientnet-lite0" (offline), or an image-text model from a hub
+    # ("clip-vit-b32", or a folder saved from a CLIP model): see encoders/clip.py.
+    image_model: str = OFFLINE_IMAGE_MODEL
+    # Beside YAMNet (which keeps the events over time and the speech gate), an audio-text model
+    # from a hub ("clap-htsat-unfused", or a saved folder) can place sounds: encoders/clap.py.
+    sound_model: str = OFFLINE_SOUND_MODEL
     speech_model: str = "base"  # whisper model for transcripts inside audio embeddings
     speech_gate: float = 0.3  # transcribe only clips whose YAMNet "Speech" peak is above this
     transcript_weight: float = 2.0  # prior weight of a transcript against the sound bridge
@@ -100,12 +121,28 @@ class SharedSpace:
         return TextEncoder()
 
     @cached_property
-    def image(self) -> ImageEncoder:
-        return ImageEncoder()
+    def image(self) -> ImageEncoder | ClipEncoder:
+        if self.options.image_model == OFFLINE_IMAGE_MODEL:
+            return ImageEncoder()
+        return ClipEncoder(self.options.image_model, class_prompts=image_class_prompts()[1])
 
     @cached_property
     def sound(self) -> SoundEncoder:
         return SoundEncoder()
+
+    @cached_property
+    def clap(self) -> ClapEncoder | None:
+        """The hub audio-text model placing sounds, or None (YAMNet's scores do)."""
+        if self.options.sound_model == OFFLINE_SOUND_MODEL:
+            return None
+        return ClapEncoder(self.options.sound_model,
+                           class_prompts=phrase(MediaKind.AUDIO, self.sound.classes))  # fmt: skip
+
+    def hub_encoder(self, kind: MediaKind) -> ClipEncoder | ClapEncoder | None:
+        """The image-text or audio-text model behind ``kind``'s vectors, if a hub one is used."""
+        if kind is MediaKind.IMAGE:
+            return self.image if isinstance(self.image, ClipEncoder) else None
+        return self.clap if kind is MediaKind.AUDIO else None
 
     @cached_property
     def speech(self) -> SpeechRecognizer:
@@ -146,13 +183,17 @@ class SharedSpace:
         ]
 
     def embed_audio(self, items: Sequence[AudioMedia]) -> list[Embedded]:
-        out = self.sound.run(list(items))
-        bridge = self.sound_bridge.bind(out.scores)  # (N, 384)
+        out = self.sound.run(list(items))  # YAMNet: events over time, and the speech gate
+        scores, features = out.scores, out.scores  # (N, 521) each
+        if self.clap is not None:  # CLAP's zero-shot posterior over the same classes instead
+            hub = self.clap.run(list(items))
+            scores, features = hub.probs, hub.features  # (N, 521), (N, 512)
+        bridge = self.sound_bridge.bind(scores)  # (N, 384)
         if self.options.sound_adapter is not None:
-            bridge = self.options.sound_adapter.apply(out.scores, bridge)
-        labels = self.sound_bridge.top_labels(out.scores)
+            bridge = self.options.sound_adapter.apply(features, bridge)
+        labels = self.sound_bridge.top_labels(scores)
         results = []
-        for m, v, lab, patches, scores in zip(items, bridge, labels, out.patch_scores, out.scores):
+        for m, v, lab, patches, feats in zip(items, bridge, labels, out.patch_scores, features):
             speech_peak = float(patches[:, SPEECH_CLASS].max())
             transcript = None
             parts = {"sound_labels": max(lab[0][1], 1e-3)}
@@ -165,7 +206,7 @@ class SharedSpace:
                     part_vectors["said"] = self.text.encode([transcript.text])[0]
                     vector = vector + parts["transcript"] * part_vectors["said"]
             results.append(Embedded(
-                m.path, m.kind, l2_normalize(vector), lab, transcript, parts, scores, part_vectors
+                m.path, m.kind, l2_normalize(vector), lab, transcript, parts, feats, part_vectors
             ))  # fmt: skip
         return results
 
@@ -191,10 +232,34 @@ class SharedSpace:
         """(L,) labels -> (L, 384), phrased for the medium they will be compared with."""
         return self.text.encode(phrase(kind, labels))
 
+    def label_logits(self, items: Sequence[Embedded], labels: list[str]) -> np.ndarray:
+        """(N,) embedded inputs x (L,) labels -> (N, L) logits, best label highest.
+
+        In the shared space: ``LOGIT_SCALE`` x cosine against the labels phrased per medium.
+        An input placed by a hub image-text or audio-text model (and holding no speech) is
+        scored in that model's own space, with its own learned scale: the label bridge would
+        only lose what the model knows."""
+        out = np.zeros((len(items), len(labels)), np.float32)
+        for kind in {e.kind for e in items}:
+            rows = [i for i, e in enumerate(items) if e.kind is kind]
+            hub = self.hub_encoder(kind)
+            direct = [i for i in rows if hub is not None and "said" not in items[i].part_vectors]
+            shared = [i for i in rows if i not in direct]
+            if hub is not None and direct:
+                feats = np.stack([items[i].features for i in direct])  # type: ignore[misc]
+                out[direct] = hub.logit_scale * feats @ hub.encode_texts(phrase(kind, labels)).T
+            if shared:
+                vectors = np.stack([items[i].vector for i in shared])  # (n, 384)
+                out[shared] = LOGIT_SCALE * vectors @ self.embed_labels(kind, labels).T
+        return out
+
 
 @cache
 def default_space() -> SharedSpace:
-    """The space every command uses; with the shipped adapters named in $SENSORIUM_ADAPTERS."""
+    """The space every command uses: the encoders named by $SENSORIUM_IMAGE_MODEL and
+    $SENSORIUM_SOUND_MODEL, and the shipped adapters named in $SENSORIUM_ADAPTERS."""
     chosen = {m: bundled(m) for m in config.adapters()}
-    return SharedSpace(SpaceOptions(image_adapter=chosen.get("image"),
+    return SharedSpace(SpaceOptions(image_model=config.image_model(),
+                                    sound_model=config.sound_model(),
+                                    image_adapter=chosen.get("image"),
                                     sound_adapter=chosen.get("sound")))  # fmt: skip

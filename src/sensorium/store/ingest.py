@@ -69,9 +69,11 @@ class _Todo:
 def _models(space: SharedSpace, kind: str) -> dict[str, str]:
     roles = {"text": "minilm-l6-int8"}
     if kind in ("image", "video"):
-        roles["image"] = "efficientnet-lite0"
+        roles["image"] = space.options.image_model
     if kind in ("audio", "video"):
         roles["sound"] = "yamnet"
+        if space.options.sound_model != "yamnet":
+            roles["sound_hub"] = space.options.sound_model
         roles["speech"] = f"whisper-{space.options.speech_model}"
     adapters = {"image": space.options.image_adapter, "sound": space.options.sound_adapter}
     for role, adapter in adapters.items():
