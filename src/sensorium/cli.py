@@ -30,7 +30,14 @@ from sensorium import models
 from sensorium.cli_fusion import predict_cmd, train_app
 from sensorium.collection import Collection
 from sensorium.errors import ModelError, SensoriumError, UsageError
-from sensorium.perceive import iter_classify, iter_transcribe
+from sensorium.perceive import (
+    Classification,
+    Reading,
+    Transcription,
+    iter_classify,
+    iter_read,
+    iter_transcribe,
+)
 from sensorium.perceive.inputs import expand_paths
 from sensorium.search import parse_weights
 
@@ -81,6 +88,25 @@ def _emit_json(obj: dict[str, Any]) -> None:
     sys.stdout.flush()
 
 
+def _per_file(
+    files: list[Path], what: str, results: Callable[[Callable[[int], None]], Iterator[Any]],
+    as_json: bool, show: Callable[[Any], None],
+) -> None:  # fmt: skip
+    """Run a per-file command: one JSON object or one shown result per input, one error line
+    for an input that failed, and exit status 1 when any did."""
+    failed = 0
+    with _progress(len(files), what) as advance:
+        for r in results(advance):
+            failed += r.error is not None
+            if as_json:
+                _emit_json(r.to_json())
+            elif r.error:
+                err.print(f"[red]error[/red] {r.path}: {r.error}", highlight=False)
+            else:
+                show(r)
+    raise typer.Exit(1 if failed else 0)
+
+
 def _read_labels(labels: str | None, labels_file: Path | None) -> list[str]:
     if bool(labels) == bool(labels_file):
         raise UsageError("give exactly one of --labels or --labels-file")
@@ -104,18 +130,14 @@ def classify(
     """Zero-shot classification of images, sounds, speech and text against any labels."""
     label_list = _read_labels(labels, labels_file)
     files = expand_paths(paths)
-    failed = 0
-    with _progress(len(files), "classifying") as advance:
-        for r in iter_classify(files, label_list, top=top, on_done=advance):
-            failed += r.error is not None
-            if as_json:
-                _emit_json(r.to_json())
-            elif r.error:
-                err.print(f"[red]error[/red] {r.path}: {r.error}", highlight=False)
-            else:
-                best = "  ".join(f"{lb} [dim]{s:.2f}[/dim]" for lb, s in r.labels)
-                out.print(f"[bold]{r.path}[/bold]  {best}", highlight=False)
-    raise typer.Exit(1 if failed else 0)
+
+    def show(r: Classification) -> None:
+        best = "  ".join(f"{lb} [dim]{s:.2f}[/dim]" for lb, s in r.labels)
+        out.print(f"[bold]{r.path}[/bold]  {best}", highlight=False)
+
+    _per_file(files, "classifying",
+              lambda done: iter_classify(files, label_list, top=top, on_done=done),
+              as_json, show)  # fmt: skip
 
 
 @app.command()
@@ -130,23 +152,39 @@ def transcribe(
 ) -> None:
     """Speech to text with timestamps. Silence, music and noise give empty text."""
     files = expand_paths(paths)
-    failed = 0
-    with _progress(len(files), "transcribing") as advance:
-        for r in iter_transcribe(files, model=model, hint=hint, language=language, on_done=advance):
-            failed += r.error is not None
-            if as_json:
-                _emit_json(r.to_json())
-            elif r.error or r.transcript is None:
-                err.print(f"[red]error[/red] {r.path}: {r.error}", highlight=False)
-            else:
-                out.print(f"[bold]{r.path}[/bold]", highlight=False)
-                if not r.transcript.segments:
-                    out.print("  [dim](no speech)[/dim]")
-                for s in r.transcript.segments:
-                    out.print(
-                        f"  [cyan]{s.start:7.2f} → {s.end:7.2f}[/cyan]  {s.text}", highlight=False
-                    )
-    raise typer.Exit(1 if failed else 0)
+
+    def show(r: Transcription) -> None:
+        out.print(f"[bold]{r.path}[/bold]", highlight=False)
+        segments = r.transcript.segments if r.transcript else []
+        if not segments:
+            out.print("  [dim](no speech)[/dim]")
+        for s in segments:
+            out.print(f"  [cyan]{s.start:7.2f} → {s.end:7.2f}[/cyan]  {s.text}", highlight=False)
+
+    _per_file(files, "transcribing",
+              lambda done: iter_transcribe(files, model=model, hint=hint, language=language,
+                                           on_done=done),
+              as_json, show)  # fmt: skip
+
+
+@app.command("read")
+def read_cmd(
+    paths: Annotated[list[str], typer.Argument(help="Image files, folders or globs.")],
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object per input.")] = False,
+) -> None:
+    """Read the text in images (OCR, PP-OCRv4). Needs: pip install 'sensorium[ocr]' and
+    sensorium models install ppocr-v4."""
+    files = expand_paths(paths)
+
+    def show(r: Reading) -> None:
+        out.print(f"[bold]{r.path}[/bold]", highlight=False)
+        lines = r.text.lines if r.text else []
+        if not lines:
+            out.print("  [dim](no text)[/dim]")
+        for line, score in lines:
+            out.print(f"  {line}  [dim]{score:.2f}[/dim]", highlight=False)
+
+    _per_file(files, "reading", lambda done: iter_read(files, on_done=done), as_json, show)
 
 
 def _db_option() -> Any:

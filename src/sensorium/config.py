@@ -7,7 +7,7 @@ from pathlib import Path
 
 import platformdirs
 
-__all__ = ["adapters", "home", "image_model", "models_dir", "sound_model"]
+__all__ = ["adapters", "home", "image_model", "models_dir", "ocr", "sound_model"]
 
 
 def home() -> Path:
@@ -38,3 +38,9 @@ def sound_model() -> str:
     """``$SENSORIUM_SOUND_MODEL``: "yamnet" (offline, the default), or an audio-text model used
     beside it where a hub is reachable ("clap-htsat-unfused", or a folder saved from a CLAP)."""
     return os.environ.get("SENSORIUM_SOUND_MODEL", "").strip() or "yamnet"
+
+
+def ocr() -> bool:
+    """``$SENSORIUM_OCR=1``: read the text in images and mix it into their vectors (off by
+    default: 0.1 to 1 s an image; needs ``pip install 'sensorium[ocr]'``)."""
+    return os.environ.get("SENSORIUM_OCR", "").strip().lower() in {"1", "true", "yes", "on"}

@@ -76,6 +76,25 @@ def test_changing_the_models_encodes_again_only_what_they_embed(
     np.testing.assert_allclose(photo.vector, fresh, atol=1e-5)
 
 
+def test_text_read_in_images_is_stored_and_found(media_dir: Path, tmp_path: Path) -> None:
+    """With OCR on, a road sign is stored with what it says, and a search for those words
+    finds it first and says so; photos with no writing keep no text."""
+    pytest.importorskip("rapidocr_onnxruntime")
+    from sensorium.collection import Collection
+    from sensorium.eval.datasets import TUXPAINT
+    from sensorium.space import SharedSpace, SpaceOptions
+
+    (media_dir / "broken.png").unlink()
+    shutil.copy(TUXPAINT / "town/roadsigns/hospital.png", media_dir / "sign.png")
+    coll = Collection(tmp_path / "db", SharedSpace(SpaceOptions(ocr=True)))
+    coll.ingest([media_dir])
+    sign, cat = coll.show(str(media_dir / "sign.png")), coll.show(str(media_dir / "chelsea.jpg"))
+    assert sign is not None and sign.text == "HOSPITAL" and sign.models["ocr"] == "ppocr-v4"
+    assert cat is not None and not cat.text
+    best = coll.search("hospital")[0]
+    assert best.item.path.endswith("sign.png") and best.explanation["written"] == "HOSPITAL"
+
+
 def test_items_keep_what_explanations_need(media_dir: Path, tmp_path: Path) -> None:
     coll = sensorium.open(tmp_path / "db")
     coll.ingest([media_dir])

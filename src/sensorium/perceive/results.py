@@ -5,9 +5,10 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from sensorium.encoders import ocr
 from sensorium.encoders.speech import Transcript
 
-__all__ = ["Classification", "Transcription"]
+__all__ = ["Classification", "Reading", "Transcription"]
 
 
 @dataclass(frozen=True)
@@ -42,4 +43,21 @@ class Transcription:
             "segments": [
                 {k: v for k, v in asdict(s).items() if k != "words" or v} for s in t.segments
             ],
+        }
+
+
+@dataclass(frozen=True)
+class Reading:
+    path: str
+    text: ocr.Reading | None = None  # what the image says in writing
+    error: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        if self.error or self.text is None:
+            return {"path": self.path, "error": self.error}
+        return {
+            "path": self.path,
+            "text": self.text.text,
+            "confidence": round(self.text.confidence, 4),
+            "lines": [{"text": t, "score": round(s, 4)} for t, s in self.text.lines],
         }

@@ -71,8 +71,8 @@ def _explain_text(space: SharedSpace, query: str, q: np.ndarray, item: Item) -> 
     )
     if words:
         out["words"] = sorted(words)
-    if item.text:
-        out["text"] = item.text[:160]
+    if item.text:  # an image's text is what was read in it
+        out["written" if item.kind == "image" else "text"] = item.text[:160]
     return out
 
 
@@ -124,8 +124,8 @@ def _said_clause(text: str) -> str | None:
 
 
 def _target_sims(items: list[Item], q: np.ndarray, target: str) -> np.ndarray:
-    """(C,) the query against each item's ``target`` part. An image is all "seen"; an item
-    without the part ranks after every item that has it."""
+    """(C,) the query against each item's ``target`` part. An image with no text read in it
+    is all "seen"; an item without the part ranks after every item that has it."""
     out = np.empty(len(items), np.float32)
     for i, item in enumerate(items):
         v = item.part_vectors.get(target)

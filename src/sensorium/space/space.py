@@ -25,6 +25,7 @@ from sensorium.encoders.base import l2_normalize
 from sensorium.encoders.clap import ClapEncoder
 from sensorium.encoders.clip import ClipEncoder
 from sensorium.encoders.image import ImageEncoder
+from sensorium.encoders.ocr import Reading, TextReader
 from sensorium.encoders.sound import SoundEncoder
 from sensorium.encoders.speech import SpeechRecognizer, Transcript
 from sensorium.encoders.text import TextEncoder
@@ -62,6 +63,10 @@ class SpaceOptions:
     # from a hub ("clap-htsat-unfused", or a saved folder) can place sounds: encoders/clap.py.
     sound_model: str = OFFLINE_SOUND_MODEL
     speech_model: str = "base"  # whisper model for transcripts inside audio embeddings
+    # Text read in images (PP-OCRv4), mixed into their vectors like a clip's transcript. Off by
+    # default: it costs 0.1 to 1 s an image against 5 ms for the rest (docs/benchmarks.md).
+    ocr: bool = False
+    ocr_weight: float = 1.0  # prior weight of the text read against the image bridge
     speech_gate: float = 0.3  # transcribe only clips whose YAMNet "Speech" peak is above this
     transcript_weight: float = 2.0  # prior weight of a transcript against the sound bridge
     # Learned adapters that replace a bridge's vectors (shipped ones: ``adapter.bundled``, or
@@ -94,8 +99,10 @@ class Embedded:
     parts: dict[str, float] = field(default_factory=dict)  # part name -> its weight
     features: np.ndarray | None = None  # raw encoder output kept for adapters and fusion
     # The parts of an audio clip in the shared space: "heard" (sound bridge), "said" (its
-    # transcript); search uses them for queries that ask what is heard or said.
+    # transcript); of an image with text read in it: "seen", "written". Search uses them for
+    # queries that ask what is heard or said, and to say which part matched.
     part_vectors: dict[str, np.ndarray] = field(default_factory=dict)
+    written: str | None = None  # text read in an image (SpaceOptions.ocr)
 
 
 def _cached_vectors(texts: list[str], encode: Callable[[list[str]], np.ndarray]) -> np.ndarray:
@@ -145,6 +152,10 @@ class SharedSpace:
         return self.clap if kind is MediaKind.AUDIO else None
 
     @cached_property
+    def reader(self) -> TextReader:
+        return TextReader()
+
+    @cached_property
     def speech(self) -> SpeechRecognizer:
         return SpeechRecognizer(self.options.speech_model)
 
@@ -177,10 +188,27 @@ class SharedSpace:
         if self.options.image_adapter is not None:
             vectors = self.options.image_adapter.apply(out.features, vectors)
         labels = self.image_bridge.top_labels(out.probs)
-        return [
+        embedded = [
             Embedded(m.path, m.kind, v, labels=lab, parts={"image_labels": 1.0}, features=f)
             for m, v, lab, f in zip(items, vectors, labels, out.features)
         ]
+        if self.options.ocr:
+            self.add_written(embedded, self.reader.read(list(items)))
+        return embedded
+
+    def add_written(self, embedded: Sequence[Embedded], readings: Sequence[Reading]) -> None:
+        """Mix the text read in each image into its vector, weighted by the reader's confidence
+        (in place; an image with no text keeps its bridge vector exactly)."""
+        found = [(e, r) for e, r in zip(embedded, readings) if r.text]
+        if not found:
+            return
+        written = self.text.encode([r.text for _, r in found])  # (n, 384)
+        for (e, r), w in zip(found, written):
+            e.written = r.text
+            e.part_vectors = {"seen": e.vector, "written": w}
+            e.parts["written"] = self.options.ocr_weight * r.confidence
+            mix = e.vector * e.parts["image_labels"] + e.parts["written"] * w
+            e.vector = l2_normalize(mix[None])[0]
 
     def embed_audio(self, items: Sequence[AudioMedia]) -> list[Embedded]:
         out = self.sound.run(list(items))  # YAMNet: events over time, and the speech gate
@@ -257,9 +285,10 @@ class SharedSpace:
 @cache
 def default_space() -> SharedSpace:
     """The space every command uses: the encoders named by $SENSORIUM_IMAGE_MODEL and
-    $SENSORIUM_SOUND_MODEL, and the shipped adapters named in $SENSORIUM_ADAPTERS."""
+    $SENSORIUM_SOUND_MODEL, text read in images with $SENSORIUM_OCR=1, and the shipped
+    adapters named in $SENSORIUM_ADAPTERS."""
     chosen = {m: bundled(m) for m in config.adapters()}
     return SharedSpace(SpaceOptions(image_model=config.image_model(),
-                                    sound_model=config.sound_model(),
+                                    sound_model=config.sound_model(), ocr=config.ocr(),
                                     image_adapter=chosen.get("image"),
                                     sound_adapter=chosen.get("sound")))  # fmt: skip

@@ -70,6 +70,8 @@ def _models(space: SharedSpace, kind: str) -> dict[str, str]:
     roles = {"text": "minilm-l6-int8"}
     if kind in ("image", "video"):
         roles["image"] = space.options.image_model
+    if kind == "image" and space.options.ocr:
+        roles["ocr"] = "ppocr-v4"
     if kind in ("audio", "video"):
         roles["sound"] = "yamnet"
         if space.options.sound_model != "yamnet":
@@ -94,6 +96,8 @@ def _item(todo: _Todo, kind: str, m: Media, e: Embedded, space: SharedSpace) -> 
         item.duration = m.duration
     elif isinstance(m, TextMedia):
         item.text = m.text[:TEXT_KEEP]
+    if e.written:
+        item.text = e.written[:TEXT_KEEP]  # text read in the image: shown and word-matched
     if e.transcript is not None:
         item.transcript = e.transcript.text
         item.segments = [

@@ -1,0 +1,55 @@
+"""Text read in images (PP-OCRv4 through RapidOCR), on real images: a printed page, a photo
+with no text, and a Tux Paint road sign."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import skimage.data
+from PIL import Image
+
+from sensorium import media
+from sensorium.encoders.ocr import TextReader
+from sensorium.eval.datasets import TUXPAINT
+from sensorium.space import SharedSpace, SpaceOptions
+from sensorium.store.ingest import _models
+
+pytest.importorskip("rapidocr_onnxruntime")
+HOSPITAL = TUXPAINT / "town/roadsigns/hospital.png"
+
+
+@pytest.fixture(scope="module")
+def reader() -> TextReader:
+    return TextReader()
+
+
+@pytest.fixture(scope="module")
+def page(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("ocr") / "page.png"
+    Image.fromarray(skimage.data.page()).save(path)  # a scanned page of a textbook
+    return path
+
+
+def test_reads_a_printed_page(reader: TextReader, page: Path) -> None:
+    (r,) = reader.read([media.load_image(page)])
+    assert "markers" in r.text and "background" in r.text.lower()
+    assert len(r.lines) >= 4 and r.confidence > 0.9
+
+
+def test_a_photo_without_text_reads_nothing(reader: TextReader, photos: dict[str, Path]) -> None:
+    readings = reader.read([media.load_image(photos[n]) for n in ("chelsea", "coffee")])
+    assert [r.text for r in readings] == ["", ""] and readings[0].confidence == 0.0
+
+
+def test_space_mixes_the_text_read_into_the_vector(photos: dict[str, Path]) -> None:
+    plain, reading = SharedSpace(), SharedSpace(SpaceOptions(ocr=True))
+    images = [media.load_image(HOSPITAL), media.load_image(photos["chelsea"])]
+    (sign, cat), (sign_ocr, cat_ocr) = plain.embed(images), reading.embed(images)
+    assert sign_ocr.written == "HOSPITAL" and set(sign_ocr.part_vectors) == {"seen", "written"}
+    caption = plain.text.encode(["A hospital sign."])[0]
+    assert float(sign_ocr.vector @ caption) > float(sign.vector @ caption) + 0.1
+    np.testing.assert_array_equal(cat_ocr.vector, cat.vector)  # no text: the bridge alone
+    assert cat_ocr.written is None and "written" not in cat_ocr.parts
+    assert _models(reading, "image")["ocr"] == "ppocr-v4" and "ocr" not in _models(plain, "image")
