@@ -34,12 +34,8 @@ class ClapEncoder(HubContrastive):
     model_class = "ClapModel"
     processor_class = "ClapProcessor"
     scale_name = "logit_scale_a"  # audio -> text
-
-    def __init__(
-        self, source: str = "clap-htsat-unfused", class_prompts: list[str] | None = None,
-        batch_size: int = 8,
-    ) -> None:  # fmt: skip
-        super().__init__(source, class_prompts, batch_size)
+    default_source = "clap-htsat-unfused"
+    batch_size = 8  # 10 s windows
 
     def encode_audio(self, batch: list[AudioMedia]) -> np.ndarray:
         """(N,) clips at 16 kHz -> (N, dim), rows L2-normalised."""

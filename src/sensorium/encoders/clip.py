@@ -22,12 +22,7 @@ class ClipEncoder(HubContrastive):
     task = "image-text embedding"
     model_class = "CLIPModel"
     processor_class = "CLIPProcessor"
-
-    def __init__(
-        self, source: str = "clip-vit-b32", class_prompts: list[str] | None = None,
-        batch_size: int = 16,
-    ) -> None:  # fmt: skip
-        super().__init__(source, class_prompts, batch_size)
+    default_source = "clip-vit-b32"
 
     def encode_images(self, batch: list[ImageMedia]) -> np.ndarray:
         """(N,) images -> (N, dim), rows L2-normalised."""

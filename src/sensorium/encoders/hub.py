@@ -54,16 +54,15 @@ class HubContrastive:
     model_class = ""
     processor_class = ""
     scale_name = "logit_scale"  # the learned temperature, medium -> text
+    default_source = ""  # the card used when none is named
+    batch_size = 16
 
-    def __init__(
-        self, source: str, class_prompts: list[str] | None = None, batch_size: int = 16
-    ) -> None:
-        self.name = source
-        self.model, self.processor = self._load(resolve_source(source, self.task))
+    def __init__(self, source: str | None = None, class_prompts: list[str] | None = None) -> None:
+        self.name = source or self.default_source
+        self.model, self.processor = self._load(resolve_source(self.name, self.task))
         self.dim = int(self.model.config.projection_dim)
         self.logit_scale = float(getattr(self.model, self.scale_name).detach().exp())
         self.class_prompts = class_prompts or []
-        self.batch_size = batch_size
 
     def _load(self, where: str) -> tuple[Any, Any]:
         try:
