@@ -53,3 +53,25 @@ def test_space_mixes_the_text_read_into_the_vector(photos: dict[str, Path]) -> N
     np.testing.assert_array_equal(cat_ocr.vector, cat.vector)  # no text: the bridge alone
     assert cat_ocr.written is None and "written" not in cat_ocr.parts
     assert _models(reading, "image")["ocr"] == "ppocr-v4" and "ocr" not in _models(plain, "image")
+
+
+def test_thin_images_are_read_not_refused(reader: TextReader, page: Path) -> None:
+    strip = Image.open(page).convert("RGB").crop((0, 0, 384, 40)).resize((5000, 30))
+    (r,) = reader.read([media.ImageMedia("strip", strip, 5000, 30)])  # RapidOCR alone fails
+    assert r.error is None
+
+
+def test_a_failing_reader_loses_only_the_text(
+    photos: dict[str, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    space = SharedSpace(SpaceOptions(ocr=True))
+
+    def broken(image: np.ndarray) -> None:
+        raise RuntimeError("engine fault")
+
+    monkeypatch.setattr(space.reader, "engine", broken)
+    image = media.load_image(photos["coffee"])
+    (r,) = space.reader.read([image])
+    assert r.text == "" and r.error is not None and "engine fault" in r.error
+    (e,) = space.embed([image])  # the image is still placed, through its bridge
+    np.testing.assert_array_equal(e.vector, SharedSpace().embed([image])[0].vector)

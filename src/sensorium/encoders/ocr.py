@@ -13,12 +13,15 @@ import re
 from dataclasses import dataclass, field
 
 import numpy as np
+from PIL import Image
 
 from sensorium.errors import ModelError
 from sensorium.media.types import ImageMedia
 from sensorium.models import model_path
 
 __all__ = ["Reading", "TextReader"]
+
+MAX_ASPECT = 50  # a thinner image is padded to this ratio before reading
 
 
 @dataclass(frozen=True)
@@ -28,6 +31,18 @@ class Reading:
     text: str  # the kept lines, top to bottom, joined by newlines ("" when none)
     confidence: float  # mean recognition score of the kept lines (0 when none)
     lines: list[tuple[str, float]] = field(default_factory=list)  # (line, score)
+    error: str | None = None  # the reader failed on this image (it then reads as no text)
+
+
+def _fattened(image: Image.Image) -> Image.Image:
+    """Pad a very thin image with white: RapidOCR shrinks the long side to 2000 px and fails
+    when that leaves the short side at 0 (a 3 x 5000 strip)."""
+    short = max(image.width, image.height) // MAX_ASPECT
+    if min(image.width, image.height) >= short:
+        return image
+    canvas = Image.new("RGB", (max(image.width, short), max(image.height, short)), "white")
+    canvas.paste(image, (0, 0))
+    return canvas
 
 
 def _engine(model: str):  # type: ignore[no-untyped-def]
@@ -55,8 +70,11 @@ class TextReader:
         self.min_confidence = min_confidence
 
     def _read_one(self, image: ImageMedia) -> Reading:
-        bgr = np.ascontiguousarray(np.asarray(image.image)[:, :, ::-1])  # (H, W, 3) OpenCV order
-        found, _ = self.engine(bgr)
+        bgr = np.ascontiguousarray(np.asarray(_fattened(image.image))[:, :, ::-1])  # (H, W, 3)
+        try:
+            found, _ = self.engine(bgr)
+        except Exception as e:  # RapidOCR and OpenCV raise many kinds; one image must not
+            return Reading("", 0.0, error=f"text could not be read ({type(e).__name__}: {e})")
         lines = [(str(text).strip(), float(score)) for _, text, score in found or []]
         kept = [(t, s) for t, s in lines
                 if s >= self.min_confidence and len(re.findall(r"\w", t)) >= 2]  # fmt: skip

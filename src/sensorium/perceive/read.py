@@ -30,7 +30,8 @@ def iter_read(
         elif not isinstance(item, ImageMedia):
             yield Reading(str(path), error=f"a {item.kind} file, not an image: nothing to read")
         else:
-            yield Reading(str(path), reader().read([item])[0])
+            (text,) = reader().read([item])
+            yield Reading(str(path), text, error=text.error)
         on_done(1)
 
 
