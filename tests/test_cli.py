@@ -78,6 +78,17 @@ def test_read_json(stamp_png: Path, tmp_path: Path) -> None:
     assert "not an image" in text["error"]
 
 
+def test_describe_json(crow_ogg: Path, hello_wav: Path, tmp_path: Path) -> None:
+    broken = tmp_path / "broken.png"
+    broken.write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(40))
+    p = run("describe", crow_ogg, hello_wav, broken, "--no-read", "--json")
+    assert p.returncode == 1  # the broken file
+    crow, hello, bad = (json.loads(line) for line in p.stdout.splitlines())
+    assert crow["labels"][0]["label"] == "Crow" and crow["said"] is None
+    assert hello["said"].lower().startswith("hello world") and hello["kind"] == "audio"
+    assert bad["path"].endswith("broken.png") and bad["error"]
+
+
 def test_models_list_json() -> None:
     p = run("models", "list", "--json")
     cards = [json.loads(line) for line in p.stdout.splitlines()]

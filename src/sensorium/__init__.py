@@ -6,6 +6,7 @@ Text, images, audio and video in one language-bound space, offline on a CPU::
     sensorium.classify(["cat.jpg", "bark.ogg"], labels=["cat", "dog", "car"])
     sensorium.transcribe(["meeting.wav"], model="base")
     sensorium.read(["receipt.png"])  # text in images (pip install 'sensorium[ocr]')
+    sensorium.describe(["cat.jpg", "bark.ogg"])  # labels, text read, what is said, a caption
     vectors = sensorium.embed(["cat.jpg"])  # (1, 384)
     timeline = sensorium.summarize("talk.mp4")  # segments: seen, heard, said
     photos = sensorium.open("my.db"); photos.ingest(["~/Pictures"]); photos.search("a dog")
@@ -25,7 +26,16 @@ from sensorium.errors import (
     UnsupportedMediaError,
     UsageError,
 )
-from sensorium.perceive import Classification, Reading, Transcription, classify, read, transcribe
+from sensorium.perceive import (
+    Classification,
+    Description,
+    Reading,
+    Transcription,
+    classify,
+    describe,
+    read,
+    transcribe,
+)
 
 __version__ = "0.1.0"
 
@@ -34,6 +44,7 @@ __all__ = [
     "Classification",
     "Collection",
     "DecodeError",
+    "Description",
     "MediaError",
     "MediaTooLargeError",
     "ModelError",
@@ -45,6 +56,7 @@ __all__ = [
     "UsageError",
     "__version__",
     "classify",
+    "describe",
     "embed",
     "embed_text",
     "open",

@@ -32,9 +32,11 @@ from sensorium.collection import Collection
 from sensorium.errors import ModelError, SensoriumError, UsageError
 from sensorium.perceive import (
     Classification,
+    Description,
     Reading,
     Transcription,
     iter_classify,
+    iter_describe,
     iter_read,
     iter_transcribe,
 )
@@ -185,6 +187,43 @@ def read_cmd(
             out.print(f"  {line}  [dim]{score:.2f}[/dim]", highlight=False)
 
     _per_file(files, "reading", lambda done: iter_read(files, on_done=done), as_json, show)
+
+
+@app.command("describe")
+def describe_cmd(
+    paths: Annotated[list[str], typer.Argument(help="Image and audio files, folders or globs.")],
+    read: Annotated[
+        bool | None,
+        typer.Option(
+            "--read/--no-read",
+            help="Read the text in images (default: $SENSORIUM_OCR).",
+            show_default=False,
+        ),
+    ] = None,
+    caption_model: Annotated[
+        str | None,
+        typer.Option(
+            help="Captioning model, e.g. blip-base (needs a hub; default: "
+            "$SENSORIUM_CAPTION_MODEL, unset: no caption)."
+        ),
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object per input.")] = False,
+) -> None:
+    """Say what images show and what sounds are, in words: labels, text read, speech, and a
+    caption where a captioning model is set."""
+    files = expand_paths(paths)
+
+    def show(r: Description) -> None:
+        out.print(f"[bold]{r.path}[/bold]", highlight=False)
+        labels = ", ".join(f"{lb} [dim]{s:.2f}[/dim]" for lb, s in r.labels)
+        for name, value in (("labels", labels), ("caption", r.caption),
+                            ("written", r.written), ("said", r.said)):  # fmt: skip
+            if value:
+                out.print(f"  [cyan]{name:8}[/cyan] {value}", highlight=False)
+
+    _per_file(files, "describing",
+              lambda done: iter_describe(files, read, caption_model, on_done=done),
+              as_json, show)  # fmt: skip
 
 
 def _db_option() -> Any:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import platformdirs
 
-__all__ = ["adapters", "home", "image_model", "models_dir", "ocr", "sound_model"]
+__all__ = ["adapters", "caption_model", "home", "image_model", "models_dir", "ocr", "sound_model"]
 
 
 def home() -> Path:
@@ -44,3 +44,9 @@ def ocr() -> bool:
     """``$SENSORIUM_OCR=1``: read the text in images and mix it into their vectors (off by
     default: 0.1 to 1 s an image; needs ``pip install 'sensorium[ocr]'``)."""
     return os.environ.get("SENSORIUM_OCR", "").strip().lower() in {"1", "true", "yes", "on"}
+
+
+def caption_model() -> str | None:
+    """``$SENSORIUM_CAPTION_MODEL``: the model ``describe`` writes captions with ("blip-base",
+    or a folder saved from a BLIP), where a hub is reachable; unset: no caption."""
+    return os.environ.get("SENSORIUM_CAPTION_MODEL", "").strip() or None

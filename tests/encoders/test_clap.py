@@ -1,4 +1,4 @@
-"""The hub audio-text path (CLAP), on the tiny checkpoint of ``conftest.tiny_clap``."""
+"""The hub audio-text path (CLAP), on the tiny checkpoint of ``tests/conftest.py``."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The hub image-text path (CLIP), on the tiny checkpoint of ``conftest.tiny_clip``."""
+"""The hub image-text path (CLIP), on the tiny checkpoint of ``tests/conftest.py``."""
 
 from __future__ import annotations
 

@@ -1,5 +1,6 @@
-"""What CLIP and CLAP share: a contrastive media-text model from a model hub, through
-transformers, that embeds texts and gives zero-shot posteriors over a fixed list of prompts.
+"""What the hub models share (CLIP, CLAP, BLIP): loading through transformers from a card's
+hub id or a saved folder; and, for the contrastive ones (CLIP, CLAP), embedding texts and
+zero-shot posteriors over a fixed list of prompts.
 
 No registry package ships such weights (MODELS.md), so these are for users who have a hub
 (``pip install 'sensorium[hub]'``); the default offline space never loads them. transformers
@@ -20,7 +21,7 @@ from sensorium.encoders.base import l2_normalize
 from sensorium.errors import ModelError, UsageError
 from sensorium.models import get_card
 
-__all__ = ["HubContrastive", "ZeroShotOutput", "resolve_source"]
+__all__ = ["HubContrastive", "ZeroShotOutput", "load_pretrained", "resolve_source"]
 
 
 @dataclass(frozen=True)
@@ -42,6 +43,23 @@ def resolve_source(source: str, task: str) -> str:
     return card.hub
 
 
+def load_pretrained(
+    name: str, where: str, model_class: str, processor_class: str
+) -> tuple[Any, Any]:
+    """A transformers model (in eval mode) and its processor, or one ``ModelError`` line."""
+    try:
+        import transformers
+    except ImportError as e:
+        raise ModelError(f"{name} needs transformers: pip install 'sensorium[hub]'") from e
+    try:
+        model = getattr(transformers, model_class).from_pretrained(where).eval()
+        processor = getattr(transformers, processor_class).from_pretrained(where)
+    except (OSError, ValueError) as e:  # no hub reachable, no such id, a broken folder
+        cause = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+        raise ModelError(f"cannot load {name} from {where}: {cause}") from e
+    return model, processor
+
+
 def pooled(out: Any) -> Any:
     """transformers < 5 returns the projected tensor, 5 a model output holding it."""
     return out if hasattr(out, "shape") else out.pooler_output
@@ -59,23 +77,12 @@ class HubContrastive:
 
     def __init__(self, source: str | None = None, class_prompts: list[str] | None = None) -> None:
         self.name = source or self.default_source
-        self.model, self.processor = self._load(resolve_source(self.name, self.task))
+        self.model, self.processor = load_pretrained(
+            self.name, resolve_source(self.name, self.task), self.model_class, self.processor_class
+        )
         self.dim = int(self.model.config.projection_dim)
         self.logit_scale = float(getattr(self.model, self.scale_name).detach().exp())
         self.class_prompts = class_prompts or []
-
-    def _load(self, where: str) -> tuple[Any, Any]:
-        try:
-            import transformers
-        except ImportError as e:
-            raise ModelError(f"{self.name} needs transformers: pip install 'sensorium[hub]'") from e
-        try:
-            model = getattr(transformers, self.model_class).from_pretrained(where).eval()
-            processor = getattr(transformers, self.processor_class).from_pretrained(where)
-        except (OSError, ValueError) as e:  # no hub reachable, no such id, a broken folder
-            cause = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
-            raise ModelError(f"cannot load {self.name} from {where}: {cause}") from e
-        return model, processor
 
     def encode_texts(self, texts: list[str]) -> np.ndarray:
         """(L,) texts -> (L, dim), rows L2-normalised, comparable with the medium's."""

@@ -1,16 +1,21 @@
-"""Perception: zero-shot classification, transcription and reading (OCR) of files."""
+"""Perception: zero-shot classification, transcription, reading (OCR) and description of
+files."""
 
 from sensorium.perceive.classify import classify, iter_classify
+from sensorium.perceive.describe import describe, iter_describe
 from sensorium.perceive.read import iter_read, read
-from sensorium.perceive.results import Classification, Reading, Transcription
+from sensorium.perceive.results import Classification, Description, Reading, Transcription
 from sensorium.perceive.transcribe import iter_transcribe, transcribe
 
 __all__ = [
     "Classification",
+    "Description",
     "Reading",
     "Transcription",
     "classify",
+    "describe",
     "iter_classify",
+    "iter_describe",
     "iter_read",
     "iter_transcribe",
     "read",

@@ -7,10 +7,9 @@ from pathlib import Path
 
 import numpy as np
 
-from sensorium import media
 from sensorium.errors import MediaError, UsageError
 from sensorium.media.types import Media, MediaKind
-from sensorium.perceive.inputs import decode_all, expand_paths
+from sensorium.perceive.inputs import decode_all, expand_paths, is_video
 from sensorium.perceive.results import Classification
 from sensorium.space import SharedSpace, default_space
 from sensorium.space.space import LOGIT_SCALE
@@ -35,13 +34,6 @@ def _classify_chunk(
     embedded = space.embed([m for _, m in decoded])
     logits = space.label_logits(embedded, labels)  # (N, L)
     return [_ranked(e.path, row, labels, top) for e, row in zip(embedded, logits)]
-
-
-def _is_video(path: Path) -> bool:
-    try:
-        return media.sniff(path) is MediaKind.VIDEO
-    except MediaError:
-        return False  # decode_all reports it
 
 
 def _classify_video(space: SharedSpace, path: Path, labels: list[str], top: int) -> Classification:
@@ -73,7 +65,7 @@ def iter_classify(
         results: dict[str, Classification] = {}
         good: list[tuple[Path, Media]] = []
         chunk = paths[start : start + CHUNK]
-        videos = [p for p in chunk if _is_video(p)]  # seen, heard and said: the video layer
+        videos = [p for p in chunk if is_video(p)]  # seen, heard and said: the video layer
         for path in videos:
             results[str(path)] = _classify_video(space, path, labels, top)
         for path, item in decode_all([p for p in chunk if p not in videos]):

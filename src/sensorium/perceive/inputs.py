@@ -9,9 +9,9 @@ from pathlib import Path
 from sensorium import media
 from sensorium.encoders.image import SIZE
 from sensorium.errors import MediaError, UsageError
-from sensorium.media.types import Media
+from sensorium.media.types import Media, MediaKind
 
-__all__ = ["decode_all", "expand_paths"]
+__all__ = ["decode_all", "expand_paths", "is_video"]
 
 
 def expand_paths(inputs: Iterable[str | Path]) -> list[Path]:
@@ -33,12 +33,24 @@ def expand_paths(inputs: Iterable[str | Path]) -> list[Path]:
     return out
 
 
-def decode_all(paths: Iterable[Path]) -> Iterator[tuple[Path, Media | MediaError]]:
-    """Decode each path; a bad file yields its MediaError instead of stopping the batch."""
+def is_video(path: Path) -> bool:
+    """True for a video file (by its bytes); a bad file is left for ``decode_all`` to report."""
+    try:
+        return media.sniff(path) is MediaKind.VIDEO
+    except MediaError:
+        return False
+
+
+def decode_all(
+    paths: Iterable[Path], image_side: int | None = SIZE
+) -> Iterator[tuple[Path, Media | MediaError]]:
+    """Decode each path; a bad file yields its MediaError instead of stopping the batch.
+    ``image_side``: JPEGs may be decoded at a reduced scale down to this side (None: full
+    size, for reading text)."""
     for path in paths:
         try:
             if not path.exists():
                 raise MediaError(path, "no such file")
-            yield path, media.load(path, image_side=SIZE)
+            yield path, media.load(path, image_side=image_side)
         except MediaError as e:
             yield path, e

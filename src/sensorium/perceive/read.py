@@ -24,7 +24,7 @@ def reader() -> TextReader:
 def iter_read(
     inputs: Iterable[str | Path], on_done: Callable[[int], None] = lambda _: None
 ) -> Iterator[Reading]:
-    for path, item in decode_all(expand_paths(inputs)):
+    for path, item in decode_all(expand_paths(inputs), image_side=None):  # small text: full size
         if isinstance(item, MediaError):
             yield Reading(str(path), error=item.cause)
         elif not isinstance(item, ImageMedia):

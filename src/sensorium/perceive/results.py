@@ -8,7 +8,7 @@ from typing import Any
 from sensorium.encoders import ocr
 from sensorium.encoders.speech import Transcript
 
-__all__ = ["Classification", "Reading", "Transcription"]
+__all__ = ["Classification", "Description", "Reading", "Transcription"]
 
 
 @dataclass(frozen=True)
@@ -61,3 +61,25 @@ class Reading:
             "confidence": round(self.text.confidence, 4),
             "lines": [{"text": t, "score": round(s, 4)} for t, s in self.text.lines],
         }
+
+
+@dataclass(frozen=True)
+class Description:
+    """What a file shows or sounds like, in words; a part the file lacks is None."""
+
+    path: str
+    kind: str = ""
+    labels: list[tuple[str, float]] = field(default_factory=list)  # the classifier's, best first
+    caption: str | None = None  # a sentence from a captioning model (hub)
+    written: str | None = None  # text read in an image
+    said: str | None = None  # speech in a clip
+    error: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        if self.error:
+            return {"path": self.path, "error": self.error}
+        return {
+            "path": self.path, "kind": self.kind,
+            "labels": [{"label": lb, "score": round(s, 4)} for lb, s in self.labels],
+            "caption": self.caption, "written": self.written, "said": self.said,
+        }  # fmt: skip

@@ -131,7 +131,7 @@ def _failure(todo: _Todo, e: MediaError) -> Failure:
     return Failure(str(todo.path), todo.size, todo.mtime, e.cause, time.time())
 
 
-def _decode_batch(batch: list[_Todo]) -> _Decoded:
+def _decode_batch(batch: list[_Todo], image_side: int | None) -> _Decoded:
     """Decode a batch; bad files become failures. Runs in a worker thread (Pillow, PyAV and
     ONNX Runtime release the GIL), so the next batch decodes while this one encodes.
     A video is only probed here: it is decoded as a stream while it is encoded."""
@@ -143,7 +143,7 @@ def _decode_batch(batch: list[_Todo]) -> _Decoded:
             if kind is MediaKind.VIDEO:
                 decoded.append((todo, kind.value, probe(todo.path)))
             else:
-                decoded.append((todo, kind.value, media.decode(todo.path, kind, SIZE)))
+                decoded.append((todo, kind.value, media.decode(todo.path, kind, image_side)))
         except MediaError as e:
             failures.append(_failure(todo, e))
     return decoded, failures
@@ -233,13 +233,14 @@ def ingest(
     store.touch(touched)
     on_planned(len(todo))
     batches = [todo[s : s + batch_size] for s in range(0, len(todo), batch_size)]
+    side = None if space.options.ocr else SIZE  # text in images is read at full size
     with ThreadPoolExecutor(max_workers=1) as pool:
-        pending = pool.submit(_decode_batch, batches[0]) if batches else None
+        pending = pool.submit(_decode_batch, batches[0], side) if batches else None
         for i, batch in enumerate(batches):
             assert pending is not None
             decoded = pending.result()
             if i + 1 < len(batches):  # at most two batches are held in memory
-                pending = pool.submit(_decode_batch, batches[i + 1])
+                pending = pool.submit(_decode_batch, batches[i + 1], side)
             _write_batch(store, space, decoded, report, video_fps)
             on_done(len(batch))
     if sync:

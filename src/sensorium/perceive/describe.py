@@ -1,0 +1,85 @@
+"""Files -> words: what an image shows (the classifier's labels, the text read in it, a
+caption where a hub captioner is set) and what a clip sounds like (event labels, what is
+said). The modality-to-text side of the shared space, one result per input."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from pathlib import Path
+
+from sensorium import config
+from sensorium.encoders.caption import Captioner
+from sensorium.encoders.image import SIZE
+from sensorium.errors import MediaError
+from sensorium.media.types import AudioMedia, ImageMedia, Media
+from sensorium.perceive.inputs import decode_all, expand_paths, is_video
+from sensorium.perceive.results import Description
+from sensorium.space import SharedSpace, default_space
+
+__all__ = ["describe", "iter_describe"]
+
+CHUNK = 32  # files decoded and described together
+LABELS = 3  # labels given per file
+
+
+def _describe_chunk(
+    space: SharedSpace, items: list[Media], read: bool, captioner: Captioner | None
+) -> list[Description]:
+    embedded = space.embed(items)
+    images = [i for i, m in enumerate(items) if isinstance(m, ImageMedia)]
+    written: dict[int, str] = {i: e.written for i, e in enumerate(embedded) if e.written}
+    if read and not space.options.ocr and images:  # the space did not read them already
+        readings = space.reader.read([items[i] for i in images])  # type: ignore[misc]
+        written.update({i: r.text for i, r in zip(images, readings) if r.text})
+    captions: dict[int, str] = {}
+    if captioner is not None and images:
+        captions = dict(zip(images, captioner.describe([items[i] for i in images])))  # type: ignore[misc]
+    return [
+        Description(e.path, e.kind.value, e.labels[:LABELS], captions.get(i), written.get(i),
+                    e.transcript.text or None if e.transcript else None)
+        for i, e in enumerate(embedded)
+    ]  # fmt: skip
+
+
+def iter_describe(
+    inputs: Iterable[str | Path],
+    read: bool | None = None,
+    caption_model: str | None = None,
+    space: SharedSpace | None = None,
+    on_done: Callable[[int], None] = lambda _: None,
+) -> Iterator[Description]:
+    """Stream descriptions in input order. ``read``: read the text in images (default
+    ``$SENSORIUM_OCR``); ``caption_model``: a captioning card or folder (default
+    ``$SENSORIUM_CAPTION_MODEL``; none: no caption)."""
+    space = space or default_space()
+    read = config.ocr() if read is None else read
+    name = caption_model or config.caption_model()
+    captioner = Captioner(name) if name else None
+    paths = expand_paths(inputs)
+    for start in range(0, len(paths), CHUNK):
+        results: dict[str, Description] = {}
+        good: list[Media] = []
+        side = None if read or space.options.ocr else SIZE  # text is read at full size
+        chunk = paths[start : start + CHUNK]
+        videos = {str(p) for p in chunk if is_video(p)}
+        for p in videos:
+            results[p] = Description(p, error="a video: sensorium summarize gives its timeline")
+        for path, item in decode_all([p for p in chunk if str(p) not in videos], side):
+            if isinstance(item, MediaError):
+                results[str(path)] = Description(str(path), error=item.cause)
+            elif not isinstance(item, ImageMedia | AudioMedia):
+                results[str(path)] = Description(str(path), error="a text file: already words")
+            else:
+                good.append(item)
+        for d in _describe_chunk(space, good, read, captioner) if good else []:
+            results[d.path] = d
+        for path in paths[start : start + CHUNK]:
+            yield results[str(path)]
+        on_done(len(paths[start : start + CHUNK]))
+
+
+def describe(
+    inputs: Iterable[str | Path], read: bool | None = None, caption_model: str | None = None
+) -> list[Description]:
+    """Describe image and audio files in words; one result per file."""
+    return list(iter_describe(inputs, read, caption_model))
