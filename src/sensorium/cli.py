@@ -220,6 +220,8 @@ def describe_cmd(
                             ("written", r.written), ("said", r.said)):  # fmt: skip
             if value:
                 out.print(f"  [cyan]{name:8}[/cyan] {value}", highlight=False)
+        for w in r.warnings:
+            err.print(f"[yellow]warning[/yellow] {r.path}: {w}", highlight=False)
 
     _per_file(files, "describing",
               lambda done: iter_describe(files, read, caption_model, on_done=done),
@@ -258,6 +260,8 @@ def ingest_cmd(
     else:
         for path, cause in report.failed:
             err.print(f"[red]failed[/red] {path}: {cause}", highlight=False)
+        for path, cause in report.warnings:  # stored all the same
+            err.print(f"[yellow]warning[/yellow] {path}: {cause}", highlight=False)
         out.print(
             f"added {report.added}, updated {report.updated}, unchanged {report.unchanged}, "
             f"removed {report.removed}, failed {len(report.failed)} in {report.seconds:.1f} s "

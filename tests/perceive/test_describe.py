@@ -9,7 +9,7 @@ import pytest
 from sensorium import media
 from sensorium.encoders.caption import Captioner
 from sensorium.eval.datasets import TUXPAINT
-from sensorium.perceive import describe
+from sensorium.perceive import describe, iter_describe
 
 SIGN = TUXPAINT / "town/roadsigns/hospital.png"
 
@@ -33,6 +33,23 @@ def test_text_is_read_only_when_asked(photos: dict[str, Path]) -> None:
     (quiet,) = describe([SIGN], read=False)
     sign, cat = describe([SIGN, photos["chelsea"]], read=True)
     assert quiet.written is None and sign.written == "HOSPITAL" and cat.written is None
+
+
+def test_text_that_cannot_be_read_is_a_warning(
+    photos: dict[str, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pytest.importorskip("rapidocr_onnxruntime")
+    from sensorium.space import SharedSpace
+
+    space = SharedSpace()
+
+    def broken(image: object) -> None:
+        raise RuntimeError("engine fault")
+
+    monkeypatch.setattr(space.reader, "engine", broken)
+    (d,) = iter_describe([SIGN], read=True, space=space)
+    assert d.error is None and d.labels and d.written is None  # still described
+    assert d.warnings and "engine fault" in d.warnings[0] and d.to_json()["warnings"]
 
 
 def test_a_video_points_to_summarize(animal_video) -> None:  # type: ignore[no-untyped-def]

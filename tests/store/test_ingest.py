@@ -95,6 +95,27 @@ def test_text_read_in_images_is_stored_and_found(media_dir: Path, tmp_path: Path
     assert best.item.path.endswith("sign.png") and best.explanation["written"] == "HOSPITAL"
 
 
+def test_text_that_cannot_be_read_is_a_warning_not_a_loss(
+    media_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pytest.importorskip("rapidocr_onnxruntime")
+    from sensorium.collection import Collection
+    from sensorium.space import SharedSpace, SpaceOptions
+
+    (media_dir / "broken.png").unlink()
+    space = SharedSpace(SpaceOptions(ocr=True))
+
+    def broken(image: np.ndarray) -> None:
+        raise RuntimeError("engine fault")
+
+    monkeypatch.setattr(space.reader, "engine", broken)
+    report = Collection(tmp_path / "db", space).ingest([media_dir])
+    assert report.added == 7 and not report.failed  # every file stored
+    assert sorted(Path(p).name for p, _ in report.warnings) == [
+        "astronaut.jpg", "chelsea.jpg", "coffee.jpg", "rocket.jpg"]  # fmt: skip
+    assert all("engine fault" in w for _, w in report.warnings)
+
+
 def test_items_keep_what_explanations_need(media_dir: Path, tmp_path: Path) -> None:
     coll = sensorium.open(tmp_path / "db")
     coll.ingest([media_dir])

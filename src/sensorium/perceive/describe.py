@@ -28,15 +28,18 @@ def _describe_chunk(
     embedded = space.embed(items)
     images = [i for i, m in enumerate(items) if isinstance(m, ImageMedia)]
     written: dict[int, str] = {i: e.written for i, e in enumerate(embedded) if e.written}
+    warnings = {i: list(e.warnings) for i, e in enumerate(embedded)}
     if read and not space.options.ocr and images:  # the space did not read them already
         readings = space.reader.read([items[i] for i in images])  # type: ignore[misc]
         written.update({i: r.text for i, r in zip(images, readings) if r.text})
+        for i, r in zip(images, readings):
+            warnings[i] += [r.error] if r.error else []
     captions: dict[int, str] = {}
     if captioner is not None and images:
         captions = dict(zip(images, captioner.describe([items[i] for i in images])))  # type: ignore[misc]
     return [
         Description(e.path, e.kind.value, e.labels[:LABELS], captions.get(i), written.get(i),
-                    e.transcript.text or None if e.transcript else None)
+                    e.transcript.text or None if e.transcript else None, warnings=warnings[i])
         for i, e in enumerate(embedded)
     ]  # fmt: skip
 

@@ -74,6 +74,7 @@ class Description:
     written: str | None = None  # text read in an image
     said: str | None = None  # speech in a clip
     error: str | None = None
+    warnings: list[str] = field(default_factory=list)  # a part that failed (text not read)
 
     def to_json(self) -> dict[str, Any]:
         if self.error:
@@ -82,4 +83,5 @@ class Description:
             "path": self.path, "kind": self.kind,
             "labels": [{"label": lb, "score": round(s, 4)} for lb, s in self.labels],
             "caption": self.caption, "written": self.written, "said": self.said,
+            **({"warnings": self.warnings} if self.warnings else {}),
         }  # fmt: skip

@@ -103,6 +103,7 @@ class Embedded:
     # queries that ask what is heard or said, and to say which part matched.
     part_vectors: dict[str, np.ndarray] = field(default_factory=dict)
     written: str | None = None  # text read in an image (SpaceOptions.ocr)
+    warnings: list[str] = field(default_factory=list)  # a part that failed; the rest is placed
 
 
 def _cached_vectors(texts: list[str], encode: Callable[[list[str]], np.ndarray]) -> np.ndarray:
@@ -199,6 +200,9 @@ class SharedSpace:
     def add_written(self, embedded: Sequence[Embedded], readings: Sequence[Reading]) -> None:
         """Mix the text read in each image into its vector, weighted by the reader's confidence
         (in place; an image with no text keeps its bridge vector exactly)."""
+        for e, r in zip(embedded, readings):
+            if r.error:
+                e.warnings.append(r.error)
         found = [(e, r) for e, r in zip(embedded, readings) if r.text]
         if not found:
             return

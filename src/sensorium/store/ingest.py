@@ -39,6 +39,8 @@ class IngestReport:
     unchanged: int = 0
     removed: int = 0
     failed: list[tuple[str, str]] = field(default_factory=list)  # (path, cause)
+    # Stored, but a part failed (e.g. the text could not be read): (path, cause)
+    warnings: list[tuple[str, str]] = field(default_factory=list)
     seconds: float = 0.0
 
     def to_json(self) -> dict[str, object]:
@@ -49,6 +51,7 @@ class IngestReport:
             "unchanged": self.unchanged,
             "removed": self.removed,
             "failed": failed,
+            "warnings": [{"path": p, "warning": w} for p, w in self.warnings],
             "seconds": round(self.seconds, 2),
         }
 
@@ -156,6 +159,7 @@ def _write_batch(
     plain = [(t, k, m) for t, k, m in decoded if not isinstance(m, VideoInfo)]
     embedded = space.embed([m for _, _, m in plain])
     items = [_item(t, k, m, e, space) for (t, k, m), e in zip(plain, embedded)]
+    report.warnings.extend((e.path, w) for e in embedded for w in e.warnings)
     done = [t for t, _, _ in plain]
     for t, _, info in decoded:
         if not isinstance(info, VideoInfo):
