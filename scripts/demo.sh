@@ -35,3 +35,5 @@ echo; echo '== sensorium classify library/photos/*.jpg --labels ...'
 $S classify library/photos/*.jpg --labels "cat,dog,horse,coffee,rocket,person,flower,building,motorcycle,bird" --top 2
 echo; echo '== sensorium transcribe library/speech/hello-world.wav library/speech/conf-onlyperson.wav'
 $S transcribe library/speech/hello-world.wav library/speech/conf-onlyperson.wav
+echo; echo '== sensorium describe (labels, text read in an image, what is said)'
+$S describe /usr/share/tuxpaint/stamps/town/roadsigns/stop.png library/speech/hello-world.wav --read
