@@ -431,11 +431,14 @@ def summarize(
     notes = "".join(f"; [yellow]{n}[/yellow]" for n in data["notes"])
     out.print(f"[bold]{video}[/bold]: {data['duration']:.1f} s, {len(data['segments'])} "
               f"segments, {data['width']}x{data['height']}{notes}", highlight=False)  # fmt: skip
-    table = Table("time", "seen", "heard", "said", box=None, pad_edge=False)
+    written = any(seg["written"] for seg in data["segments"])  # a column only with OCR text
+    table = Table("time", "seen", "heard", "said", *(["written"] if written else []), box=None,
+                  pad_edge=False)  # fmt: skip
     for seg in data["segments"]:
         table.add_row(f"{seg['start']:.1f}–{seg['end']:.1f}",
                       ", ".join(x["label"] for x in seg["seen"][:2]),
-                      ", ".join(x["label"] for x in seg["heard"][:2]), seg["said"])  # fmt: skip
+                      ", ".join(x["label"] for x in seg["heard"][:2]), seg["said"],
+                      *([" ".join(seg["written"].split())] if written else []))  # fmt: skip
     out.print(table)
     if sheet is not None:
         out.print(f"contact sheet → {sheet}")

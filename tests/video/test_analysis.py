@@ -94,3 +94,36 @@ def test_classify_and_embed_a_whole_video(animal_video) -> None:  # type: ignore
     np.testing.assert_allclose(
         vectors[0], analyze(animal_video.path, default_space()).vector, atol=1e-5
     )
+
+
+@pytest.fixture(scope="module")
+def signs_video(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """16 s, no audio: Tux Paint's stop sign, hospital sign, a penguin, a give-way sign."""
+    from sensorium.eval.datasets import TUXPAINT
+    from sensorium.eval.videos import Shot
+
+    signs = TUXPAINT / "town/roadsigns"
+    shots = [Shot(signs / "stop.png", 4.0), Shot(signs / "hospital.png", 4.0),
+             Shot(TUXPAINT / "animals/birds/penguin.png", 4.0),
+             Shot(signs / "give_way_sign.png", 4.0)]  # fmt: skip
+    return write_video(tmp_path_factory.mktemp("signs") / "signs.mp4", shots, audio="none").path
+
+
+def test_text_in_frames_is_read_per_segment(signs_video: Path, tmp_path: Path) -> None:
+    pytest.importorskip("rapidocr_onnxruntime")
+    from sensorium.collection import Collection
+    from sensorium.space import SharedSpace, SpaceOptions
+
+    space = SharedSpace(SpaceOptions(ocr=True))
+    a = analyze(signs_video, space)
+    assert [s.written for s in a.segments] == ["STOP", "HOSPITAL", "", "GIVE\nWAY"]
+    assert "written" in a.segments[1].part_vectors and "written" not in a.segments[2].parts
+    assert summary_json(a)["segments"][0]["written"] == "STOP"
+    plain = analyze(signs_video, default_space())  # OCR off: nothing is read
+    assert all(not s.written for s in plain.segments)
+
+    coll = Collection(tmp_path / "db", space)
+    coll.ingest([signs_video])
+    hit = coll.search("hospital", k=1)[0]
+    assert (hit.item.start, hit.item.end) == (4.0, 8.0)
+    assert hit.explanation["written"] == "HOSPITAL" and hit.explanation["matched"] == "written"

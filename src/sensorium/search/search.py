@@ -72,7 +72,7 @@ def _explain_text(space: SharedSpace, query: str, q: np.ndarray, item: Item) -> 
     if words:
         out["words"] = sorted(words)
     if item.text:  # an image's text is what was read in it
-        out["written" if item.kind == "image" else "text"] = item.text[:160]
+        out["written" if item.kind in ("image", "video") else "text"] = item.text[:160]
     return out
 
 
@@ -85,6 +85,8 @@ def _explain_moment(item: Item, q: np.ndarray | None) -> dict[str, Any]:
         out["heard"] = heard
     if item.transcript:
         out["said"] = item.transcript
+    if item.text:  # read in its frames
+        out["written"] = item.text
     if q is not None and item.part_vectors:
         sims = {name: float(v @ q) for name, v in item.part_vectors.items()}
         out["matched"] = max(sims, key=lambda n: sims[n])

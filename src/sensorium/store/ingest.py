@@ -73,7 +73,7 @@ def _models(space: SharedSpace, kind: str) -> dict[str, str]:
     roles = {"text": "minilm-l6-int8"}
     if kind in ("image", "video"):
         roles["image"] = space.options.image_model
-    if kind == "image" and space.options.ocr:
+    if kind in ("image", "video") and space.options.ocr:
         roles["ocr"] = "ppocr-v4"
     if kind in ("audio", "video"):
         roles["sound"] = "yamnet"
@@ -122,7 +122,7 @@ def _video_items(todo: _Todo, v: VideoAnalysis, space: SharedSpace) -> list[Item
             transcript=seg.said, segments=words, features=seg.features,
             models=_models(space, "video"),
             ingested_at=time.time(), segment=seg.index, start=seg.start, end=seg.end,
-            heard=seg.heard, part_vectors=seg.part_vectors,
+            heard=seg.heard, part_vectors=seg.part_vectors, text=seg.written[:TEXT_KEEP],
         ))  # fmt: skip
     return items
 

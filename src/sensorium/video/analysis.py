@@ -7,6 +7,8 @@ word timestamps. The timeline is cut at shots (or windows), and each segment get
 - ``seen``: the image label bridge over the mean posteriors of its frames,
 - ``heard``: the sound label bridge over the sound patches inside it,
 - ``said``: the transcript words whose middle falls inside it,
+- ``written``: with ``SpaceOptions.ocr``, the distinct lines read in its frames (slides, signs,
+  captions burnt into the picture),
 
 mixed by confidence exactly as ``SharedSpace`` mixes an audio clip's parts. The video's own
 vector is the duration-weighted mean of its segments.
@@ -22,6 +24,7 @@ import numpy as np
 from PIL import Image
 
 from sensorium.encoders.base import l2_normalize
+from sensorium.encoders.ocr import Reading
 from sensorium.encoders.sound import PATCH_SAMPLES
 from sensorium.encoders.speech import Transcript, Word
 from sensorium.errors import DecodeError
@@ -51,6 +54,7 @@ class VideoSegment:
     seen: list[tuple[str, float]] = field(default_factory=list)  # image labels, best first
     heard: list[tuple[str, float]] = field(default_factory=list)  # sound labels, best first
     said: str = ""
+    written: str = ""  # lines read in its frames (SpaceOptions.ocr)
     words: list[Word] = field(default_factory=list)
     features: np.ndarray | None = None  # (1280,) mean image features of its frames
     keyframe: Image.Image | None = None  # the frame nearest its middle (``keyframes=True``)
@@ -74,6 +78,7 @@ class _Frames:
     probs: list[np.ndarray] = field(default_factory=list)  # per batch (B, 1000)
     features: list[np.ndarray] = field(default_factory=list)  # per batch (B, 1280)
     thumbs: list[Image.Image] = field(default_factory=list)
+    readings: list[Reading] = field(default_factory=list)  # per frame, with SpaceOptions.ocr
 
 
 def _encode_frames(
@@ -87,6 +92,8 @@ def _encode_frames(
             result = space.image.run(pending)
             out.probs.append(result.probs)
             out.features.append(result.features)
+            if space.options.ocr:
+                out.readings += space.reader.read(pending)
             pending.clear()
 
     for f in frames(path, fps=fps):
@@ -159,12 +166,15 @@ def _segments(
             seg.keyframe = fr.thumbs[int(middle)]
         if audio is not None:
             _hear(space, seg, audio, i == last)
+        if fr.readings:
+            _read(space, seg, [fr.readings[j] for j in idx])
         out.append(seg)
-    said = [s for s in out if s.said]
-    if said:
-        vectors = space.text.encode([s.said for s in said])  # (S, 384)
-        for s, v in zip(said, vectors):
-            s.part_vectors["said"] = v
+    for part in ("said", "written"):
+        having = [s for s in out if getattr(s, part)]
+        if having:
+            vectors = space.text.encode([getattr(s, part) for s in having])  # (S, 384)
+            for s, v in zip(having, vectors):
+                s.part_vectors[part] = v
     for s in out:
         s.vector = _mix(s.parts, s.part_vectors)
     return out
@@ -185,6 +195,18 @@ def _hear(space: SharedSpace, seg: VideoSegment, audio: _Audio, last: bool) -> N
         seg.said = " ".join(w.text for w in words)
         confidence = float(np.mean([w.probability for w in words]))
         seg.parts["said"] = space.options.transcript_weight * confidence
+
+
+def _read(space: SharedSpace, seg: VideoSegment, readings: list[Reading]) -> None:
+    """The distinct lines read in a segment's frames, in order of first sight; weighted by
+    the reader's mean confidence, like a still image's text."""
+    lines: dict[str, float] = {}
+    for r in readings:
+        for text, score in r.lines:
+            lines[text] = max(score, lines.get(text, 0.0))
+    if lines:
+        seg.written = "\n".join(lines)
+        seg.parts["written"] = space.options.ocr_weight * float(np.mean(list(lines.values())))
 
 
 def analyze(

@@ -26,7 +26,8 @@ def _heard(seg: VideoSegment) -> list[dict[str, Any]]:
 
 
 def summary_json(a: VideoAnalysis, embedding: bool = True) -> dict[str, Any]:
-    """``{"path", "duration", "segments": [{"start", "end", "seen", "heard", "said"}], ...}``."""
+    """``{"path", "duration", "segments": [{"start", "end", "seen", "heard", "said",
+    "written"}], ...}`` (``written``: text read in the frames, with ``SpaceOptions.ocr``)."""
     out: dict[str, Any] = {
         "path": a.info.path,
         "duration": round(a.duration, 3),
@@ -44,6 +45,7 @@ def summary_json(a: VideoAnalysis, embedding: bool = True) -> dict[str, Any]:
                 "seen": [{"label": lb, "score": round(x, 3)} for lb, x in s.seen[:3]],
                 "heard": _heard(s),
                 "said": s.said,
+                "written": s.written,
             }
             for s in a.segments
         ],
@@ -77,6 +79,8 @@ def contact_sheet(a: VideoAnalysis, path: str | Path, columns: int = SHEET_COLUM
         lines = [f"{_clock(seg.start)}-{_clock(seg.end)}  {seen}"[:34]]
         if seg.said:
             lines.append(f"“{seg.said}”"[:34])
+        elif seg.written:
+            lines.append(f"[{' '.join(seg.written.split())}]"[:34])
         draw.text((x + 6, y + CELL + 4), "\n".join(lines), fill="black", font=font, spacing=4)
         draw.rectangle([x, y, x + CELL - 1, y + CELL + CAPTION - 1], outline=(210, 210, 210))
     path.parent.mkdir(parents=True, exist_ok=True)
