@@ -109,6 +109,13 @@ def _per_file(
     raise typer.Exit(1 if failed else 0)
 
 
+def _show_block(path: str, lines: list[str], empty: str) -> None:
+    """A file's name, then its result's lines indented (``empty``, dimmed, when none)."""
+    out.print(f"[bold]{path}[/bold]", highlight=False)
+    for line in lines or [f"[dim]{empty}[/dim]"]:
+        out.print(f"  {line}", highlight=False)
+
+
 def _read_labels(labels: str | None, labels_file: Path | None) -> list[str]:
     if bool(labels) == bool(labels_file):
         raise UsageError("give exactly one of --labels or --labels-file")
@@ -156,12 +163,9 @@ def transcribe(
     files = expand_paths(paths)
 
     def show(r: Transcription) -> None:
-        out.print(f"[bold]{r.path}[/bold]", highlight=False)
         segments = r.transcript.segments if r.transcript else []
-        if not segments:
-            out.print("  [dim](no speech)[/dim]")
-        for s in segments:
-            out.print(f"  [cyan]{s.start:7.2f} → {s.end:7.2f}[/cyan]  {s.text}", highlight=False)
+        lines = [f"[cyan]{s.start:7.2f} → {s.end:7.2f}[/cyan]  {s.text}" for s in segments]
+        _show_block(r.path, lines, "(no speech)")
 
     _per_file(files, "transcribing",
               lambda done: iter_transcribe(files, model=model, hint=hint, language=language,
@@ -179,12 +183,9 @@ def read_cmd(
     files = expand_paths(paths)
 
     def show(r: Reading) -> None:
-        out.print(f"[bold]{r.path}[/bold]", highlight=False)
         lines = r.text.lines if r.text else []
-        if not lines:
-            out.print("  [dim](no text)[/dim]")
-        for line, score in lines:
-            out.print(f"  {line}  [dim]{score:.2f}[/dim]", highlight=False)
+        _show_block(r.path, [f"{text}  [dim]{score:.2f}[/dim]" for text, score in lines],
+                    "(no text)")  # fmt: skip
 
     _per_file(files, "reading", lambda done: iter_read(files, on_done=done), as_json, show)
 
@@ -214,12 +215,10 @@ def describe_cmd(
     files = expand_paths(paths)
 
     def show(r: Description) -> None:
-        out.print(f"[bold]{r.path}[/bold]", highlight=False)
         labels = ", ".join(f"{lb} [dim]{s:.2f}[/dim]" for lb, s in r.labels)
-        for name, value in (("labels", labels), ("caption", r.caption),
-                            ("written", r.written), ("said", r.said)):  # fmt: skip
-            if value:
-                out.print(f"  [cyan]{name:8}[/cyan] {value}", highlight=False)
+        parts = {"labels": labels, "caption": r.caption, "written": r.written, "said": r.said}
+        _show_block(r.path, [f"[cyan]{n:8}[/cyan] {v}" for n, v in parts.items() if v],
+                    "(nothing)")  # fmt: skip
         for w in r.warnings:
             err.print(f"[yellow]warning[/yellow] {r.path}: {w}", highlight=False)
 

@@ -27,17 +27,17 @@ def adapters() -> tuple[str, ...]:
     return tuple(m.strip() for m in raw.split(",") if m.strip())
 
 
-def image_model() -> str:
+def image_model() -> str | None:
     """``$SENSORIUM_IMAGE_MODEL``: the image encoder of the default space, a card name
-    ("efficientnet-lite0", the offline default; "clip-vit-b32" where a hub is reachable) or a
-    folder saved from a CLIP model."""
-    return os.environ.get("SENSORIUM_IMAGE_MODEL", "").strip() or "efficientnet-lite0"
+    ("clip-vit-b32" where a hub is reachable) or a folder saved from a CLIP model; unset:
+    None, the offline EfficientNet-Lite0."""
+    return os.environ.get("SENSORIUM_IMAGE_MODEL", "").strip() or None
 
 
-def sound_model() -> str:
-    """``$SENSORIUM_SOUND_MODEL``: "yamnet" (offline, the default), or an audio-text model used
-    beside it where a hub is reachable ("clap-htsat-unfused", or a folder saved from a CLAP)."""
-    return os.environ.get("SENSORIUM_SOUND_MODEL", "").strip() or "yamnet"
+def sound_model() -> str | None:
+    """``$SENSORIUM_SOUND_MODEL``: an audio-text model used beside YAMNet where a hub is
+    reachable ("clap-htsat-unfused", or a folder saved from a CLAP); unset: None, YAMNet alone."""
+    return os.environ.get("SENSORIUM_SOUND_MODEL", "").strip() or None
 
 
 def ocr() -> bool:

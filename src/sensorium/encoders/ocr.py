@@ -19,7 +19,9 @@ from sensorium.errors import ModelError
 from sensorium.media.types import ImageMedia
 from sensorium.models import model_path
 
-__all__ = ["Reading", "TextReader"]
+__all__ = ["OCR_MODEL", "Reading", "TextReader"]
+
+OCR_MODEL = "ppocr-v4"  # the card the reader loads by default
 
 MAX_ASPECT = 50  # a thinner image is padded to this ratio before reading
 
@@ -64,7 +66,7 @@ class TextReader:
     photos the lone characters it returns are texture read as glyphs ("m" on a kangaroo's fur,
     "J" on a grasshopper), and a real lone large letter is not detected at all."""
 
-    def __init__(self, model: str = "ppocr-v4", min_confidence: float = 0.8) -> None:
+    def __init__(self, model: str = OCR_MODEL, min_confidence: float = 0.8) -> None:
         self.name = model
         self.engine = _engine(model)
         self.min_confidence = min_confidence

@@ -59,10 +59,10 @@ def iter_describe(
     name = caption_model or config.caption_model()
     captioner = Captioner(name) if name else None
     paths = expand_paths(inputs)
+    side = None if read or space.options.ocr else SIZE  # text is read at full size
     for start in range(0, len(paths), CHUNK):
         results: dict[str, Description] = {}
         good: list[Media] = []
-        side = None if read or space.options.ocr else SIZE  # text is read at full size
         chunk = paths[start : start + CHUNK]
         videos = {str(p) for p in chunk if is_video(p)}
         for p in videos:

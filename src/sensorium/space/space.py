@@ -276,7 +276,7 @@ class SharedSpace:
             rows = [i for i, e in enumerate(items) if e.kind is kind]
             hub = self.hub_encoder(kind)
             direct = [i for i in rows if hub is not None and "said" not in items[i].part_vectors]
-            shared = [i for i in rows if i not in direct]
+            shared = sorted(set(rows) - set(direct))
             if hub is not None and direct:
                 feats = np.stack([items[i].features for i in direct])  # type: ignore[misc]
                 out[direct] = hub.logit_scale * feats @ hub.encode_texts(phrase(kind, labels)).T
@@ -292,7 +292,8 @@ def default_space() -> SharedSpace:
     $SENSORIUM_SOUND_MODEL, text read in images with $SENSORIUM_OCR=1, and the shipped
     adapters named in $SENSORIUM_ADAPTERS."""
     chosen = {m: bundled(m) for m in config.adapters()}
-    return SharedSpace(SpaceOptions(image_model=config.image_model(),
-                                    sound_model=config.sound_model(), ocr=config.ocr(),
+    return SharedSpace(SpaceOptions(image_model=config.image_model() or OFFLINE_IMAGE_MODEL,
+                                    sound_model=config.sound_model() or OFFLINE_SOUND_MODEL,
+                                    ocr=config.ocr(),
                                     image_adapter=chosen.get("image"),
                                     sound_adapter=chosen.get("sound")))  # fmt: skip

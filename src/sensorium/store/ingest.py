@@ -18,11 +18,13 @@ from pathlib import Path
 
 from sensorium import media
 from sensorium.encoders.image import SIZE
+from sensorium.encoders.ocr import OCR_MODEL
 from sensorium.errors import MediaError
 from sensorium.media.types import AudioMedia, ImageMedia, Media, MediaKind, TextMedia
 from sensorium.media.video import VideoInfo, probe
 from sensorium.models.cache import sha256_file
 from sensorium.space import Embedded, SharedSpace
+from sensorium.space.space import OFFLINE_SOUND_MODEL
 from sensorium.store.base import Store
 from sensorium.store.records import Failure, FileState, Item
 from sensorium.video import VideoAnalysis, analyze
@@ -73,11 +75,11 @@ def _models(space: SharedSpace, kind: str) -> dict[str, str]:
     roles = {"text": "minilm-l6-int8"}
     if kind in ("image", "video"):
         roles["image"] = space.options.image_model
-    if kind in ("image", "video") and space.options.ocr:
-        roles["ocr"] = "ppocr-v4"
+        if space.options.ocr:
+            roles["ocr"] = OCR_MODEL
     if kind in ("audio", "video"):
-        roles["sound"] = "yamnet"
-        if space.options.sound_model != "yamnet":
+        roles["sound"] = OFFLINE_SOUND_MODEL  # always runs: the speech gate and the timeline
+        if space.options.sound_model != OFFLINE_SOUND_MODEL:
             roles["sound_hub"] = space.options.sound_model
         roles["speech"] = f"whisper-{space.options.speech_model}"
     adapters = {"image": space.options.image_adapter, "sound": space.options.sound_adapter}
