@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -87,6 +88,20 @@ def test_describe_json(crow_ogg: Path, hello_wav: Path, tmp_path: Path) -> None:
     assert crow["labels"][0]["label"] == "Crow" and crow["said"] is None
     assert hello["said"].lower().startswith("hello world") and hello["kind"] == "audio"
     assert bad["path"].endswith("broken.png") and bad["error"]
+
+
+def test_names_that_look_like_markup_are_printed_as_they_are(
+    crow_ogg: Path, tmp_path: Path
+) -> None:
+    """Rich reads "[...]" as markup: a file named "[/b]crow.ogg" once crashed the output."""
+    odd = tmp_path / "[" / "b]crow [red].ogg"  # the path reads ".../[/b]crow [red].ogg"
+    odd.parent.mkdir()
+    shutil.copy(crow_ogg, odd)
+    p = run("classify", odd, "--labels", "bird,[dog]")
+    assert p.returncode == 0, p.stderr
+    assert "[/b]crow [red].ogg" in p.stdout and "[dog]" in p.stdout
+    gone = run("classify", tmp_path / "[" / "i]gone.png", "--labels", "bird")
+    assert gone.returncode == 2 and "[/i]gone.png" in gone.stderr  # no such file: usage
 
 
 def test_models_list_json() -> None:

@@ -14,6 +14,7 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape as esc
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -103,15 +104,16 @@ def _per_file(
             if as_json:
                 _emit_json(r.to_json())
             elif r.error:
-                err.print(f"[red]error[/red] {r.path}: {r.error}", highlight=False)
+                err.print(f"[red]error[/red] {esc(r.path)}: {esc(r.error)}", highlight=False)
             else:
                 show(r)
     raise typer.Exit(1 if failed else 0)
 
 
 def _show_block(path: str, lines: list[str], empty: str) -> None:
-    """A file's name, then its result's lines indented (``empty``, dimmed, when none)."""
-    out.print(f"[bold]{path}[/bold]", highlight=False)
+    """A file's name, then its result's lines indented (``empty``, dimmed, when none). Lines
+    are markup: callers escape what came from files (``esc``)."""
+    out.print(f"[bold]{esc(path)}[/bold]", highlight=False)
     for line in lines or [f"[dim]{empty}[/dim]"]:
         out.print(f"  {line}", highlight=False)
 
@@ -141,8 +143,8 @@ def classify(
     files = expand_paths(paths)
 
     def show(r: Classification) -> None:
-        best = "  ".join(f"{lb} [dim]{s:.2f}[/dim]" for lb, s in r.labels)
-        out.print(f"[bold]{r.path}[/bold]  {best}", highlight=False)
+        best = "  ".join(f"{esc(lb)} [dim]{s:.2f}[/dim]" for lb, s in r.labels)
+        out.print(f"[bold]{esc(r.path)}[/bold]  {best}", highlight=False)
 
     _per_file(files, "classifying",
               lambda done: iter_classify(files, label_list, top=top, on_done=done),
@@ -164,7 +166,7 @@ def transcribe(
 
     def show(r: Transcription) -> None:
         segments = r.transcript.segments if r.transcript else []
-        lines = [f"[cyan]{s.start:7.2f} → {s.end:7.2f}[/cyan]  {s.text}" for s in segments]
+        lines = [f"[cyan]{s.start:7.2f} → {s.end:7.2f}[/cyan]  {esc(s.text)}" for s in segments]
         _show_block(r.path, lines, "(no speech)")
 
     _per_file(files, "transcribing",
@@ -184,7 +186,7 @@ def read_cmd(
 
     def show(r: Reading) -> None:
         lines = r.text.lines if r.text else []
-        _show_block(r.path, [f"{text}  [dim]{score:.2f}[/dim]" for text, score in lines],
+        _show_block(r.path, [f"{esc(text)}  [dim]{score:.2f}[/dim]" for text, score in lines],
                     "(no text)")  # fmt: skip
 
     _per_file(files, "reading", lambda done: iter_read(files, on_done=done), as_json, show)
@@ -215,12 +217,13 @@ def describe_cmd(
     files = expand_paths(paths)
 
     def show(r: Description) -> None:
-        labels = ", ".join(f"{lb} [dim]{s:.2f}[/dim]" for lb, s in r.labels)
-        parts = {"labels": labels, "caption": r.caption, "written": r.written, "said": r.said}
+        labels = ", ".join(f"{esc(lb)} [dim]{s:.2f}[/dim]" for lb, s in r.labels)
+        found = {"caption": r.caption, "written": r.written, "said": r.said}
+        parts = {"labels": labels} | {n: esc(v) for n, v in found.items() if v}
         _show_block(r.path, [f"[cyan]{n:8}[/cyan] {v}" for n, v in parts.items() if v],
                     "(nothing)")  # fmt: skip
         for w in r.warnings:
-            err.print(f"[yellow]warning[/yellow] {r.path}: {w}", highlight=False)
+            err.print(f"[yellow]warning[/yellow] {esc(r.path)}: {esc(w)}", highlight=False)
 
     _per_file(files, "describing",
               lambda done: iter_describe(files, read, caption_model, on_done=done),
@@ -258,9 +261,9 @@ def ingest_cmd(
         _emit_json(report.to_json())
     else:
         for path, cause in report.failed:
-            err.print(f"[red]failed[/red] {path}: {cause}", highlight=False)
+            err.print(f"[red]failed[/red] {esc(path)}: {esc(cause)}", highlight=False)
         for path, cause in report.warnings:  # stored all the same
-            err.print(f"[yellow]warning[/yellow] {path}: {cause}", highlight=False)
+            err.print(f"[yellow]warning[/yellow] {esc(path)}: {esc(cause)}", highlight=False)
         out.print(
             f"added {report.added}, updated {report.updated}, unchanged {report.unchanged}, "
             f"removed {report.removed}, failed {len(report.failed)} in {report.seconds:.1f} s "
@@ -344,8 +347,8 @@ def search_cmd(
     for i, h in enumerate(hits, 1):
         parts = " ".join(f"{n}={s:.2f}" for n, s in h.parts.items())
         why = _describe(h.explanation)
-        table.add_row(str(i), f"{h.score:.3f}", h.item.kind, _short(h.item.path),
-                      f"{why} [dim]({parts})[/dim]")  # fmt: skip
+        table.add_row(str(i), f"{h.score:.3f}", h.item.kind, esc(_short(h.item.path)),
+                      f"{esc(why)} [dim]({parts})[/dim]")  # fmt: skip
     out.print(table if hits else "[dim]no results[/dim]")
 
 
@@ -362,12 +365,12 @@ def stats(
     kinds = ", ".join(f"{n} {k}" for k, n in sorted(s["by_type"].items())) or "empty"
     search_mode = "ANN index" if s["ann_index"] else "exact search"
     out.print(
-        f"[bold]{s['folder']}[/bold]: {s['items']} files ({kinds}), {s['moments']} rows, "
+        f"[bold]{esc(str(s['folder']))}[/bold]: {s['items']} files ({kinds}), {s['moments']} rows, "
         f"{s['failed']} failed, "
         f"{s['bytes'] / 1e6:.1f} MB, {search_mode}, schema v{s['schema_version']}"
     )
     for f in s["failures"]:
-        out.print(f"  [red]failed[/red] {f['path']}: {f['error']}", highlight=False)
+        out.print(f"  [red]failed[/red] {esc(f['path'])}: {esc(f['error'])}", highlight=False)
 
 
 @app.command()
@@ -427,17 +430,17 @@ def summarize(
     if as_json:
         _emit_json(data | ({"sheet": str(sheet)} if sheet else {}))
         return
-    notes = "".join(f"; [yellow]{n}[/yellow]" for n in data["notes"])
-    out.print(f"[bold]{video}[/bold]: {data['duration']:.1f} s, {len(data['segments'])} "
+    notes = "".join(f"; [yellow]{esc(n)}[/yellow]" for n in data["notes"])
+    out.print(f"[bold]{esc(str(video))}[/bold]: {data['duration']:.1f} s, {len(data['segments'])} "
               f"segments, {data['width']}x{data['height']}{notes}", highlight=False)  # fmt: skip
     written = any(seg["written"] for seg in data["segments"])  # a column only with OCR text
     table = Table("time", "seen", "heard", "said", *(["written"] if written else []), box=None,
                   pad_edge=False)  # fmt: skip
     for seg in data["segments"]:
         table.add_row(f"{seg['start']:.1f}–{seg['end']:.1f}",
-                      ", ".join(x["label"] for x in seg["seen"][:2]),
-                      ", ".join(x["label"] for x in seg["heard"][:2]), seg["said"],
-                      *([" ".join(seg["written"].split())] if written else []))  # fmt: skip
+                      esc(", ".join(x["label"] for x in seg["seen"][:2])),
+                      esc(", ".join(x["label"] for x in seg["heard"][:2])), esc(seg["said"]),
+                      *([esc(" ".join(seg["written"].split()))] if written else []))  # fmt: skip
     out.print(table)
     if sheet is not None:
         out.print(f"contact sheet → {sheet}")
@@ -466,9 +469,10 @@ def eval_classify_cmd(
     out.print(f"{r['items']} files, {r['labels']} labels: top-1 [bold]{r['top1']:.3f}[/bold], "
               f"top-5 {r['top5']:.3f}")  # fmt: skip
     for lb, acc in sorted(r["per_class"].items(), key=lambda x: x[1]):
-        out.print(f"  {acc:.2f}  {lb}", highlight=False)
+        out.print(f"  {acc:.2f}  {esc(lb)}", highlight=False)
     for c in r["confusions"][:5]:
-        out.print(f"  [dim]{c['true']} → {c['predicted']}: {c['count']}[/dim]", highlight=False)
+        out.print(f"  [dim]{esc(c['true'])} → {esc(c['predicted'])}: {c['count']}[/dim]",
+                  highlight=False)  # fmt: skip
 
 
 @eval_app.command("retrieve")
@@ -503,10 +507,10 @@ def eval_transcribe_cmd(
         return
     for row in r["rows"]:
         if "error" in row:
-            err.print(f"[red]error[/red] {row['path']}: {row['error']}", highlight=False)
+            err.print(f"[red]error[/red] {esc(row['path'])}: {esc(row['error'])}", highlight=False)
         elif row["wer"]:
             out.print(
-                f"  WER {row['wer']:.2f}  {_short(row['path'])}: “{row['hypothesis']}”",
+                f"  WER {row['wer']:.2f}  {esc(_short(row['path']))}: “{esc(row['hypothesis'])}”",
                 highlight=False,
             )
     wer, cer = 100 * r["wer"], 100 * r["cer"]
@@ -596,11 +600,11 @@ def main() -> None:
     try:
         app()
     except UsageError as e:
-        err.print(f"[red]usage error[/red]: {e}", highlight=False)
+        err.print(f"[red]usage error[/red]: {esc(str(e))}", highlight=False)
         sys.exit(2)
     except ModelError as e:
-        err.print(f"[red]model error[/red]: {e}", highlight=False)
+        err.print(f"[red]model error[/red]: {esc(str(e))}", highlight=False)
         sys.exit(1)
     except SensoriumError as e:
-        err.print(f"[red]error[/red]: {e}", highlight=False)
+        err.print(f"[red]error[/red]: {esc(str(e))}", highlight=False)
         sys.exit(1)

@@ -10,6 +10,7 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape as esc
 from rich.table import Table
 
 from sensorium.errors import UsageError
@@ -106,12 +107,12 @@ def predict_cmd(
                     obj["gates"] = p.gates
             sys.stdout.write(json.dumps(obj, ensure_ascii=False) + "\n")
         elif p.error:
-            err.print(f"[red]error[/red] {p.sample}: {p.error}", highlight=False)
+            err.print(f"[red]error[/red] {esc(p.sample)}: {esc(p.error)}", highlight=False)
         else:
-            labels = "  ".join(f"{lb} {s:.2f}" for lb, s in p.labels)
+            labels = esc("  ".join(f"{lb} {s:.2f}" for lb, s in p.labels))
             gates = ("  [dim]gates " + " ".join(f"{m}={g:.2f}" for m, g in p.gates.items() if g)
                      + "[/dim]") if p.gates else ""  # fmt: skip
-            out.print(f"{p.sample}  {labels}{gates}", highlight=False)
+            out.print(f"{esc(p.sample)}  {labels}{gates}", highlight=False)
     if failed:
         raise typer.Exit(1)
 
