@@ -3,12 +3,18 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import onnx
+import onnxruntime as ort
 import pytest
+from onnx import numpy_helper
 
 from sensorium import media
 from sensorium.encoders import SoundEncoder
 from sensorium.encoders.sound import MIN_SAMPLES, log_mel_patches
 from sensorium.media import AudioMedia
+from sensorium.models import model_path
+
+ORT_DISABLE_ALL = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
 
 
 @pytest.fixture(scope="module")
@@ -35,3 +41,71 @@ def test_silence(encoder: SoundEncoder, silence: np.ndarray) -> None:
     out = encoder.run([AudioMedia("silence", silence)])
     assert encoder.classes[int(out.scores[0].argmax())] == "Silence"
     assert out.patch_scores[0].shape[1] == 521
+
+
+# -- parity: the shipped float graph against plain runs on this CPU ---------------------------
+
+
+def _clips() -> list[Path]:
+    """Real sounds of several kinds: Tux Paint animals and household noises, a human voice."""
+    from sensorium.eval.datasets import ASTERISK, TUXPAINT
+
+    names = ["animals/birds/crow", "animals/farm/sheep", "animals/mammals/dog",
+             "animals/mammals/fox", "animals/amphibians/frog", "animals/mammals/cats/lion",
+             "animals/mammals/elephant", "animals/insects/bee", "animals/mammals/pig"]  # fmt: skip
+    found = [p for n in names for p in TUXPAINT.glob(f"**/{Path(n).name}.ogg")]
+    return [*found, ASTERISK / "hello-world.wav", ASTERISK / "vm-password.wav"]
+
+
+def _session(path: Path, level: ort.GraphOptimizationLevel) -> ort.InferenceSession:
+    opts = ort.SessionOptions()
+    opts.graph_optimization_level = level
+    opts.log_severity_level = 3
+    return ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
+
+
+@pytest.fixture(scope="module")
+def clip_patches() -> list[np.ndarray]:
+    clips = _clips()
+    assert len(clips) >= 10, clips
+    return [log_mel_patches(media.load_audio(p).samples) for p in clips]
+
+
+def test_shipped_graph_matches_plain_float_on_this_cpu(
+    encoder: SoundEncoder, clip_patches: list[np.ndarray]
+) -> None:
+    """Graph optimisations on (the shipped session) against every operator run plainly:
+    a float graph agrees to rounding; a wrong or integer kernel moves scores by 1e-2 and more."""
+    plain = _session(model_path("yamnet") / "model-float.onnx", ORT_DISABLE_ALL)
+    for patches in clip_patches:
+        shipped = encoder._patch_scores(patches)  # (P, 521)
+        (logits,) = plain.run(None, {"audio": patches[:, None]})
+        reference = 1.0 / (1.0 + np.exp(-logits.astype(np.float64)))
+        assert np.abs(shipped - reference).max() < 1e-4
+        assert list(np.argsort(-shipped.mean(0))[:5]) == list(np.argsort(-reference.mean(0))[:5])
+
+
+def test_float_graph_is_the_quantised_graph_without_rounding(
+    encoder: SoundEncoder, clip_patches: list[np.ndarray]
+) -> None:
+    """The derived graph computes what the wheel's QDQ graph describes, less the rounding:
+    its clip scores follow the QDQ graph run in float (optimisations off) closely."""
+    folder = model_path("yamnet")
+    qdq = _session(folder / "model.onnx", ORT_DISABLE_ALL)
+    inits = {i.name: float(numpy_helper.to_array(i)) for i in onnx.load(
+        str(folder / "model.onnx"), load_external_data=False).graph.initializer
+        if i.name in ("audio_scale", "audio_zero_point", "class_scores_scale",
+                      "class_scores_zero_point")}  # fmt: skip
+    same_top, corr = 0, []
+    for patches in clip_patches:
+        q = np.clip(np.round(patches / inits["audio_scale"] + inits["audio_zero_point"]), 0, 255)
+        ys = np.stack([qdq.run(None, {"audio": p[None, None].astype(np.uint8)})[0][0] for p in q])
+        logits = inits["class_scores_scale"] * (
+            ys.astype(np.float32) - inits["class_scores_zero_point"]
+        )
+        quantised = (1.0 / (1.0 + np.exp(-logits.astype(np.float64)))).mean(0)  # (521,)
+        ours = encoder._patch_scores(patches).mean(0)
+        same_top += int(quantised.argmax() == ours.argmax())
+        corr.append(np.corrcoef(quantised, ours)[0, 1])
+    assert same_top >= 0.7 * len(clip_patches), same_top
+    assert min(corr) > 0.9, corr

@@ -23,7 +23,9 @@ def test_images_and_sounds_in_words(
     assert cat.kind == "image" and any("cat" in lb.lower() or "mau" in lb.lower()
                                        for lb, _ in cat.labels)  # fmt: skip
     assert cat.written is None and cat.said is None and cat.caption is None
-    assert crow.kind == "audio" and crow.labels[0][0] == "Crow" and crow.said is None
+    # The float YAMNet hears "Animal" 0.84, "Crow" 0.74, "Caw" 0.59: the parent class first.
+    assert crow.kind == "audio" and "Crow" in [lb for lb, _ in crow.labels[:3]]
+    assert crow.said is None
     assert hello.said is not None and hello.said.lower().startswith("hello world")
     assert text.error is not None and "text" in text.error
 

@@ -52,6 +52,8 @@ def _expected(card: ModelCard) -> dict[str, str]:
     if not manifest.is_file():
         raise ModelNotInstalledError(card.name)
     derived: dict[str, str] = json.loads(manifest.read_text())["derived"]
+    if card.derived and not derived:  # installed before the card had its preparation step
+        raise ModelNotInstalledError(card.name)
     return {**{f.dest: f.sha256 for f in card.files}, **derived}
 
 
