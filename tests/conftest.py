@@ -191,3 +191,22 @@ def tiny_blip(tmp_path_factory: pytest.TempPathFactory) -> Path:
     images = transformers.BlipImageProcessor(size={"height": 32, "width": 32})
     transformers.BlipProcessor(image_processor=images, tokenizer=tokenizer).save_pretrained(out)
     return out
+
+
+# -- parity: every fast path against a plain run on the CPU the tests run on -----------------
+
+
+@pytest.fixture(scope="session")
+def plain_session() -> Any:
+    """``plain_session(path)``: an ONNX Runtime session with every graph optimisation off, so
+    each operator runs as the graph writes it: the reference the shipped (optimised) sessions
+    are compared with, since fused and quantised kernels are chosen per CPU."""
+    import onnxruntime as ort
+
+    def make(path: Path) -> ort.InferenceSession:
+        opts = ort.SessionOptions()
+        opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
+        opts.log_severity_level = 3
+        return ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
+
+    return make

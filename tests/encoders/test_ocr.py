@@ -4,6 +4,7 @@ with no text, and a Tux Paint road sign."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -11,8 +12,9 @@ import skimage.data
 from PIL import Image
 
 from sensorium import media
-from sensorium.encoders.ocr import TextReader
+from sensorium.encoders.ocr import OCR_MODEL, TextReader
 from sensorium.eval.datasets import TUXPAINT
+from sensorium.models import model_path
 from sensorium.space import SharedSpace, SpaceOptions
 from sensorium.store.ingest import _models
 
@@ -75,3 +77,20 @@ def test_a_failing_reader_loses_only_the_text(
     assert r.text == "" and r.error is not None and "engine fault" in r.error
     (e,) = space.embed([image])  # the image is still placed, through its bridge
     np.testing.assert_array_equal(e.vector, SharedSpace().embed([image])[0].vector)
+
+
+def test_shipped_sessions_match_plain_runs_on_this_cpu(
+    reader: TextReader, page: Path, plain_session: Any
+) -> None:
+    """Detection, orientation and recognition, each graph with optimisations off, against the
+    shipped sessions: the same lines, scores equal to rounding. A kernel that computed
+    differently would move a box or a character."""
+    plain = TextReader()
+    folder = model_path(OCR_MODEL)
+    plain.engine.text_det.infer.session = plain_session(folder / "det.onnx")
+    plain.engine.text_cls.infer.session = plain_session(folder / "cls.onnx")
+    plain.engine.text_rec.session.session = plain_session(folder / "rec.onnx")
+    images = [media.load_image(p) for p in (page, HOSPITAL)]
+    for ours, ref in zip(reader.read(images), plain.read(images)):
+        assert [t for t, _ in ours.lines] == [t for t, _ in ref.lines] and ref.lines
+        assert np.allclose([s for _, s in ours.lines], [s for _, s in ref.lines], atol=1e-3)

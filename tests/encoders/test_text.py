@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pytest
 
@@ -51,3 +53,47 @@ def test_int8_matches_fp32_reference(encoder: TextEncoder) -> None:
     ref = torch.nn.functional.normalize(ref, dim=1).numpy()
     cos = (ref * encoder.encode(SENTENCES)).sum(1)
     assert cos.min() > 0.97, cos
+
+
+def test_shipped_session_matches_plain_run_on_this_cpu(
+    encoder: TextEncoder, plain_session: Any
+) -> None:
+    """The int8 graph dequantises its weights to float; with optimisations on, ONNX Runtime
+    may fold or fuse that per CPU. On real captions the vectors must agree to rounding, and
+    every caption's nearest neighbour must be the same: a wrong kernel fails both."""
+    from sensorium.eval.datasets import tuxpaint_stamps
+
+    captions = sorted({s.caption for s in tuxpaint_stamps()})[:200]
+    shipped = encoder.encode(captions)  # (N, 384)
+    plain = TextEncoder()
+    plain.session = plain_session(model_path("minilm-l6-int8") / "model.onnx")
+    reference = plain.encode(captions)
+    assert np.abs(shipped - reference).max() < 1e-4
+    sims, ref_sims = shipped @ shipped.T, reference @ reference.T
+    np.fill_diagonal(sims, -1)
+    np.fill_diagonal(ref_sims, -1)
+    assert (sims.argmax(1) == ref_sims.argmax(1)).all()
+
+
+def test_int8_ranks_like_fp32(encoder: TextEncoder) -> None:
+    """Against the fp32 model (torch): the int8 weights may move vectors a little, but a
+    caption must still find the same nearest caption in nearly every case."""
+    torch = pytest.importorskip("torch")
+    transformers = pytest.importorskip("transformers")
+    from sensorium.eval.datasets import tuxpaint_stamps
+
+    captions = sorted({s.caption for s in tuxpaint_stamps()})[:200]
+    folder = model_path("minilm-l6")
+    tok = transformers.PreTrainedTokenizerFast(tokenizer_file=str(folder / "tokenizer.json"))
+    model = transformers.BertModel.from_pretrained(str(folder)).eval()
+    batch = tok(captions, padding=True, return_tensors="pt")
+    with torch.no_grad():
+        hidden = model(**batch).last_hidden_state  # (N, L, 384)
+    mask = batch["attention_mask"][..., None].float()
+    ref = torch.nn.functional.normalize((hidden * mask).sum(1) / mask.sum(1), dim=1).numpy()
+    ours = encoder.encode(captions)
+    sims, ref_sims = ours @ ours.T, ref @ ref.T
+    np.fill_diagonal(sims, -1)
+    np.fill_diagonal(ref_sims, -1)
+    agree = float((sims.argmax(1) == ref_sims.argmax(1)).mean())
+    assert agree >= 0.9, agree
