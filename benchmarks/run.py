@@ -68,6 +68,7 @@ def _speed_md(s: dict[str, Any]) -> list[str]:
         "",
         f"Image decode + encode end to end (Tux Paint PNGs): {im['end_to_end_decode_encode']:.1f} img/s.",
         "",
+        *_sound_speed_md(s.get("sound")),
         f"Speech, {sp['audio_seconds']:.0f} s of real speech in one file: real-time factor "
         f"tiny.en **{_r(sp['tiny.en_rtf'])}**, base {_r(sp['base_rtf'])} (base takes "
         f"{sp['base_vs_tiny_time']:.1f}x tiny.en's time). One short utterance: tiny.en "
@@ -75,6 +76,20 @@ def _speed_md(s: dict[str, Any]) -> list[str]:
         "(fixed cost dominates short clips).",
         "",
         f"Peak memory of the speed run: {s['peak_rss_mb']:.0f} MB.",
+        "",
+    ]
+
+
+def _sound_speed_md(sd: dict[str, Any] | None) -> list[str]:
+    if not sd:
+        return []
+    return [
+        f"YAMNet on {sd['clips']} Tux Paint sound effects ({sd['audio_seconds']:.0f} s), clips/s: "
+        f"shipped float graph (patches batched) **{sd['float_per_s']:.0f}**; the wheel's QDQ "
+        f"graph with fused integer kernels (the old, CPU-dependent path) {sd['qdq_fused_per_s']:.0f} "
+        f"(float runs at {sd['float_vs_qdq_fused']:.2f}x of it); the QDQ graph run plainly "
+        f"{sd['qdq_plain_per_s']:.0f}. Beside it: decoding the files {sd['decode_per_s']:.0f}/s, "
+        f"the log-mel front end {sd['front_end_per_s']:.0f}/s.",
         "",
     ]
 

@@ -10,9 +10,10 @@ import numpy as np
 import torch
 
 from sensorium import media
-from sensorium.encoders import ImageEncoder, TextEncoder
+from sensorium.encoders import ImageEncoder, SoundEncoder, TextEncoder
 from sensorium.encoders.image import preprocess
-from sensorium.eval.datasets import speech_set, tuxpaint_stamps
+from sensorium.encoders.sound import log_mel_patches
+from sensorium.eval.datasets import speech_set, tuxpaint_sounds, tuxpaint_stamps
 from sensorium.media.types import AudioMedia
 from sensorium.models import model_path
 from sensorium.models.prepare import efficientnet_torch
@@ -93,6 +94,47 @@ def text_encoding(n: int = 512) -> dict[str, Any]:
     return out
 
 
+def sound_encoding(n: int = 60) -> dict[str, Any]:
+    """YAMNet as shipped (the derived float graph, patches batched) against the wheel's QDQ
+    graph with ONNX Runtime's fused integer kernels (the old path, CPU-dependent) and run
+    plainly (optimisations off), beside decoding the same files."""
+    import onnxruntime as ort
+
+    paths = [p.sound for p in tuxpaint_sounds()[:n]]
+    clips = [media.load_audio(p) for p in paths]
+    patches = [log_mel_patches(c.samples) for c in clips]
+    fast = SoundEncoder()
+    qdq_path = str(model_path("yamnet") / "model.onnx")
+    import onnx
+    from onnx import numpy_helper
+
+    inits = {i.name: float(numpy_helper.to_array(i))
+             for i in onnx.load(qdq_path, load_external_data=False).graph.initializer
+             if i.name in ("audio_scale", "audio_zero_point")}  # fmt: skip
+    scale, zero = inits["audio_scale"], inits["audio_zero_point"]
+    q_patches = [np.clip(np.round(p / scale + zero), 0, 255).astype(np.uint8) for p in patches]
+
+    def qdq(level: ort.GraphOptimizationLevel) -> Callable[[], object]:
+        opts = ort.SessionOptions()
+        opts.graph_optimization_level = level
+        opts.log_severity_level = 3
+        sess = ort.InferenceSession(qdq_path, opts, providers=["CPUExecutionProvider"])
+        return lambda: [sess.run(None, {"audio": p[None, None]}) for q in q_patches for p in q]
+
+    levels = ort.GraphOptimizationLevel
+    out: dict[str, Any] = {
+        "clips": n,
+        "audio_seconds": float(sum(c.duration for c in clips)),
+        "decode_per_s": _rate(lambda: [media.load_audio(p) for p in paths], n, repeat=2),
+        "front_end_per_s": _rate(lambda: [log_mel_patches(c.samples) for c in clips], n),
+        "float_per_s": _rate(lambda: fast._patch_scores(np.concatenate(patches)), n),
+        "qdq_fused_per_s": _rate(qdq(levels.ORT_ENABLE_ALL), n),
+        "qdq_plain_per_s": _rate(qdq(levels.ORT_DISABLE_ALL), n),
+    }
+    out["float_vs_qdq_fused"] = out["float_per_s"] / out["qdq_fused_per_s"]
+    return out
+
+
 def speech_rtf() -> dict[str, Any]:
     """Real-time factor (processing seconds / audio seconds) on ~2 minutes of real speech."""
     clips = [media.load_audio(i.path).samples for i in speech_set()]
@@ -109,4 +151,5 @@ def speech_rtf() -> dict[str, Any]:
 
 
 def run() -> dict[str, Any]:
-    return {"image": image_encoding(), "text": text_encoding(), "speech": speech_rtf()}
+    return {"image": image_encoding(), "text": text_encoding(), "sound": sound_encoding(),
+            "speech": speech_rtf()}  # fmt: skip
