@@ -94,3 +94,13 @@ def test_shipped_sessions_match_plain_runs_on_this_cpu(
     for ours, ref in zip(reader.read(images), plain.read(images)):
         assert [t for t, _ in ours.lines] == [t for t, _ in ref.lines] and ref.lines
         assert np.allclose([s for _, s in ours.lines], [s for _, s in ref.lines], atol=1e-3)
+
+
+def test_a_very_long_strip_is_shrunk_before_reading(reader: TextReader, page: Path) -> None:
+    """A 40 x 20000 strip (the page, stretched) is read at most MAX_SIDE long, not whole."""
+    from sensorium.encoders.ocr import MAX_SIDE, _bounded
+
+    strip = Image.open(page).convert("RGB").resize((40, 20_000))
+    assert max(_bounded(strip).size) == MAX_SIDE
+    (r,) = reader.read([media.ImageMedia("strip.png", strip, *strip.size)])
+    assert r.error is None

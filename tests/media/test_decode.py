@@ -1,6 +1,10 @@
 from __future__ import annotations
 
+import os
+import signal
 import zipfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -114,3 +118,81 @@ def test_zip_is_unsupported(tmp_path: Path) -> None:
         z.writestr("a.txt", "hello")
     with pytest.raises(UnsupportedMediaError, match="zip"):
         media.load(p)
+
+
+# -- hostile files: special files, links, text that begins like a binary signature -----------
+
+
+@contextmanager
+def _bounded_time(seconds: int = 10) -> Iterator[None]:
+    """Fail instead of hanging: opening a named pipe would block for ever."""
+
+    def hang(*_: object) -> None:
+        raise TimeoutError("hung")
+
+    old = signal.signal(signal.SIGALRM, hang)
+    signal.alarm(seconds)
+    try:
+        yield
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, old)
+
+
+def test_special_files_are_refused_without_opening_them(tmp_path: Path) -> None:
+    fifo = tmp_path / "pipe.wav"
+    os.mkfifo(fifo)
+    zero = tmp_path / "zeros.png"
+    zero.symlink_to("/dev/zero")
+    loop = tmp_path / "loop.jpg"
+    loop.symlink_to(loop)
+    with _bounded_time():
+        for path, cause in ((fifo, "a named pipe"), (zero, "a character device")):
+            with pytest.raises(UnsupportedMediaError, match=cause) as info:
+                media.load(path)
+            assert str(info.value) == f"{path}: {cause}, not a regular file: skipped"
+        with pytest.raises(DecodeError, match="loop of symbolic links"):
+            media.load(loop)
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        "BMW drove past at 9.",
+        "GIF is pronounced with a hard g.",
+        "SQLite notes: use WAL.",
+        "BM25 ranks documents by term frequency.",
+    ],
+)
+def test_text_that_begins_like_a_signature_is_text(tmp_path: Path, content: str) -> None:
+    p = tmp_path / "note"
+    p.write_text(content)
+    m = media.load(p)
+    assert isinstance(m, media.TextMedia) and m.text == content
+
+
+def test_real_signatures_still_win(tmp_path: Path, stamp_png: Path) -> None:
+    for fmt in ("GIF", "BMP"):
+        p = tmp_path / f"stamp.{fmt.lower()}"
+        Image.open(stamp_png).convert("RGB").save(p, fmt)
+        assert media.sniff(p) is MediaKind.IMAGE
+
+
+def test_latin1_and_utf16_text(tmp_path: Path) -> None:
+    latin = tmp_path / "latin1.txt"
+    latin.write_bytes("Crème brûlée à la française".encode("latin-1"))
+    utf16 = tmp_path / "utf16.txt"
+    utf16.write_text("Grüße aus Köln", encoding="utf-16")
+    assert media.load(latin).text == "Crème brûlée à la française"  # type: ignore[union-attr]
+    assert media.load(utf16).text == "Grüße aus Köln"  # type: ignore[union-attr]
+
+
+def test_a_big_png_is_shrunk_before_any_full_size_copy(tmp_path: Path, stamp_png: Path) -> None:
+    """Decoded for a 224-pixel encoder, a 3000-pixel cut-out comes out about 448 px a side,
+    composited on white and oriented; the recorded size stays the original."""
+    p = tmp_path / "big.png"
+    Image.open(stamp_png).convert("RGBA").resize((3000, 2400)).save(p)
+    m = media.load_image(p, min_side=224)
+    assert (m.width, m.height) == (3000, 2400)
+    assert 448 <= min(m.image.size) < 900 and m.image.mode == "RGB"
+    assert m.image.getpixel((0, 0)) == (255, 255, 255)

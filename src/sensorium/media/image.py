@@ -5,7 +5,7 @@ from __future__ import annotations
 import warnings
 from pathlib import Path
 
-from PIL import Image, ImageOps
+from PIL import Image
 
 from sensorium.errors import DecodeError, MediaTooLargeError
 from sensorium.media.types import ImageMedia
@@ -24,11 +24,37 @@ def _to_rgb(im: Image.Image) -> Image.Image:
     return im.convert("RGB")
 
 
+ORIENTATION = 0x0112  # the EXIF tag
+_T = Image.Transpose
+_TRANSPOSE = {
+    2: _T.FLIP_LEFT_RIGHT,
+    3: _T.ROTATE_180,
+    4: _T.FLIP_TOP_BOTTOM,
+    5: _T.TRANSPOSE,
+    6: _T.ROTATE_270,
+    7: _T.TRANSVERSE,
+    8: _T.ROTATE_90,
+}  # as ImageOps.exif_transpose
+
+
+def _reduced(im: Image.Image, min_side: int) -> Image.Image:
+    """Shrink by a whole factor while the short side stays at least ``2 * min_side``, before
+    any full-size copy (orientation, compositing) is made: a 9400 x 9400 PNG otherwise takes
+    2 GB on its way to a 224-pixel encoder."""
+    factor = min(im.size) // (2 * min_side)
+    if factor < 2:
+        return im
+    if im.mode not in ("RGB", "RGBA", "L", "LA", "I", "F"):  # reduce() takes these modes
+        im = im.convert("RGBA" if im.mode in ("P", "PA") or "transparency" in im.info else "RGB")
+    return im.reduce(factor)
+
+
 def load_image(path: str | Path, min_side: int | None = None) -> ImageMedia:
     """Decode ``path`` to RGB.
 
     ``min_side``: the caller will resize to about this many pixels, so a JPEG may be decoded
-    at a reduced scale (DCT scaling, Pillow's ``draft``): several times less CPU.
+    at a reduced scale (DCT scaling, Pillow's ``draft``): several times less CPU; other
+    formats are shrunk by a whole factor right after decoding, to bound memory.
     """
     path = Path(path)
     try:
@@ -42,7 +68,11 @@ def load_image(path: str | Path, min_side: int | None = None) -> ImageMedia:
                 im.draft("RGB", (min_side, min_side))
             im.seek(0)  # first frame of an animation
             im.load()
-            im = ImageOps.exif_transpose(im) or im
+            orientation = im.getexif().get(ORIENTATION, 1)
+            if min_side:
+                im = _reduced(im, min_side)
+            if orientation in _TRANSPOSE:
+                im = im.transpose(_TRANSPOSE[orientation])
             rgb = _to_rgb(im)
     except MediaTooLargeError:
         raise

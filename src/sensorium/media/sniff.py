@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import errno
+import stat
 from pathlib import Path
 
 import filetype
@@ -9,7 +11,7 @@ import filetype
 from sensorium.errors import DecodeError, UnsupportedMediaError
 from sensorium.media.types import MediaKind, av_cause
 
-__all__ = ["sniff"]
+__all__ = ["check_regular", "sniff"]
 
 _HEAD = 8192  # enough for every signature filetype knows, and for the text check
 
@@ -17,17 +19,77 @@ _HEAD = 8192  # enough for every signature filetype knows, and for the text chec
 _AV_CONTAINERS = {"video", "audio"}
 
 
-def _looks_like_text(head: bytes) -> bool:
-    if b"\x00" in head and not head.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return False
-    for encoding in ("utf-8", "utf-16"):
+_SPECIAL = {stat.S_IFIFO: "a named pipe", stat.S_IFCHR: "a character device",
+            stat.S_IFBLK: "a block device", stat.S_IFSOCK: "a socket"}  # fmt: skip
+
+
+def check_regular(path: Path) -> int:
+    """The size of ``path`` if it is a regular file (links followed); else a MediaError.
+
+    Checked before anything opens the file: opening a named pipe blocks until a writer comes,
+    and a device such as /dev/zero never ends.
+    """
+    try:
+        st = path.stat()
+    except OSError as e:
+        cause = {errno.ENOENT: "no such file", errno.ELOOP: "a loop of symbolic links"}
+        raise DecodeError(path, cause.get(e.errno or 0, e.strerror or str(e))) from e
+    if stat.S_ISDIR(st.st_mode):
+        raise DecodeError(path, "is a directory")
+    if not stat.S_ISREG(st.st_mode):
+        what = _SPECIAL.get(stat.S_IFMT(st.st_mode), "not a regular file")
+        raise UnsupportedMediaError(path, f"{what}, not a regular file: skipped")
+    return st.st_size
+
+
+def _text_encoding(head: bytes) -> str | None:
+    """ "utf-16" / "utf-8" when ``head`` is text in it, else None. Only a byte-order mark
+    makes UTF-16: nearly any bytes without NULs decode as UTF-16."""
+    # A multi-byte character may be cut at the end of the head: drop 3 bytes there.
+    body = head if len(head) < _HEAD else head[:-3]
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
         try:
-            # A multi-byte character may be cut at the end of the head: drop 3 bytes there.
-            head.decode(encoding) if len(head) < _HEAD else head[:-3].decode(encoding)
-            return True
+            body[: len(body) // 2 * 2].decode("utf-16")
+            return "utf-16"
         except UnicodeDecodeError:
-            continue
-    return False
+            return None
+    if b"\x00" in head:
+        return None
+    try:
+        body.decode("utf-8")
+        return "utf-8"
+    except UnicodeDecodeError:
+        return None
+
+
+def _looks_like_text(head: bytes) -> bool:
+    """UTF-8 or UTF-16 text, or 8-bit text (Latin-1, CP-1252): no NULs, few control bytes."""
+    if _text_encoding(head) is not None:
+        return True
+    controls = sum(b < 32 and b not in (9, 10, 12, 13) for b in head)
+    return b"\x00" not in head and controls <= len(head) // 100
+
+
+def _bmp_header(head: bytes) -> bool:
+    """A BMP file header whose info-header size is one that BMP defines."""
+    return len(head) >= 18 and int.from_bytes(head[14:18], "little") in (
+        12,
+        40,
+        52,
+        56,
+        64,
+        108,
+        124,
+    )
+
+
+# Signatures short enough to begin ordinary text ("BMW", "GIF is...", "SQLite notes"): the
+# guess stands only when the rest of the header confirms it.
+_CONFIRM = {
+    "image/bmp": _bmp_header,
+    "image/gif": lambda head: head[:6] in (b"GIF87a", b"GIF89a"),
+    "application/x-sqlite3": lambda head: head[:16] == b"SQLite format 3\x00",
+}
 
 
 def _streams_kind(path: Path) -> MediaKind:
@@ -54,6 +116,7 @@ def _streams_kind(path: Path) -> MediaKind:
 def sniff(path: str | Path) -> MediaKind:
     """The kind of media in ``path``, from its content. Raises a MediaError subclass."""
     path = Path(path)
+    check_regular(path)
     try:
         with path.open("rb") as f:
             head = f.read(_HEAD)
@@ -62,6 +125,8 @@ def sniff(path: str | Path) -> MediaKind:
     if not head:
         raise DecodeError(path, "the file is empty")
     guess = filetype.guess(head)
+    if guess is not None and not _CONFIRM.get(guess.mime, lambda _: True)(head):
+        guess = None  # a short signature the header does not bear out
     if guess is not None:
         family = guess.mime.split("/")[0]
         if family == "image":

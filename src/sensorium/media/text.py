@@ -1,4 +1,5 @@
-"""Read text files (UTF-8 or UTF-16 with BOM) with a size bound."""
+"""Read text files (UTF-8, UTF-16 with a byte-order mark, else 8-bit Windows/Latin-1 text)
+with a size bound."""
 
 from __future__ import annotations
 
@@ -12,6 +13,22 @@ __all__ = ["MAX_TEXT_BYTES", "load_text"]
 MAX_TEXT_BYTES = 10 * 1024 * 1024
 
 
+def _decode(path: Path, raw: bytes) -> str:
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        try:
+            return raw.decode("utf-16")
+        except UnicodeDecodeError as e:
+            raise DecodeError(path, f"not valid UTF-16 text ({e.reason})") from e
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        pass  # older editors write 8-bit text; CP-1252 is a superset of Latin-1's letters
+    try:
+        return raw.decode("cp1252")
+    except UnicodeDecodeError:
+        return raw.decode("latin-1")  # never fails: every byte is a character
+
+
 def load_text(path: str | Path) -> TextMedia:
     path = Path(path)
     try:
@@ -20,11 +37,7 @@ def load_text(path: str | Path) -> TextMedia:
         raw = path.read_bytes()
     except OSError as e:
         raise DecodeError(path, e.strerror or str(e)) from e
-    encoding = "utf-16" if raw.startswith((b"\xff\xfe", b"\xfe\xff")) else "utf-8-sig"
-    try:
-        text = raw.decode(encoding).strip()
-    except UnicodeDecodeError as e:
-        raise DecodeError(path, f"not valid {encoding} text ({e.reason})") from e
+    text = _decode(path, raw).strip()
     if not text:
         raise DecodeError(path, "the text file is empty")
     return TextMedia(path=str(path), text=text)

@@ -15,19 +15,23 @@ __all__ = ["decode_all", "expand_paths", "is_video"]
 
 
 def expand_paths(inputs: Iterable[str | Path]) -> list[Path]:
-    """Files as given; folders recursively (hidden files skipped); glob patterns expanded."""
+    """Files as given; folders recursively (hidden files skipped); glob patterns expanded.
+
+    Whatever is not a folder is kept, named pipes and devices too: decoding refuses each with
+    its own line, which a silent skip would not give. Links to folders are not followed.
+    """
     out: list[Path] = []
     for raw in inputs:
         path = Path(raw)
         if path.is_dir():
             out.extend(
-                p for p in sorted(path.rglob("*")) if p.is_file() and not p.name.startswith(".")
+                p for p in sorted(path.rglob("*")) if not p.is_dir() and not p.name.startswith(".")
             )
         elif not path.exists() and glob.has_magic(str(raw)):
             matches = sorted(Path(p) for p in glob.glob(str(raw), recursive=True))
             if not matches:
                 raise UsageError(f"no file matches {raw}")
-            out.extend(p for p in matches if p.is_file())
+            out.extend(p for p in matches if not p.is_dir())
         else:
             out.append(path)  # a missing file becomes a per-file error when decoded
     return out
@@ -49,7 +53,7 @@ def decode_all(
     size, for reading text)."""
     for path in paths:
         try:
-            if not path.exists():
+            if not path.exists() and not path.is_symlink():  # a link loop says so on load
                 raise MediaError(path, "no such file")
             yield path, media.load(path, image_side=image_side)
         except MediaError as e:
