@@ -84,7 +84,8 @@ class TextReader:
         self.min_confidence = min_confidence
 
     def _read_one(self, image: ImageMedia) -> Reading:
-        bgr = np.ascontiguousarray(np.asarray(_fattened(_bounded(image.image)))[:, :, ::-1])  # (H, W, 3)
+        rgb = np.asarray(_fattened(_bounded(image.image)))  # (H, W, 3)
+        bgr = np.ascontiguousarray(rgb[:, :, ::-1])
         try:
             found, _ = self.engine(bgr)
         except Exception as e:  # RapidOCR and OpenCV raise many kinds; one image must not

@@ -12,7 +12,7 @@ from pathlib import Path
 from sensorium.errors import DecodeError
 from sensorium.media.audio import load_audio
 from sensorium.media.image import load_image
-from sensorium.media.sniff import sniff
+from sensorium.media.sniff import check_regular, sniff
 from sensorium.media.text import load_text
 from sensorium.media.types import SAMPLE_RATE, AudioMedia, ImageMedia, Media, MediaKind, TextMedia
 
@@ -24,6 +24,7 @@ __all__ = [
     "Media",
     "MediaKind",
     "TextMedia",
+    "check_regular",
     "decode",
     "load",
     "load_audio",

@@ -10,6 +10,7 @@ bounded and a killed run loses at most the batch in flight, which the next run e
 from __future__ import annotations
 
 import hashlib
+import os
 import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
@@ -191,7 +192,11 @@ def _plan(
     touched: dict[str, float] = {}
     for path in paths:
         try:
+            media.check_regular(path)  # hashing a named pipe or /dev/zero would never end
             st = path.stat()
+        except MediaError as e:
+            report.failed.append((str(path), e.cause))
+            continue
         except OSError as e:
             report.failed.append((str(path), e.strerror or str(e)))
             continue
@@ -214,6 +219,22 @@ def _plan(
     return todo, touched
 
 
+def _resolved(paths: Iterable[Path], report: IngestReport) -> list[Path]:
+    """Absolute paths without links, each once; a link loop or a file name that is not UTF-8
+    (the store keeps paths as UTF-8 text) is a failed line, not a traceback."""
+    out = set()
+    for p in paths:
+        try:
+            str(p).encode()
+            out.add(p.resolve())
+        except UnicodeEncodeError:
+            name = os.fsencode(p).decode("utf-8", "backslashreplace")
+            report.failed.append((name, "the file name is not valid UTF-8: rename the file"))
+        except (RuntimeError, OSError) as e:  # pathlib raises RuntimeError on a loop
+            report.failed.append((str(p), f"cannot resolve the path ({e})"))
+    return sorted(out)
+
+
 def _gone(roots: list[Path], seen: set[str], states: dict[str, FileState]) -> list[str]:
     """Stored paths under the ingested roots whose files no longer exist."""
     prefixes = [str(r) if r.is_file() else str(r).rstrip("/") + "/" for r in roots]
@@ -233,7 +254,7 @@ def ingest(
 ) -> IngestReport:
     t0 = time.perf_counter()
     report = IngestReport()
-    files = sorted({p.resolve() for p in paths})
+    files = _resolved(paths, report)
     states = store.states()
     todo, touched = _plan(files, states, report, space)
     store.touch(touched)
