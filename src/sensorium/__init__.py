@@ -12,7 +12,7 @@ Text, images, audio and video in one language-bound space, offline on a CPU::
     photos = sensorium.open("my.db"); photos.ingest(["~/Pictures"]); photos.search("a dog")
 """
 
-from sensorium.api import embed, embed_text, summarize
+from sensorium.api import embed, embed_text, model_cards, summarize
 from sensorium.collection import Collection
 from sensorium.collection import open_collection as open
 from sensorium.errors import (
@@ -22,6 +22,7 @@ from sensorium.errors import (
     MediaTooLargeError,
     ModelError,
     ModelNotInstalledError,
+    NotFoundError,
     SensoriumError,
     UnsupportedMediaError,
     UsageError,
@@ -49,6 +50,7 @@ __all__ = [
     "MediaTooLargeError",
     "ModelError",
     "ModelNotInstalledError",
+    "NotFoundError",
     "Reading",
     "SensoriumError",
     "Transcription",
@@ -59,6 +61,7 @@ __all__ = [
     "describe",
     "embed",
     "embed_text",
+    "model_cards",
     "open",
     "read",
     "summarize",

@@ -1,19 +1,21 @@
-"""``sensorium.embed``, ``embed_text`` and ``summarize``: anything -> the shared space."""
+"""``sensorium.embed``, ``embed_text`` and ``summarize``: anything -> the shared space; and
+``model_cards``: the model registry as JSON."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
-from sensorium import media
+from sensorium import media, models
 from sensorium.errors import DecodeError
 from sensorium.media.types import MediaKind
 from sensorium.space import default_space
 from sensorium.video import VideoAnalysis, analyze
 
-__all__ = ["embed", "embed_text", "summarize"]
+__all__ = ["embed", "embed_text", "model_cards", "summarize"]
 
 
 def embed(paths: Iterable[str | Path]) -> np.ndarray:
@@ -60,3 +62,14 @@ def summarize(
     if kind is not MediaKind.VIDEO:
         raise DecodeError(path, f"not a video: it holds {kind.value} only")
     return analyze(path, default_space(), fps=fps, keyframes=keyframes, on_frame=on_frame)
+
+
+def model_cards() -> list[dict[str, Any]]:
+    """Every model card as JSON, with ``ready``: installed and verified (None for a hub
+    model, which is fetched by its hub)."""
+    return [
+        {"name": c.name, "modality": c.modality, "task": c.task, "dim": c.dim,
+         "licence": c.licence, "hub": c.hub, "packages": list(c.packages),
+         "ready": models.is_ready(c) if c.offline else None}
+        for c in models.list_cards()
+    ]  # fmt: skip

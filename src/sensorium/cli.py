@@ -28,6 +28,7 @@ from rich.table import Table
 from rich.text import Text
 
 from sensorium import models
+from sensorium.api import model_cards
 from sensorium.cli_fusion import predict_cmd, train_app
 from sensorium.collection import Collection
 from sensorium.errors import ModelError, SensoriumError, UsageError
@@ -282,28 +283,29 @@ def _short(path: str) -> str:
 
 
 def _describe(exp: dict[str, Any]) -> str:
+    """An explanation as Rich markup: the engine's styling stays, every text from the data
+    (labels, transcripts, words) is escaped."""
     bits = []
     if "moment" in exp:
         bits.append(f"[cyan]{exp['moment']['start']:.1f}–{exp['moment']['end']:.1f} s[/cyan]")
     if "transcript" in exp:
-        bits.append(f"said “{exp['transcript']}”")
+        bits.append(f"said “{esc(exp['transcript'])}”")
     if "matched" in exp:
-        bits.append(f"matched on what was {exp['matched']}")
+        bits.append(f"matched on what was {esc(exp['matched'])}")
     if exp.get("seen"):
-        bits.append("seen " + ", ".join(exp["seen"]))
+        bits.append("seen " + esc(", ".join(exp["seen"])))
     if exp.get("heard"):
-        bits.append("heard " + ", ".join(exp["heard"]))
+        bits.append("heard " + esc(", ".join(exp["heard"])))
     if exp.get("said"):
-        bits.append(f"said “{exp['said']}”")
+        bits.append(f"said “{esc(exp['said'])}”")
     if "labels" in exp:
-        bits.append(
-            "seen/heard " + ", ".join(f"{lb['label']} {lb['score']:.2f}" for lb in exp["labels"])
-        )
+        labels = ", ".join(f"{lb['label']} {lb['score']:.2f}" for lb in exp["labels"])
+        bits.append("seen/heard " + esc(labels))
     for key in ("shared_image_labels", "shared_audio_labels"):
         if key in exp:
-            bits.append("shares " + ", ".join(exp[key][:3]))
+            bits.append("shares " + esc(", ".join(exp[key][:3])))
     if "words" in exp:
-        bits.append("words: " + ", ".join(exp["words"]))
+        bits.append("words: " + esc(", ".join(exp["words"])))
     return "; ".join(bits)
 
 
@@ -348,7 +350,7 @@ def search_cmd(
         parts = " ".join(f"{n}={s:.2f}" for n, s in h.parts.items())
         why = _describe(h.explanation)
         table.add_row(str(i), f"{h.score:.3f}", h.item.kind, esc(_short(h.item.path)),
-                      f"{esc(why)} [dim]({parts})[/dim]")  # fmt: skip
+                      f"{why} [dim]({parts})[/dim]")  # fmt: skip
     out.print(table if hits else "[dim]no results[/dim]")
 
 
@@ -380,21 +382,9 @@ def show(
 ) -> None:
     """Everything stored about one item (as JSON)."""
     collection = Collection(db)
-    item = collection.show(key)
-    if item is None:
+    if collection.show(key) is None:
         raise UsageError(f"no item {key!r} in the collection")
-    hidden = ("vector", "features", "part_vectors", "segment", "start", "end", "heard")
-    data = {k: v for k, v in item.__dict__.items() if k not in hidden}
-    data["vector_dim"] = len(item.vector)
-    data["features_dim"] = 0 if item.features is None else len(item.features)
-    if item.kind == "video":
-        for k in ("labels", "transcript", "segments"):
-            data.pop(k)
-        data["moments"] = [
-            {"segment": m.segment, "start": m.start, "end": m.end, "seen": m.labels[:3],
-             "heard": m.heard[:3], "said": m.transcript, "parts": sorted(m.part_vectors)}
-            for m in collection.moments(item.path)
-        ]  # fmt: skip
+    data = collection.details(key)
     _emit_json(data)
 
 
@@ -549,19 +539,8 @@ def models_list(as_json: Annotated[bool, typer.Option("--json")] = False) -> Non
     """Every model card and whether it is installed."""
     cards = models.list_cards()
     if as_json:
-        for c in cards:
-            _emit_json(
-                {
-                    "name": c.name,
-                    "modality": c.modality,
-                    "task": c.task,
-                    "dim": c.dim,
-                    "licence": c.licence,
-                    "hub": c.hub,
-                    "packages": list(c.packages),
-                    "ready": models.is_ready(c) if c.offline else None,
-                }
-            )
+        for card in model_cards():
+            _emit_json(card)
         return
     table = Table("name", "modality", "task", "dim", "source", "licence", "ready")
     for c in cards:
@@ -594,6 +573,41 @@ def models_install(
         models.model_path(c.name)  # re-hash every file: what is installed is what the card says
         state = "installed" if c in done else "already installed"
         out.print(f"[green]✓[/green] {c.name} {state}, sha256 verified")
+
+
+@app.command()
+def serve(
+    db: Annotated[Path | None, _db_option()] = None,
+    host: Annotated[str, typer.Option(help="Address to listen on (loopback by default).")] = (
+        "127.0.0.1"
+    ),
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    root: Annotated[
+        list[Path] | None,
+        typer.Option(help="A folder that POST /api/ingest may read (repeat for more)."),
+    ] = None,
+    max_upload_mb: Annotated[float, typer.Option(help="Uploads above this are refused.")] = 50,
+    token: Annotated[
+        str | None,
+        typer.Option(
+            help="Every /api call then needs Authorization: Bearer TOKEN "
+            "(default: $SENSORIUM_TOKEN)",
+            envvar="SENSORIUM_TOKEN",
+        ),
+    ] = None,
+) -> None:
+    """The web page at / and the JSON API under /api (OpenAPI at /docs). Loads the models
+    first. Needs the package's service extra (FastAPI, uvicorn)."""
+    try:
+        from sensorium.service import ServiceConfig
+        from sensorium.service import serve as run_service
+    except ImportError as e:
+        raise UsageError(f"the service needs {e.name}: pip install 'sensorium[service]'") from e
+    config = ServiceConfig(db, tuple(root or ()), max_upload_mb, token)
+    if host not in ("127.0.0.1", "localhost", "::1") and not token:
+        err.print("[yellow]warning[/yellow]: listening beyond loopback without --token")
+    err.print(f"loading the models, then serving http://{host}:{port}/", highlight=False)
+    run_service(config, host, port)
 
 
 def main() -> None:

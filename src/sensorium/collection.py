@@ -7,9 +7,10 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
-from sensorium.errors import UsageError
+from sensorium.errors import NotFoundError, UsageError
 from sensorium.perceive.inputs import expand_paths
-from sensorium.search import Hit, Query, search
+from sensorium.search import Hit, Query, search, similar
+from sensorium.search.query import filter_clause
 from sensorium.space import SharedSpace, default_space
 from sensorium.store import IngestReport, Item, LanceStore, ingest
 
@@ -81,6 +82,32 @@ class Collection:
     def show(self, key: str) -> Item | None:
         """An item by id or path (a relative path is resolved first); a video's first moment."""
         return self.store.get(key) or self.store.get(str(Path(key).resolve()))
+
+    def item(self, key: str) -> Item:
+        """As ``show``, but a key that names no item raises ``NotFoundError``."""
+        item = self.show(key)
+        if item is None:
+            raise NotFoundError(f"no item {key!r} in the collection")
+        return item
+
+    def details(self, key: str) -> dict[str, Any]:
+        """Everything stored about an item, as JSON; a video's moments in time order (its
+        per-moment labels, transcript and segments are in the moments)."""
+        item = self.item(key)
+        data = item.to_json()
+        if item.kind == "video":
+            for name in ("labels", "transcript", "segments"):
+                data.pop(name)
+            data["moments"] = [m.moment_json() for m in self.store.moments(item.path)]
+        return data
+
+    def similar(
+        self, key: str, k: int = 10, kind: str | None = None, path: str | None = None
+    ) -> list[Hit]:
+        """More like this: the ``k`` files nearest to an item (by id or path), not itself."""
+        if k < 1:
+            raise UsageError("k must be at least 1")
+        return similar(self.store, self.item(key), k, filter_clause(kind, path))
 
     def moments(self, key: str) -> list[Item]:
         """Every stored moment of a file, in time order (one item for a file that is not a

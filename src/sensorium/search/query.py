@@ -18,6 +18,7 @@ __all__ = [
     "Query",
     "QueryPart",
     "embed_query",
+    "filter_clause",
     "parse_target",
     "parse_weights",
     "where_clause",
@@ -115,8 +116,8 @@ def embed_query(space: SharedSpace, query: Query) -> dict[str, QueryPart]:
             continue
         try:
             (e,) = space.embed([media.load(path)])
-        except MediaError as err:
-            raise UsageError(f"query {name}: {err}") from err
+        except MediaError as err:  # keeps its kind: unsupported, corrupt, too large
+            raise type(err)(err.path, f"the query {name}: {err.cause}") from err
         parts[name] = QueryPart(e.vector, weight(name), e.labels)
     if sum(p.weight for p in parts.values()) <= 0:
         raise UsageError("the weights of the given query parts are all zero")
@@ -130,10 +131,17 @@ def _like(glob: str) -> str:
     return pattern if pattern.startswith(("/", "%")) else "%" + pattern
 
 
-def where_clause(query: Query) -> str | None:
+def filter_clause(kind: str | None = None, path: str | None = None) -> str | None:
+    """Only items of media type ``kind`` whose path matches the glob ``path``."""
+    if kind is not None and kind not in KINDS:
+        raise UsageError(f"--type must be one of {', '.join(KINDS)}")
     clauses = []
-    if query.kind:
-        clauses.append(f"kind = '{query.kind}'")
-    if query.path:
-        clauses.append(f"path LIKE '{_like(query.path)}' ESCAPE '\\'")
+    if kind:
+        clauses.append(f"kind = '{kind}'")
+    if path:
+        clauses.append(f"path LIKE '{_like(path)}' ESCAPE '\\'")
     return " AND ".join(clauses) or None
+
+
+def where_clause(query: Query) -> str | None:
+    return filter_clause(query.kind, query.path)

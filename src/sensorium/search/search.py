@@ -21,7 +21,7 @@ from sensorium.store.base import Store
 from sensorium.store.records import Item
 from sensorium.video.summary import named_sounds
 
-__all__ = ["AGREEMENT", "Hit", "search"]
+__all__ = ["AGREEMENT", "Hit", "search", "similar"]
 
 AGREEMENT = 0.25  # weight of the weakest part's score when several parts are given
 CANDIDATES = 5  # each part retrieves k * CANDIDATES items (at least 50) before re-ranking
@@ -186,4 +186,29 @@ def search(store: Store, space: SharedSpace, query: Query, k: int = 10) -> list[
             break
     for hit in hits:
         _explain(space, query, parts, hit)
+    return hits
+
+
+def similar(store: Store, item: Item, k: int = 10, where: str | None = None) -> list[Hit]:
+    """More like this: the ``k`` files nearest to ``item`` (the item's own file left out), a
+    video at its best moment, each explained by the labels it shares with ``item``."""
+    found = store.search(item.vector, max(k * CANDIDATES, 50), where)
+    mine = {lb for lb, _ in [*item.labels, *item.heard]}
+    hits: list[Hit] = []
+    files = {item.path}
+    for other, score in found:  # best first
+        if other.path in files:
+            continue
+        files.add(other.path)
+        exp: dict[str, Any] = {"parts": {"item": round(score, 4)}}
+        shared = [lb for lb, _ in [*other.labels, *other.heard] if lb in mine]
+        if shared:
+            exp["shared_labels"] = list(dict.fromkeys(shared))[:3]
+        if other.kind == "video":
+            exp.update(_explain_moment(other, None))
+        elif other.labels:
+            exp["labels"] = [{"label": lb, "score": round(s, 3)} for lb, s in other.labels[:2]]
+        hits.append(Hit(other, score, {"item": score}, exp))
+        if len(hits) == k:
+            break
     return hits

@@ -37,6 +37,22 @@ class Item:
     # What the vector mixes, each in the shared space: "seen" | "heard" | "said" -> (384,)
     part_vectors: dict[str, np.ndarray] = field(default_factory=dict)
 
+    def to_json(self) -> dict[str, Any]:
+        """Everything stored but the vectors (their sizes instead) and a moment's fields."""
+        hidden = ("vector", "features", "part_vectors", "segment", "start", "end", "heard")
+        data = {k: v for k, v in self.__dict__.items() if k not in hidden}
+        data["vector_dim"] = len(self.vector)
+        data["features_dim"] = 0 if self.features is None else len(self.features)
+        return data
+
+    def moment_json(self) -> dict[str, Any]:
+        """A video moment: when, and what is seen, heard and said in it."""
+        return {
+            "id": self.id, "segment": self.segment, "start": round(self.start, 3),
+            "end": round(self.end, 3), "seen": self.labels[:3], "heard": self.heard[:3],
+            "said": self.transcript, "written": self.text, "parts": sorted(self.part_vectors),
+        }  # fmt: skip
+
 
 @dataclass(frozen=True)
 class Failure:

@@ -1,0 +1,219 @@
+"""What the routes share: the collection, the bound on concurrent model calls, ingest jobs
+(one writer at a time), the folders that ingest may read, and checked uploads."""
+
+from __future__ import annotations
+
+import os
+import re
+import tempfile
+import time
+import uuid
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+
+import anyio
+import numpy as np
+from PIL import Image
+
+from sensorium import media
+from sensorium.collection import Collection
+from sensorium.errors import MediaError, NotFoundError, SensoriumError, UsageError
+from sensorium.media.types import AudioMedia, ImageMedia, MediaKind
+
+__all__ = ["Engine", "ForbiddenPath", "Job", "ServiceConfig"]
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class ServiceConfig:
+    db: Path | None = None  # collection folder (None: $SENSORIUM_DB or ./.sensorium)
+    roots: tuple[Path, ...] = ()  # folders that POST /api/ingest may read (none: ingest off)
+    max_upload_mb: float = 50.0  # request bodies above this are refused (413) unread
+    token: str | None = None  # every /api call then needs Authorization: Bearer <token>
+    model_calls: int = 2  # model calls at once (one per core on the 2-core target)
+    warm: bool = True  # load the models at start-up, not on the first request
+
+    def __post_init__(self) -> None:
+        if self.max_upload_mb <= 0:
+            raise UsageError("--max-upload-mb must be above 0")
+        if self.model_calls < 1:
+            raise UsageError("model_calls must be at least 1")
+        if self.token is not None and not self.token.strip():
+            raise UsageError("--token must not be empty")
+        for root in self.roots:
+            if not root.is_dir():
+                raise UsageError(f"--root {root}: not a folder")
+
+    @property
+    def max_bytes(self) -> int:
+        return int(self.max_upload_mb * 2**20)
+
+
+class ForbiddenPath(SensoriumError):
+    """A path outside the --root folders (or through ``..`` or a link out of them)."""
+
+    kind = "forbidden"
+
+
+@dataclass
+class Job:
+    """An ingest run: queued, running, done or failed; progress in files."""
+
+    id: str
+    paths: list[str]
+    state: str = "queued"
+    total: int | None = None  # files to encode, once planned
+    done: int = 0
+    failed: list[dict[str, str]] = field(default_factory=list)  # {"path", "error"}
+    report: dict[str, Any] | None = None
+    error: str | None = None
+    created: float = field(default_factory=time.time)
+    finished: float | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id, "state": self.state, "paths": len(self.paths), "total": self.total,
+            "done": self.done, "failed": self.failed, "report": self.report, "error": self.error,
+            "created": self.created, "finished": self.finished,
+        }  # fmt: skip
+
+
+_SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+class Engine:
+    def __init__(self, config: ServiceConfig, collection: Collection | None = None) -> None:
+        self.config = config
+        self.collection = collection or Collection(config.db)
+        self.roots = [r.resolve() for r in config.roots]
+        self.jobs: dict[str, Job] = {}
+        self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ingest")
+        self._limiter: anyio.CapacityLimiter | None = None
+        self.started = time.time()
+        self.ready = False
+
+    # -- models ----------------------------------------------------------------------------
+
+    def warm(self) -> None:
+        """Load every model a request may need, once, before the first request."""
+        space = self.collection.space
+        space.text.encode(["warm"])
+        image = ImageMedia("warm.png", Image.new("RGB", (64, 64), "white"), 64, 64)
+        sound = AudioMedia("warm.wav", np.zeros(16000, np.float32))
+        space.embed([image, sound])
+        self.ready = True
+
+    async def model_call(self, fn: Callable[..., T], *args: Any) -> T:
+        """Run CPU-bound model work off the event loop, at most ``model_calls`` at once."""
+        if self._limiter is None:
+            self._limiter = anyio.CapacityLimiter(self.config.model_calls)
+        return await anyio.to_thread.run_sync(fn, *args, limiter=self._limiter)
+
+    def close(self) -> None:
+        self._writer.shutdown(wait=False, cancel_futures=True)
+
+    # -- ingest ----------------------------------------------------------------------------
+
+    def check_path(self, raw: str) -> Path:
+        """A client-given path -> the real path, if it lies under a root; else refused."""
+        if not self.roots:
+            raise ForbiddenPath("ingest is off: start the service with --root FOLDER")
+        if not raw or "\x00" in raw or ".." in Path(raw).parts:
+            raise ForbiddenPath(f"{raw!r}: not allowed (no '..' in paths)")
+        path = Path(raw) if Path(raw).is_absolute() else self.roots[0] / raw
+        given_roots = [*self.roots, *(r.absolute() for r in self.config.roots)]
+        if not any(path.absolute().is_relative_to(r) for r in given_roots):
+            raise ForbiddenPath(f"{raw}: outside the --root folders")
+        real = path.resolve()  # links followed: a link out of a root is refused here
+        if not any(real.is_relative_to(r) for r in self.roots):
+            raise ForbiddenPath(f"{raw}: leads outside the --root folders")
+        if not real.exists():
+            raise NotFoundError(f"{raw}: no such file or folder")
+        return real
+
+    def _files(self, paths: list[Path]) -> list[Path]:
+        """Files under the checked paths, hidden ones and links out of the roots skipped."""
+        out: list[Path] = []
+        for path in paths:
+            if path.is_file():
+                out.append(path)
+                continue
+            for folder, dirs, names in os.walk(path):  # links to folders are not followed
+                dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+                for name in sorted(names):
+                    real = (Path(folder) / name).resolve()
+                    inside = any(real.is_relative_to(r) for r in self.roots)
+                    if not name.startswith(".") and inside and real.is_file():
+                        out.append(real)
+        return out
+
+    def submit_ingest(self, raw_paths: list[str]) -> Job:
+        checked = [self.check_path(p) for p in raw_paths]  # refused before anything runs
+        job = Job(uuid.uuid4().hex[:12], [str(p) for p in checked])
+        self.jobs[job.id] = job
+        self._writer.submit(self._run_job, job, checked)
+        return job
+
+    def _run_job(self, job: Job, paths: list[Path]) -> None:
+        job.state = "running"
+        try:
+            files = self._files(paths)
+            job.total = len(files)
+
+            def planned(n: int) -> None:
+                job.total = n
+
+            def advance(n: int) -> None:
+                job.done += n
+
+            report = self.collection.ingest(files, on_planned=planned, on_done=advance)
+            job.report = report.to_json()
+            job.failed = job.report["failed"]  # type: ignore[assignment]
+            job.state = "done"
+        except SensoriumError as e:
+            job.state, job.error = "failed", str(e).splitlines()[0]
+        except Exception:  # a job must end, and say so, whatever happens
+            job.state, job.error = "failed", "internal error (see the server log)"
+            import logging
+
+            logging.getLogger("sensorium.service").exception("ingest job %s", job.id)
+        finally:
+            job.finished = time.time()
+
+    def job(self, job_id: str) -> Job:
+        if job_id not in self.jobs:
+            raise NotFoundError(f"no job {job_id!r}")
+        return self.jobs[job_id]
+
+    # -- uploads ---------------------------------------------------------------------------
+
+    @staticmethod
+    def upload_dir() -> tempfile.TemporaryDirectory[str]:
+        return tempfile.TemporaryDirectory(prefix="sensorium-upload-")
+
+    @staticmethod
+    def upload_path(folder: str, filename: str | None, index: int) -> Path:
+        """Where an upload is written: its own name made safe (it is shown in results)."""
+        name = _SAFE_NAME.sub("_", Path(filename or "").name).strip("._") or "upload"
+        return Path(folder) / str(index) / name[-120:]
+
+    @staticmethod
+    def check_media(path: Path) -> MediaKind:
+        """The upload's kind, decoded whole (a video probed): its ``MediaError`` otherwise."""
+        kind = media.sniff(path)
+        if kind is MediaKind.VIDEO:
+            from sensorium.media.video import probe
+
+            probe(path)
+        else:
+            media.decode(path, kind)
+        return kind
+
+
+def media_error_detail(e: MediaError) -> str:
+    """One line naming the file by its name only: never a server path."""
+    return f"{Path(e.path).name}: {e.cause.splitlines()[0] if e.cause else e.kind}"

@@ -1,0 +1,143 @@
+"""The page in a real Chromium (headless, through chromedriver): text search with thumbnails
+that load, an image and a sound uploaded, a moment that starts the player at its time, the
+microphone (Chromium's fake device playing a real recording), and a screenshot for the docs.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+webdriver = pytest.importorskip("selenium.webdriver")
+from selenium.webdriver.common.by import By  # noqa: E402
+from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+DRIVER = shutil.which("chromedriver")
+DOCS = Path(__file__).resolve().parents[2] / "docs"
+WAIT = 60  # seconds: a search with an upload runs the models on a shared 2-core CPU
+
+pytestmark = pytest.mark.skipif(
+    not (CHROMIUM and DRIVER), reason="needs Debian chromium and chromium-driver (scripts/setup.sh)"
+)
+
+
+@pytest.fixture(scope="module")
+def browser(tmp_path_factory: pytest.TempPathFactory, hello_wav: Path) -> Iterator[object]:
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for arg in ("--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+                "--disable-background-networking", "--disable-component-update",
+                "--disable-sync", "--disable-dev-shm-usage", "--window-size=1280,900",
+                f"--user-data-dir={tmp_path_factory.mktemp('chromium')}",
+                "--autoplay-policy=no-user-gesture-required",
+                "--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream",
+                f"--use-file-for-fake-audio-capture={hello_wav}"):  # fmt: skip
+        options.add_argument(arg)
+    driver = webdriver.Chrome(service=Service(DRIVER), options=options)
+    yield driver
+    driver.quit()
+
+
+def _results(driver, at_least: int = 1) -> list:  # type: ignore[no-untyped-def,type-arg]
+    WebDriverWait(driver, WAIT).until(
+        lambda d: len(d.find_elements(By.CSS_SELECTOR, ".result")) >= at_least
+    )
+    return driver.find_elements(By.CSS_SELECTOR, ".result")
+
+
+def _titles(driver) -> list[str]:  # type: ignore[no-untyped-def]
+    return list(
+        driver.execute_script(  # one call: the grid may be replaced meanwhile
+            "return [...document.querySelectorAll('.result .title')].map(e => e.textContent);"
+        )
+    )
+
+
+def _upload(driver, input_id: str, path: Path) -> None:  # type: ignore[no-untyped-def]
+    field = driver.find_element(By.ID, input_id)
+    driver.execute_script("arguments[0].hidden = false;", field)
+    field.send_keys(str(path))
+
+
+def _loaded_thumbnails(driver) -> int:  # type: ignore[no-untyped-def]
+    return int(driver.execute_script(
+        "return [...document.querySelectorAll('.result img.thumb')]"
+        ".filter(i => i.complete && i.naturalWidth > 0).length;"
+    ))  # fmt: skip
+
+
+def test_text_search_shows_loaded_thumbnails_and_url(browser, live_url: str) -> None:  # type: ignore[no-untyped-def]
+    browser.get(live_url + "/")
+    box = browser.find_element(By.ID, "q")
+    box.send_keys("a cat")
+    browser.find_element(By.ID, "search-btn").click()
+    cards = _results(browser, 3)
+    assert _titles(browser)[0] == "chelsea.jpg"
+    WebDriverWait(browser, WAIT).until(lambda d: _loaded_thumbnails(d) == len(cards))
+    assert "q=a+cat" in browser.current_url  # shareable
+    browser.find_element(By.ID, "q").clear()
+    browser.find_element(By.ID, "q").send_keys("a rocket")
+    browser.find_element(By.ID, "search-btn").click()
+    WebDriverWait(browser, WAIT).until(lambda d: _titles(d)[:1] == ["rocket.jpg"])
+    browser.back()  # the back button brings the earlier query back
+    WebDriverWait(browser, WAIT).until(lambda d: _titles(d)[:1] == ["chelsea.jpg"])
+    assert browser.find_element(By.ID, "q").get_attribute("value") == "a cat"
+
+
+def test_screenshot_for_the_docs(browser, live_url: str) -> None:  # type: ignore[no-untyped-def]
+    browser.get(live_url + "/?q=an+animal")
+    cards = _results(browser, 6)
+    WebDriverWait(browser, WAIT).until(lambda d: _loaded_thumbnails(d) == len(cards))
+    DOCS.mkdir(exist_ok=True)
+    assert browser.save_screenshot(str(DOCS / "page.png"))
+
+
+def test_uploaded_image_finds_itself(browser, live_url: str, photos: dict[str, Path]) -> None:  # type: ignore[no-untyped-def]
+    browser.get(live_url + "/")
+    _upload(browser, "image-input", photos["coffee"])
+    WebDriverWait(browser, WAIT).until(lambda d: _titles(d)[:1] == ["coffee.jpg"])
+    assert browser.find_element(By.CSS_SELECTOR, ".chip[data-kind=image] img")
+
+
+def test_audio_upload_finds_the_crow(browser, live_url: str, crow_ogg: Path) -> None:  # type: ignore[no-untyped-def]
+    browser.get(live_url + "/")
+    _upload(browser, "audio-input", crow_ogg)
+    WebDriverWait(browser, WAIT).until(lambda d: _titles(d)[:1] == ["crow.ogg"])
+
+
+def test_moment_link_starts_the_player_at_its_time(browser, live_url: str) -> None:  # type: ignore[no-untyped-def]
+    browser.get(live_url + "/?q=a+penguin&type=video")
+    (card,) = _results(browser)
+    link = card.find_element(By.CSS_SELECTOR, ".moment-link")
+    start = float(link.get_attribute("data-start"))
+    assert 3.5 <= start < 9
+    link.click()
+    player = WebDriverWait(browser, WAIT).until(lambda d: d.find_element(By.ID, "player"))
+    WebDriverWait(browser, WAIT).until(
+        lambda d: (
+            d.execute_script("return arguments[0].readyState", player) >= 1
+            and d.execute_script("return arguments[0].currentTime", player) >= start - 0.01
+        )
+    )
+    now = browser.execute_script("return arguments[0].currentTime", player)
+    assert start - 0.01 <= now < start + 3
+
+
+def test_microphone_records_and_searches(browser, live_url: str) -> None:  # type: ignore[no-untyped-def]
+    browser.get(live_url + "/")
+    mic = browser.find_element(By.ID, "mic-btn")
+    mic.click()
+    WebDriverWait(browser, 10).until(lambda d: "recording" in mic.get_attribute("class"))
+    browser.execute_script("return new Promise(r => setTimeout(r, 2500));")
+    mic.click()
+    chip = ".chip[data-kind=audio]"
+    WebDriverWait(browser, WAIT).until(lambda d: d.find_elements(By.CSS_SELECTOR, chip))
+    _results(browser, 3)
+    assert "hello-world.wav" in _titles(browser)[:3]
+    assert "error" not in browser.find_element(By.ID, "status").get_attribute("class")
