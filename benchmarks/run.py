@@ -1,5 +1,7 @@
-"""One command for the benchmarks:
-``python -m benchmarks.run [--only speed|quality|bridge|search|adapters|video|fusion|ocr]``.
+"""One command for the benchmarks: ``python -m benchmarks.run [--only NAME]``.
+
+The newer benchmark modules follow one shape, listed in ``MODULES``: each exports ``NAME``,
+``run()`` (or ``run(tmp)`` when it needs a scratch folder) and ``markdown(data)``.
 
 Writes ``benchmarks/results/<name>.json`` and regenerates ``docs/benchmarks.md``
 from whatever results are present.
@@ -8,6 +10,8 @@ from whatever results are present.
 from __future__ import annotations
 
 import argparse
+import importlib
+import inspect
 import json
 import os
 import platform
@@ -524,6 +528,30 @@ def _ocr_md(o: dict[str, Any]) -> list[str]:
     return lines
 
 
+# Modules of the one shape (NAME, run, markdown), in the order docs/benchmarks.md shows them.
+MODULES = ["zeroshot", "words", "duplicates", "service", "ray_ingest", "faces"]
+LEGACY = ["speed", "quality", "bridge", "search", "adapters", "video", "fusion", "ocr"]
+
+
+def _module(name: str) -> Any:
+    return importlib.import_module(f"benchmarks.{name}")
+
+
+def _photo_moments_md(v: dict[str, Any]) -> list[str]:
+    pm = v.get("photo_moments")
+    if not pm or "all" not in pm:
+        return []
+    a = pm["all"]
+    return [
+        f"Moments on videos of real photos (ImageNet validation photos filling the frame, "
+        f"`eval.videos.photo_videos`; half with the class names spoken by espeak-ng, half "
+        f"silent): right moment at IoU >= 0.5 **{a['moment_iou50']:.2f}** over {a['queries']} "
+        f"queries (spoken {pm['spoken']['moment_iou50']:.2f}, silent "
+        f"{pm['silent']['moment_iou50']:.2f}); right video {a['right_video']:.2f}.",
+        "",
+    ]
+
+
 def render() -> None:
     lines = [
         "# Benchmarks",
@@ -548,17 +576,28 @@ def render() -> None:
             lines += fn(data)
             if name == "search":
                 lines += [_plot_latency(data), ""]
+            if name == "video":
+                lines += _photo_moments_md(data)
+    for name in MODULES:
+        path = RESULTS / f"{name}.json"
+        if path.is_file():
+            lines += _module(name).markdown(json.loads(path.read_text()))
     DOC.parent.mkdir(parents=True, exist_ok=True)
     DOC.write_text("\n".join(lines))
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument(
-        "--only",
-        choices=["speed", "quality", "bridge", "search", "adapters", "video", "fusion", "ocr"],
-    )
+    parser.add_argument("--only", choices=LEGACY + MODULES)
     args = parser.parse_args()
+    for name in MODULES:
+        if args.only in (None, name):
+            run = _module(name).run
+            if inspect.signature(run).parameters:
+                with tempfile.TemporaryDirectory() as tmp:
+                    _save(name, run(Path(tmp)))
+            else:
+                _save(name, run())
     if args.only in (None, "speed"):
         from benchmarks import speed
 

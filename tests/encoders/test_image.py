@@ -45,3 +45,28 @@ def test_onnx_matches_torch_eager(encoder: ImageEncoder, photos: dict[str, Path]
     with torch.no_grad():
         ref = torch.softmax(net(pixels), 1).numpy()
     assert np.abs(encoder.run(images).probs - ref).max() < 1e-4
+
+
+def test_framing_by_kind_of_image(photos: dict[str, Path], stamp_png: Path) -> None:
+    """A cut-out on white is fitted whole; a photo is centre-cropped (issue 12)."""
+    from sensorium.encoders.image import framing, is_cutout
+
+    assert is_cutout(media.load_image(stamp_png).image)
+    assert [framing(media.load_image(p).image) for p in photos.values()] == ["crop"] * 4
+    photo = media.load_image(photos["astronaut"]).image
+    for mode in ("auto", "fit", "crop"):
+        assert preprocess(photo, mode).shape == (3, 224, 224)
+    fitted = preprocess(photo.resize((448, 224)), "fit")  # a wide photo: white above and below
+    assert np.allclose(fitted[:, 0], 1.0) and not np.allclose(preprocess(photo, "crop")[:, 0], 1.0)
+    with pytest.raises(ValueError):
+        preprocess(photo, "stretch")
+
+
+def test_photos_are_cropped_and_cut_outs_fitted(
+    encoder: ImageEncoder, photos: dict[str, Path], stamp_png: Path
+) -> None:
+    images = [media.load_image(photos["chelsea"]), media.load_image(stamp_png)]
+    auto = encoder.run(images).probs
+    crop = ImageEncoder(framing="crop").run(images[:1]).probs
+    fit = ImageEncoder(framing="fit").run(images[1:]).probs
+    assert np.allclose(auto, np.concatenate([crop, fit]), atol=1e-5)

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 import sensorium
@@ -38,3 +39,51 @@ def test_folder_input(photos: dict[str, Path]) -> None:
 def test_no_labels_is_a_usage_error(photos: dict[str, Path]) -> None:
     with pytest.raises(UsageError):
         sensorium.classify([photos["coffee"]], [" ", ""])
+
+
+# -- zero-shot keeps what the image classifier knows (issue 12) ------------------------------
+
+
+def _imagenet_photos() -> list[tuple[Path, str]]:
+    from sensorium.eval.datasets import DatasetMissingError, imagenet_photos
+
+    try:
+        return imagenet_photos()
+    except DatasetMissingError as e:
+        pytest.fail(f"{e} (scripts/setup.sh --bench installs it)")
+
+
+def test_an_exact_class_name_takes_at_least_the_classifier_probability(
+    photos: dict[str, Path],
+) -> None:
+    from sensorium import media
+    from sensorium.space import default_space
+    from sensorium.space.space import image_class_prompts
+
+    names = image_class_prompts()[0]
+    space = default_space()
+    images = [media.load_image(photos[n]) for n in ("chelsea", "coffee")]
+    probs = space.image.run(images).probs  # (2, 1000) the classifier alone
+    labels = [names[int(i)] for i in np.argsort(-probs, axis=1)[:, :3].ravel()] + ["astronaut"]
+    results = sensorium.classify([photos["chelsea"], photos["coffee"]], labels, top=len(labels))
+    for r, p in zip(results, probs):
+        scores = dict(r.labels)
+        for i in np.argsort(-p)[:3]:
+            assert scores[names[i]] >= p[i] - 1e-5, (names[i], scores[names[i]], p[i])
+        assert r.labels[0][0] == names[int(p.argmax())]
+
+
+def test_real_photos_against_all_imagenet_names() -> None:
+    from sensorium.space.space import image_class_prompts
+
+    photos = _imagenet_photos()
+    results = sensorium.classify([p for p, _ in photos], image_class_prompts()[0], top=1)
+    right = [r.labels[0][0] == truth for r, (_, truth) in zip(results, photos)]
+    assert sum(right) / len(right) >= 0.85, [r.labels for r in results]
+
+
+def test_free_form_labels_still_use_the_shared_space(photos: dict[str, Path]) -> None:
+    """No ImageNet class is an astronaut: the shared space places what the labels do not name."""
+    result = sensorium.classify([photos["astronaut"]], ["astronaut", "kitchen", "forest"])[0]
+    assert result.labels[0][0] == "astronaut"
+    assert sum(s for _, s in result.labels) == pytest.approx(1.0, abs=1e-4)

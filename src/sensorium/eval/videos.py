@@ -2,7 +2,9 @@
 
 No registry ships labelled video (DATA.md), so a video here is a sequence of shots: a Tux Paint
 photo held still for some seconds, with a real recording (its spoken caption) in the audio
-track at a known time. What is on screen when, and what is said when, is therefore known.
+track at a known time; or a real photo (ImageNet validation photos, ``imagenet_photos``)
+filling the frame, as a camera would, with its class name spoken (espeak-ng) or no sound.
+What is on screen when, and what is said when, is therefore known.
 The same writer makes the hard cases: no audio track, a silent track, rotation metadata,
 variable frame rate, and (cut by the caller) a truncated file.
 """
@@ -10,20 +12,22 @@ variable frame rate, and (cut by the caller) a truncated file.
 from __future__ import annotations
 
 import random
+import shutil
+import subprocess
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
 
 import av
 import numpy as np
-from PIL import Image
+from PIL import Image, ImageOps
 
-from sensorium.eval.datasets import Stamp, tuxpaint_stamps
+from sensorium.eval.datasets import DatasetMissingError, Stamp, tuxpaint_stamps
 from sensorium.media.audio import load_audio
 from sensorium.media.image import load_image
 from sensorium.media.types import SAMPLE_RATE
 
-__all__ = ["BuiltVideo", "Shot", "tuxpaint_videos", "write_video"]
+__all__ = ["BuiltVideo", "Shot", "photo_videos", "tuxpaint_videos", "write_video"]
 
 SPEECH_OFFSET = 0.5  # seconds after a shot starts that its recording begins
 
@@ -42,9 +46,12 @@ class BuiltVideo:
     intervals: list[tuple[float, float, str]] = field(default_factory=list)  # start, end, label
 
 
-def _canvas(photo: Path, size: tuple[int, int]) -> np.ndarray:
-    """The photo fitted on a white frame of ``size`` (w, h): (h, w, 3) uint8."""
+def _canvas(photo: Path, size: tuple[int, int], fill: bool = False) -> np.ndarray:
+    """The photo fitted on a white frame of ``size`` (w, h), or (``fill``) covering the whole
+    frame, centre-cropped to its shape: (h, w, 3) uint8."""
     image = load_image(photo).image.copy()
+    if fill:
+        return np.asarray(ImageOps.fit(image, size, Image.Resampling.BICUBIC))
     image.thumbnail((size[0] - 16, size[1] - 16))
     canvas = Image.new("RGB", size, (255, 255, 255))
     canvas.paste(image, ((size[0] - image.width) // 2, (size[1] - image.height) // 2))
@@ -89,6 +96,7 @@ def write_video(
     rotation: int = 0,  # display rotation in degrees (frames are stored turned the other way)
     variable_rate: bool = False,  # irregular frame timestamps, as phones write them
     seed: int = 0,
+    fill: bool = False,  # photos cover the frame (a camera's video), not fitted on white
 ) -> BuiltVideo:
     """Write an H.264 (+ AAC) MP4 of the shots; returns the ground-truth intervals."""
     rng = random.Random(seed)
@@ -109,7 +117,7 @@ def write_video(
         sound = None  # every stream must exist before the first packet is written
         if audio != "none":
             sound = container.add_stream("aac", rate=SAMPLE_RATE, layout="mono")
-        _write_frames(container, stream, shots, fps, size, rotation, variable_rate, rng)
+        _write_frames(container, stream, shots, fps, size, rotation, variable_rate, rng, fill)
         if sound is not None:
             track = _soundtrack(shots, total) if audio == "recordings" else np.zeros(
                 int(total * SAMPLE_RATE), np.float32)  # fmt: skip
@@ -117,10 +125,10 @@ def write_video(
     return BuiltVideo(path, intervals)
 
 
-def _write_frames(container, stream, shots, fps, size, rotation, variable_rate, rng) -> None:  # type: ignore[no-untyped-def]
+def _write_frames(container, stream, shots, fps, size, rotation, variable_rate, rng, fill) -> None:  # type: ignore[no-untyped-def]
     t = 0.0
     for shot in shots:
-        pixels = _canvas(shot.image, size)
+        pixels = _canvas(shot.image, size, fill)
         if rotation:  # stored turned back, so that the display rotation makes it upright
             pixels = np.asarray(Image.fromarray(pixels).rotate(-rotation, expand=True))
         end = t + shot.seconds
@@ -161,4 +169,42 @@ def tuxpaint_videos(
         ]
         path = folder / f"tuxpaint-{v:02d}.mp4"
         videos.append(write_video(path, shots, seed=seed + v))
+    return videos
+
+
+def _speak(text: str, path: Path) -> Path:
+    """``text`` spoken by espeak-ng into a WAV file (a known text at a known time)."""
+    if shutil.which("espeak-ng") is None:
+        raise DatasetMissingError("espeak-ng", "espeak-ng")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    subprocess.run(["espeak-ng", "-s", "140", "-w", str(path), text], check=True,
+                   capture_output=True)  # fmt: skip
+    return path
+
+
+def photo_videos(
+    folder: Path,
+    photos: list[tuple[Path, str]],
+    shots_per_video: int = 5,
+    seed: int = 0,
+) -> list[BuiltVideo]:
+    """Videos of real photos (``(photo, label)``, e.g. ``imagenet_photos()``), each photo
+    filling the frame for 4 to 8 s; every other video has its labels spoken in the shots
+    (espeak-ng), the rest have a silent audio track. Each photo is in one video only."""
+    chosen = list(photos)
+    speech_folder = folder.parent / f"{folder.name}-speech"  # beside: ingest takes only videos
+    rng = random.Random(seed)
+    rng.shuffle(chosen)
+    folder.mkdir(parents=True, exist_ok=True)
+    videos = []
+    for v in range(len(chosen) // shots_per_video):
+        spoken = v % 2 == 0
+        part = chosen[v * shots_per_video : (v + 1) * shots_per_video]
+        speech = [_speak(label, speech_folder / f"{v:02d}-{i}.wav") if spoken else None
+                  for i, (_, label) in enumerate(part)]  # fmt: skip
+        shots = [Shot(photo, rng.choice([4.0, 5.0, 6.0, 7.0, 8.0]), said, label)
+                 for (photo, label), said in zip(part, speech)]  # fmt: skip
+        name = f"photos-{v:02d}-{'spoken' if spoken else 'silent'}.mp4"
+        videos.append(write_video(folder / name, shots, audio="recordings" if spoken else "silent",
+                                  seed=seed + v, fill=True))  # fmt: skip
     return videos

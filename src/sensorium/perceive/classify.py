@@ -1,4 +1,12 @@
-"""Zero-shot classification of any medium against any labels, through the shared space."""
+"""Zero-shot classification of any medium against any labels, through the shared space.
+
+An image placed by the offline classifier (EfficientNet-Lite0) keeps what that classifier
+knows: its posterior is handed to the labels that name its classes (``LabelBridge.
+onto_labels``: a label that is a class name takes that class's whole probability), and only
+the mass the labels do not name is placed by the shared space's scores. So a label list that
+names ImageNet classes never scores below the classifier itself, and free-form labels
+("astronaut", "a red car") still get the shared space's answer.
+"""
 
 from __future__ import annotations
 
@@ -12,7 +20,9 @@ from sensorium.media.types import Media, MediaKind
 from sensorium.perceive.inputs import decode_all, expand_paths, is_video
 from sensorium.perceive.results import Classification
 from sensorium.space import SharedSpace, default_space
-from sensorium.space.space import LOGIT_SCALE
+from sensorium.space.bridge import LabelMapOptions
+from sensorium.space.prompts import phrase
+from sensorium.space.space import LOGIT_SCALE, Embedded, _cached_vectors
 from sensorium.video import analyze
 
 __all__ = ["classify", "iter_classify"]
@@ -20,20 +30,66 @@ __all__ = ["classify", "iter_classify"]
 CHUNK = 32  # files decoded and embedded together: bounds memory, keeps batches full
 
 
-def _ranked(path: str, logits: np.ndarray, labels: list[str], top: int) -> Classification:
-    """(L,) logits -> the ``top`` labels with their softmax scores, best first."""
-    e = np.exp(logits - logits.max())
-    scores = e / e.sum()
+MAPPING = LabelMapOptions()  # how the image classifier's posterior is handed to labels
+
+
+def _softmax(logits: np.ndarray) -> np.ndarray:
+    """(..., L) logits -> probabilities over the last axis."""
+    e = np.exp(logits - logits.max(-1, keepdims=True))
+    return e / e.sum(-1, keepdims=True)
+
+
+def _ranked(path: str, scores: np.ndarray, labels: list[str], top: int) -> Classification:
+    """(L,) probabilities -> the ``top`` labels with their scores, best first."""
     order = np.argsort(-scores)[:top]
     return Classification(path, [(labels[i], float(scores[i])) for i in order])
 
 
-def _classify_chunk(
-    space: SharedSpace, decoded: list[tuple[Path, Media]], labels: list[str], top: int
-) -> list[Classification]:
+class _Labels:
+    """The labels of one call, embedded once (not once per chunk)."""
+
+    def __init__(self, space: SharedSpace, labels: list[str]) -> None:
+        self.names = labels
+        self.space = space
+        self.image = space.embed_labels(MediaKind.IMAGE, labels)  # (L, 384)
+
+    def image_scores(self, items: list[Embedded]) -> np.ndarray:
+        """(n,) images placed by the offline classifier -> (n, L) probabilities: the
+        posterior the labels name, the rest by the shared space's scores."""
+        space = self.space
+        bridge = space.image_bridge
+        shared = _softmax(LOGIT_SCALE * np.stack([e.vector for e in items]) @ self.image.T)
+        index = {name: j for j, name in reversed(list(enumerate(bridge.classes)))}
+        posterior = np.zeros((len(items), len(bridge.classes)), np.float32)  # (n, C)
+        for i, e in enumerate(items):
+            for name, p in e.labels:  # the classifier's best classes (the tail is small)
+                posterior[i, index[name]] = p
+        onto = bridge.onto_labels(posterior, self.names, self.image, _class_vectors(space),
+                                  MAPPING)  # fmt: skip
+        return onto.mass + (1.0 - onto.coverage)[:, None] * shared
+
+
+def _class_vectors(space: SharedSpace) -> np.ndarray:
+    """(C, 384) the image classes' names phrased as labels are ("a photo of a {name}.")."""
+    return _cached_vectors(phrase(MediaKind.IMAGE, space.image_bridge.classes), space.text.encode)
+
+
+def _by_classifier(space: SharedSpace, e: Embedded) -> bool:
+    """Placed by the offline image classifier, whose posterior the labels can take."""
+    return e.kind is MediaKind.IMAGE and space.hub_encoder(e.kind) is None and bool(e.labels)
+
+
+def _classify_chunk(space: SharedSpace, decoded: list[tuple[Path, Media]], labels: _Labels,
+                    top: int) -> list[Classification]:  # fmt: skip
     embedded = space.embed([m for _, m in decoded])
-    logits = space.label_logits(embedded, labels)  # (N, L)
-    return [_ranked(e.path, row, labels, top) for e, row in zip(embedded, logits)]
+    scores = np.zeros((len(embedded), len(labels.names)), np.float32)  # (N, L)
+    mapped = [i for i, e in enumerate(embedded) if _by_classifier(space, e)]
+    rest = [i for i in range(len(embedded)) if i not in set(mapped)]
+    if mapped:
+        scores[mapped] = labels.image_scores([embedded[i] for i in mapped])
+    if rest:
+        scores[rest] = _softmax(space.label_logits([embedded[i] for i in rest], labels.names))
+    return [_ranked(e.path, row, labels.names, top) for e, row in zip(embedded, scores)]
 
 
 def _classify_video(space: SharedSpace, path: Path, labels: list[str], top: int) -> Classification:
@@ -43,7 +99,7 @@ def _classify_video(space: SharedSpace, path: Path, labels: list[str], top: int)
     except MediaError as e:
         return Classification(str(path), error=e.cause)
     logits = LOGIT_SCALE * space.embed_labels(MediaKind.VIDEO, labels) @ vector  # (L,)
-    return _ranked(str(path), logits, labels, top)
+    return _ranked(str(path), _softmax(logits), labels, top)
 
 
 def iter_classify(
@@ -61,6 +117,7 @@ def iter_classify(
         raise UsageError("--top must be at least 1")
     space = space or default_space()
     paths = expand_paths(inputs)
+    embedded_labels: _Labels | None = None
     for start in range(0, len(paths), CHUNK):
         results: dict[str, Classification] = {}
         good: list[tuple[Path, Media]] = []
@@ -74,7 +131,8 @@ def iter_classify(
             else:
                 good.append((path, item))
         if good:
-            for (path, _), r in zip(good, _classify_chunk(space, good, labels, top)):
+            embedded_labels = embedded_labels or _Labels(space, labels)
+            for (path, _), r in zip(good, _classify_chunk(space, good, embedded_labels, top)):
                 results[str(path)] = r
         for path in paths[start : start + CHUNK]:
             yield results[str(path)]
