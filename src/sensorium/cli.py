@@ -211,24 +211,52 @@ def describe_cmd(
             "$SENSORIUM_CAPTION_MODEL, unset: no caption)."
         ),
     ] = None,
+    faces: Annotated[
+        bool, typer.Option("--faces", help="Find faces and their expressions in images.")
+    ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object per input.")] = False,
 ) -> None:
-    """Say what images show and what sounds are, in words: labels, text read, speech, and a
-    caption where a captioning model is set."""
+    """Say what images show and what sounds are, in words: labels, text read, faces, speech,
+    and a caption where a captioning model is set."""
     files = expand_paths(paths)
 
     def show(r: Description) -> None:
         labels = ", ".join(f"{esc(lb)} [dim]{s:.2f}[/dim]" for lb, s in r.labels)
         found = {"caption": r.caption, "written": r.written, "said": r.said}
         parts = {"labels": labels} | {n: esc(v) for n, v in found.items() if v}
+        if r.faces is not None:
+            parts["faces"] = esc(r.faces.text or "none")
         _show_block(r.path, [f"[cyan]{n:8}[/cyan] {v}" for n, v in parts.items() if v],
                     "(nothing)")  # fmt: skip
         for w in r.warnings:
             err.print(f"[yellow]warning[/yellow] {esc(r.path)}: {esc(w)}", highlight=False)
 
     _per_file(files, "describing",
-              lambda done: iter_describe(files, read, caption_model, on_done=done),
+              lambda done: iter_describe(files, read, caption_model, on_done=done, faces=faces),
               as_json, show)  # fmt: skip
+
+
+@app.command("ask")
+def ask_cmd(
+    path: Annotated[str, typer.Argument(help="An image or audio file.")],
+    question: Annotated[str, typer.Argument(help='e.g. "how many people are there?"')],
+    as_json: Annotated[bool, typer.Option("--json", help="The answer as one JSON object.")] = False,
+) -> None:
+    """Answer a question about an image or a sound from what is perceived in it (labels, text
+    read, faces, colours, speech), with the evidence; "I can't tell" when nothing answers it."""
+    from sensorium.perceive import ask
+
+    a = ask(path, question)
+    if as_json:
+        _emit_json(a.to_json())
+    elif a.error:
+        err.print(f"[red]error[/red] {esc(a.path)}: {esc(a.error)}", highlight=False)
+    else:
+        out.print(f"{esc(a.answer)} [dim]({a.kind}, confidence {a.confidence:.2f})[/dim]")
+        for ev in a.evidence:
+            out.print(f"  [cyan]{esc(str(ev['from'])):7}[/cyan] {esc(str(ev['what']))} "
+                      f"[dim]{ev['score']}[/dim]", highlight=False)  # fmt: skip
+    raise typer.Exit(1 if a.error else 0)
 
 
 def _db_option() -> Any:

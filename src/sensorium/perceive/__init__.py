@@ -1,6 +1,7 @@
-"""Perception: zero-shot classification, transcription, reading (OCR) and description of
-files."""
+"""Perception: zero-shot classification, transcription, reading (OCR), description of files,
+and questions answered from what is perceived (``ask``)."""
 
+from sensorium.perceive.ask import Answer, ask
 from sensorium.perceive.classify import classify, iter_classify
 from sensorium.perceive.describe import describe, iter_describe
 from sensorium.perceive.read import iter_read, read
@@ -8,10 +9,12 @@ from sensorium.perceive.results import Classification, Description, Reading, Tra
 from sensorium.perceive.transcribe import iter_transcribe, transcribe
 
 __all__ = [
+    "Answer",
     "Classification",
     "Description",
     "Reading",
     "Transcription",
+    "ask",
     "classify",
     "describe",
     "iter_classify",

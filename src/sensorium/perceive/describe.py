@@ -23,7 +23,11 @@ LABELS = 3  # labels given per file
 
 
 def _describe_chunk(
-    space: SharedSpace, items: list[Media], read: bool, captioner: Captioner | None
+    space: SharedSpace,
+    items: list[Media],
+    read: bool,
+    captioner: Captioner | None,
+    faces: bool = False,
 ) -> list[Description]:
     embedded = space.embed(items)
     images = [i for i, m in enumerate(items) if isinstance(m, ImageMedia)]
@@ -34,12 +38,19 @@ def _describe_chunk(
         written.update({i: r.text for i, r in zip(images, readings) if r.text})
         for i, r in zip(images, readings):
             warnings[i] += [r.error] if r.error else []
+    found = {i: e.faces for i, e in enumerate(embedded) if e.faces is not None}
+    if faces and not space.options.faces and images:  # the space did not look for them
+        seen = space.face_reader.read([items[i] for i in images])  # type: ignore[misc]
+        found.update(zip(images, seen))
+        for i, f in zip(images, seen):
+            warnings[i] += [f.error] if f.error else []
     captions: dict[int, str] = {}
     if captioner is not None and images:
         captions = dict(zip(images, captioner.describe([items[i] for i in images])))  # type: ignore[misc]
     return [
         Description(e.path, e.kind.value, e.labels[:LABELS], captions.get(i), written.get(i),
-                    e.transcript.text or None if e.transcript else None, warnings=warnings[i])
+                    e.transcript.text or None if e.transcript else None, warnings=warnings[i],
+                    faces=found.get(i))
         for i, e in enumerate(embedded)
     ]  # fmt: skip
 
@@ -50,9 +61,11 @@ def iter_describe(
     caption_model: str | None = None,
     space: SharedSpace | None = None,
     on_done: Callable[[int], None] = lambda _: None,
+    faces: bool = False,
 ) -> Iterator[Description]:
     """Stream descriptions in input order. ``read``: read the text in images (default
-    ``$SENSORIUM_OCR``); ``caption_model``: a captioning card or folder (default
+    ``$SENSORIUM_OCR``); ``faces``: find faces and their expressions (always when the space
+    mixes them in, ``SpaceOptions.faces``); ``caption_model``: a captioning card or folder (default
     ``$SENSORIUM_CAPTION_MODEL``; none: no caption)."""
     space = space or default_space()
     read = config.ocr() if read is None else read
@@ -74,7 +87,7 @@ def iter_describe(
                 results[str(path)] = Description(str(path), error="a text file: already words")
             else:
                 good.append(item)
-        for d in _describe_chunk(space, good, read, captioner) if good else []:
+        for d in _describe_chunk(space, good, read, captioner, faces) if good else []:
             results[d.path] = d
         for path in paths[start : start + CHUNK]:
             yield results[str(path)]
@@ -82,7 +95,11 @@ def iter_describe(
 
 
 def describe(
-    inputs: Iterable[str | Path], read: bool | None = None, caption_model: str | None = None
+    inputs: Iterable[str | Path],
+    read: bool | None = None,
+    caption_model: str | None = None,
+    faces: bool = False,
 ) -> list[Description]:
-    """Describe image and audio files in words; one result per file."""
-    return list(iter_describe(inputs, read, caption_model))
+    """Describe image and audio files in words; one result per file (``faces``: with the
+    faces found in images and their expressions)."""
+    return list(iter_describe(inputs, read, caption_model, faces=faces))

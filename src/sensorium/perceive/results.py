@@ -6,6 +6,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from sensorium.encoders import ocr
+from sensorium.encoders.faces import FaceReading
 from sensorium.encoders.speech import Transcript
 
 __all__ = ["Classification", "Description", "Reading", "Transcription"]
@@ -75,8 +76,15 @@ class Description:
     said: str | None = None  # speech in a clip
     error: str | None = None
     warnings: list[str] = field(default_factory=list)  # a part that failed (text not read)
+    faces: FaceReading | None = None  # faces and expressions in an image, when looked for
 
     def to_json(self) -> dict[str, Any]:
+        out = self._json()
+        if self.faces is not None and not self.error:
+            out["faces"] = self.faces.to_json()
+        return out
+
+    def _json(self) -> dict[str, Any]:
         if self.error:
             return {"path": self.path, "error": self.error}
         return {

@@ -24,6 +24,7 @@ from sensorium import config
 from sensorium.encoders.base import l2_normalize
 from sensorium.encoders.clap import ClapEncoder
 from sensorium.encoders.clip import ClipEncoder
+from sensorium.encoders.faces import FACE_MODEL, FaceReader, FaceReading
 from sensorium.encoders.image import ImageEncoder
 from sensorium.encoders.ocr import Reading, TextReader
 from sensorium.encoders.sound import SoundEncoder
@@ -67,6 +68,12 @@ class SpaceOptions:
     # default: it costs 0.1 to 1 s an image against 5 ms for the rest (docs/benchmarks.md).
     ocr: bool = False
     ocr_weight: float = 1.0  # prior weight of the text read against the image bridge
+    # Faces and their expressions (BlazeFace + fer's CNN, TFLite), as derived text ("two
+    # people, happy and smiling") mixed into the image's vector like the text read in it. Off by
+    # default: it needs ai-edge-litert and costs ~6-10 ms an image (benchmarks/faces.py).
+    faces: bool = False
+    faces_weight: float = 1.0  # prior weight of the faces' text, times the detection score
+    face_model: str = FACE_MODEL  # "blazeface-short" (near faces) or "blazeface-full" (far)
     speech_gate: float = 0.3  # transcribe only clips whose YAMNet "Speech" peak is above this
     transcript_weight: float = 2.0  # prior weight of a transcript against the sound bridge
     # Learned adapters that replace a bridge's vectors (shipped ones: ``adapter.bundled``, or
@@ -103,6 +110,7 @@ class Embedded:
     # queries that ask what is heard or said, and to say which part matched.
     part_vectors: dict[str, np.ndarray] = field(default_factory=dict)
     written: str | None = None  # text read in an image (SpaceOptions.ocr)
+    faces: FaceReading | None = None  # faces found in an image (SpaceOptions.faces)
     warnings: list[str] = field(default_factory=list)  # a part that failed; the rest is placed
 
 
@@ -157,6 +165,10 @@ class SharedSpace:
         return TextReader()
 
     @cached_property
+    def face_reader(self) -> FaceReader:
+        return FaceReader(self.options.face_model)
+
+    @cached_property
     def speech(self) -> SpeechRecognizer:
         return SpeechRecognizer(self.options.speech_model)
 
@@ -195,7 +207,18 @@ class SharedSpace:
         ]
         if self.options.ocr:
             self.add_written(embedded, self.reader.read(list(items)))
+        if self.options.faces:
+            self.add_faces(embedded, self.face_reader.read(list(items)))
         return embedded
+
+    # The derived-text parts of an image: (weight name in ``parts``, its part vector's name).
+    _IMAGE_PARTS = (("image_labels", "seen"), ("written", "written"), ("faces", "faces"))
+
+    def _remix(self, e: Embedded) -> None:
+        """An image's vector from its part vectors, each weighted by its part's weight."""
+        mix = sum(e.parts.get(w, 0.0) * e.part_vectors[v]
+                  for w, v in self._IMAGE_PARTS if v in e.part_vectors)  # fmt: skip
+        e.vector = l2_normalize(np.asarray(mix, np.float32)[None])[0]
 
     def add_written(self, embedded: Sequence[Embedded], readings: Sequence[Reading]) -> None:
         """Mix the text read in each image into its vector, weighted by the reader's confidence
@@ -209,10 +232,28 @@ class SharedSpace:
         written = self.text.encode([r.text for _, r in found])  # (n, 384)
         for (e, r), w in zip(found, written):
             e.written = r.text
-            e.part_vectors = {"seen": e.vector, "written": w}
+            e.part_vectors.setdefault("seen", e.vector)
+            e.part_vectors["written"] = w
             e.parts["written"] = self.options.ocr_weight * r.confidence
-            mix = e.vector * e.parts["image_labels"] + e.parts["written"] * w
-            e.vector = l2_normalize(mix[None])[0]
+            self._remix(e)
+
+    def add_faces(self, embedded: Sequence[Embedded], readings: Sequence[FaceReading]) -> None:
+        """Mix the faces found in each image, as words ("two people, happy and smiling"), into
+        its vector, weighted by the detector's confidence (in place; an image with no face keeps
+        its vector exactly)."""
+        for e, r in zip(embedded, readings):
+            e.faces = r
+            if r.error:
+                e.warnings.append(r.error)
+        found = [(e, r) for e, r in zip(embedded, readings) if r.faces]
+        if not found:
+            return
+        said = self.text.encode([r.text for _, r in found])  # (n, 384)
+        for (e, r), w in zip(found, said):
+            e.part_vectors.setdefault("seen", e.vector)
+            e.part_vectors["faces"] = w
+            e.parts["faces"] = self.options.faces_weight * r.confidence
+            self._remix(e)
 
     def embed_audio(self, items: Sequence[AudioMedia]) -> list[Embedded]:
         out = self.sound.run(list(items))  # YAMNet: events over time, and the speech gate
