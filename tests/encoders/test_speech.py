@@ -19,8 +19,8 @@ def tiny() -> SpeechRecognizer:
 
 
 def test_real_speech(tiny: SpeechRecognizer, hello_wav: Path, librivox_wav: Path) -> None:
-    assert normalize_text(tiny.transcribe(media.load(hello_wav)).text) == "hello world"
-    t = tiny.transcribe(media.load(librivox_wav))
+    assert normalize_text(tiny.transcribe(media.load_audio(hello_wav)).text) == "hello world"
+    t = tiny.transcribe(media.load_audio(librivox_wav))
     assert "young man" in normalize_text(t.text)
     assert t.language == "en" and 0 < t.confidence <= 1
 
@@ -34,15 +34,99 @@ def test_no_text_from_silence_or_noise(tiny: SpeechRecognizer, silence: np.ndarr
 
 def test_timestamps_follow_the_speech(tiny: SpeechRecognizer, hello_wav: Path) -> None:
     """Real speech placed 3 s into a silent track: the segment must start near 3 s."""
-    speech = media.load(hello_wav).samples
+    speech = media.load_audio(hello_wav).samples
     track = np.concatenate([np.zeros(48000, np.float32), speech, np.zeros(32000, np.float32)])
     (seg,) = tiny.transcribe(AudioMedia("padded", track)).segments
-    assert 2.5 < seg.start < 3.4 and seg.end < 5.0
+    assert 2.5 < seg.start < 3.4 and 4.0 < seg.end < 4.8  # the speech ends at 4.4 s
 
 
 @pytest.mark.skipif(shutil.which("espeak-ng") is None, reason="espeak-ng not installed")
 def test_hint_is_accepted(tiny: SpeechRecognizer, tmp_path: Path) -> None:
     wav = tmp_path / "name.wav"
     subprocess.run(["espeak-ng", "-w", str(wav), "Please call Sensorium support."], check=True)
-    t = tiny.transcribe(media.load(wav), hint="Sensorium")
+    t = tiny.transcribe(media.load_audio(wav), hint="Sensorium")
     assert "sensorium" in normalize_text(t.text)
+
+
+# -- isolated words (issue 12) ----------------------------------------------------------------
+
+DIGITS = "zero one two three four five six seven eight nine"
+
+
+@pytest.fixture(scope="module")
+def base() -> SpeechRecognizer:
+    return SpeechRecognizer("base")
+
+
+@pytest.fixture(scope="module")
+def digit_clips() -> list[tuple[str, AudioMedia]]:
+    """Four of Asterisk's spoken digits (a human speaker, 8 kHz)."""
+    from sensorium.eval.words import asterisk_digits
+
+    items = [i for i in asterisk_digits() if i.path.stem in ("0", "2", "5", "9")]
+    assert len(items) == 4, "asterisk-core-sounds-en-wav missing: run scripts/setup.sh"
+    return [(i.text, media.load_audio(i.path)) for i in items]
+
+
+@pytest.mark.parametrize("hint", [None, DIGITS])
+def test_isolated_digits_are_found(
+    base: SpeechRecognizer, digit_clips: list[tuple[str, AudioMedia]], hint: str | None
+) -> None:
+    """Each clip gives its digit and nothing else: no hint word repeated, nothing invented."""
+    for word, clip in digit_clips:
+        t = base.transcribe(clip, hint=hint)
+        assert normalize_text(t.text) == word, (word, hint, t.text)
+        (seg,) = t.segments
+        assert 0.0 <= seg.start < seg.end <= clip.duration
+
+
+def test_tiny_finds_digits_too(tiny: SpeechRecognizer, digit_clips: list) -> None:  # type: ignore[type-arg]
+    """A one-word segment's mean log-probability is mostly timestamp and punctuation tokens:
+    the word gate, not that mean, decides (these four were all dropped before)."""
+    found = [normalize_text(tiny.transcribe(clip).text) == word for word, clip in digit_clips]
+    assert sum(found) >= 3, found
+
+
+def test_no_words_from_animal_and_object_sounds(base: SpeechRecognizer) -> None:
+    """Short Tux Paint effects that Silero VAD takes for speech and Whisper hears words in."""
+    from sensorium.eval.datasets import TUXPAINT
+
+    for name in ("animals/mammals/apes/chimp.ogg", "household/dishes/bottle.ogg"):
+        path = TUXPAINT / name
+        if not path.exists():
+            pytest.fail(f"{path} missing: run scripts/setup.sh")
+        assert base.transcribe(media.load_audio(path)).text == ""
+
+
+# -- parity: the shipped int8 path against the float32 reference (MODELS.md) --------------------
+
+
+@pytest.fixture(scope="module")
+def tiny_float() -> SpeechRecognizer:
+    return SpeechRecognizer("tiny.en", compute_type="float32")
+
+
+def _parity_clips(hello_wav: Path, librivox_wav: Path) -> list[Path]:
+    from sensorium.eval.datasets import ASTERISK
+
+    prompts = [ASTERISK / f"{n}.wav" for n in ("vm-password", "agent-pass", "conf-adminmenu")]
+    return [hello_wav, librivox_wav, *prompts, ASTERISK / "digits/7.wav"]
+
+
+def test_int8_matches_float32_reference(
+    tiny: SpeechRecognizer, tiny_float: SpeechRecognizer, hello_wav: Path, librivox_wav: Path
+) -> None:
+    """CTranslate2's int8 kernels differ per CPU. On real speech the shipped int8 model must
+    say what the float32 model says, timed alike: a wrong kernel changes words or moves them."""
+    assert tiny.compute_type == "int8" and tiny_float.compute_type == "float32"
+    for path in _parity_clips(hello_wav, librivox_wav):
+        clip = media.load_audio(path)
+        fast = tiny.transcribe(clip, word_timestamps=True)
+        ref = tiny_float.transcribe(clip, word_timestamps=True)
+        assert ref.text, path.name
+        assert normalize_text(fast.text) == normalize_text(ref.text), path.name
+        fw = [w for s in fast.segments for w in s.words]
+        rw = [w for s in ref.segments for w in s.words]
+        assert len(fw) == len(rw), path.name
+        for a, b in zip(fw, rw):
+            assert abs(a.start - b.start) <= 0.25 and abs(a.end - b.end) <= 0.25, (path.name, a, b)
