@@ -7,20 +7,27 @@ import shutil
 import subprocess
 import sys
 import time
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pyarrow as pa
 from PIL import ImageOps
 
 import sensorium
 from sensorium import media
 from sensorium.eval.datasets import tuxpaint_stamps
+from sensorium.search import vectors
+from sensorium.search.vectors import VectorIndex
 from sensorium.space import default_space
 from sensorium.store import Item, LanceStore
-from sensorium.store.lance import ANN_THRESHOLD
+from sensorium.store.base import Filter
+from sensorium.store.lance import ANN_THRESHOLD, FTS_INDEX, ITEMS
 
 SIZES = (1_000, 10_000, 100_000)
+SERVING_SIZES = (10_000, 100_000, 1_000_000)
+LANCE_ANN_UP_TO = 100_000  # its IVF-HNSW-SQ build takes 23 s at 100k; about 5 min at 1M
 
 
 def _stamp_folder(dest: Path) -> list[Any]:
@@ -142,6 +149,197 @@ def latency_and_ann(tmp: Path) -> dict[str, Any]:
     return out
 
 
+def _bulk(store: LanceStore, vectors: np.ndarray) -> None:
+    """Append rows straight to the table (a benchmark's fill, not an ingest): one kind in
+    three each of image, audio and text, so that a kind filter keeps a third."""
+    kinds = np.array(["image", "audio", "text"])
+    for s in range(0, len(vectors), 100_000):
+        v = vectors[s : s + 100_000]
+        ids = [f"{s + k:07d}" for k in range(len(v))]
+        kind = kinds[(s + np.arange(len(v))) % 3]
+        cols = {"id": ids, "path": [f"/synthetic/{kd}/{i}.dat" for kd, i in zip(kind, ids)],
+                "kind": kind.tolist(), "size": np.arange(len(v)), "mtime": np.zeros(len(v)),
+                "ingested_at": np.zeros(len(v)), "words": ids,
+                "vector": pa.FixedSizeListArray.from_arrays(pa.array(v.ravel()), 384)}  # fmt: skip
+        table = pa.table({f.name: cols.get(f.name, pa.nulls(len(v), f.type)) for f in ITEMS})
+        store.items.add(table.cast(ITEMS))
+
+
+def _exact_top(
+    x: np.ndarray, queries: np.ndarray, mask: np.ndarray | None, k: int = 10
+) -> list[set[int]]:
+    """Exact top-k rows per query (numpy, blocks of 100k rows)."""
+    best: list[list[tuple[float, int]]] = [[] for _ in queries]
+    for s in range(0, len(x), 100_000):
+        sims = queries @ x[s : s + 100_000].T  # (Q, B)
+        if mask is not None:
+            sims[:, ~mask[s : s + 100_000]] = -np.inf
+        top = np.argpartition(-sims, k, axis=1)[:, :k]
+        for qi, row in enumerate(top):
+            best[qi] = sorted(best[qi] + [(float(sims[qi, j]), s + int(j)) for j in row])[-k:]
+    return [{i for _, i in b} for b in best]
+
+
+def _numpy_top(x: np.ndarray, q: np.ndarray) -> np.ndarray:
+    return np.argpartition(-(x @ q), 10)[:10]
+
+
+def _faiss_top(graph: Any, q: np.ndarray) -> np.ndarray:
+    return graph.search(q[None], 10)[1][0]  # type: ignore[no-any-return]
+
+
+def _store_ids(hits: list[tuple[Item, float]]) -> set[int]:
+    return {int(it.id) for it, _ in hits}
+
+
+def _encode(space: Any, text: str) -> np.ndarray:
+    return space.text.encode([text + " again"])  # type: ignore[no-any-return]
+
+
+def _timed(fn: Any, queries: Any) -> tuple[dict[str, float], list[Any]]:
+    times, out = [], []
+    for q in queries:
+        t = time.perf_counter()
+        out.append(fn(q))
+        times.append(time.perf_counter() - t)
+    ms = np.array(times) * 1000
+    return {
+        "p50_ms": round(float(np.percentile(ms, 50)), 3),
+        "p95_ms": round(float(np.percentile(ms, 95)), 3),
+    }, out
+
+
+def _recall(found: list[set[int]], truth: list[set[int]]) -> float:
+    return round(float(np.mean([len(f & t) / max(len(t), 1) for f, t in zip(found, truth)])), 4)
+
+
+def serving(tmp: Path, sizes: tuple[int, ...] = SERVING_SIZES) -> dict[str, Any]:
+    """Query latency and recall@10 of every path on the same vectors in one run: numpy exact
+    scan, FAISS HNSW and IVF-Flat alone, LanceDB (its index up to ``LANCE_ANN_UP_TO``), the serving index
+    (store part: nearest rows and their items), and `Collection.search` end to end."""
+    import faiss
+
+    space = default_space()
+    stamps = tuxpaint_stamps()
+    captions = [s.caption for s in stamps]
+    base = space.text.encode(captions)  # (785, 384) real caption vectors
+    texts = [
+        f"{c} {w}" for c, w in zip(captions[::3], ("photo", "picture", "image", "drawing") * 100)
+    ][:200]
+    queries = space.text.encode(texts)  # distinct real text queries
+    rng = np.random.default_rng(0)
+    cpu = next(
+        (
+            ln.split(":", 1)[1].strip()
+            for ln in Path("/proc/cpuinfo").read_text().splitlines()
+            if ln.startswith("model name")
+        ),
+        "?",
+    )
+    out: dict[str, Any] = {
+        "queries": len(queries),
+        "k": 10,
+        "cpu": cpu,
+        "cores": faiss.omp_get_max_threads(),
+    }
+    for n in sizes:
+        i, j = rng.integers(0, len(base), (2, n))
+        a = rng.uniform(0, 1, (n, 1)).astype(np.float32)
+        x = a * base[i] + (1 - a) * base[j] + rng.normal(0, 0.01, (n, 384)).astype(np.float32)
+        x = (x / np.linalg.norm(x, axis=1, keepdims=True)).astype(np.float32)  # (n, 384)
+        folder = tmp / f"serve-{n}"
+        store = LanceStore(folder)
+        _bulk(store, x)
+        row: dict[str, Any] = {}
+        t = time.perf_counter()
+        store.items.create_fts_index("words", name=FTS_INDEX)  # as `maintain` makes it
+        row["keyword_index_s"] = round(time.perf_counter() - t, 1)
+        audio = np.arange(n) % 3 == 1
+        truth = _exact_top(x, queries, None)
+        truth_audio = _exact_top(x, queries, audio)
+        row["numpy_exact"], _ = _timed(partial(_numpy_top, x), queries[:50])
+        t = time.perf_counter()
+        index = VectorIndex(store)
+        st = index.sync()
+        row["serving_build_s"] = round(time.perf_counter() - t, 1)
+        if st.graph is not None:  # the serving index's own FAISS IVF-Flat, alone
+            st.graph.nprobe = vectors.NPROBE
+            row["faiss_ivf"], found = _timed(partial(_faiss_top, st.graph), queries)
+            row["faiss_ivf"]["recall_at_10"] = _recall([set(f.tolist()) for f in found], truth)
+        # the reference: a FAISS HNSW graph (M 16, efConstruction 40, efSearch 128)
+        t = time.perf_counter()
+        hnsw = faiss.IndexHNSWFlat(384, 16, faiss.METRIC_INNER_PRODUCT)
+        hnsw.hnsw.efConstruction = 40
+        hnsw.add(x)
+        hnsw.hnsw.efSearch = 128
+        row["faiss_hnsw_build_s"] = round(time.perf_counter() - t, 1)
+        row["faiss_hnsw"], found = _timed(partial(_faiss_top, hnsw), queries)
+        row["faiss_hnsw"]["recall_at_10"] = _recall([set(f.tolist()) for f in found], truth)
+        del hnsw
+        row["serving"], found = _timed(partial(index.search, k=10), queries)
+        row["serving"]["recall_at_10"] = _recall([_store_ids(h) for h in found], truth)
+        only_audio = Filter(kind="audio")
+        row["serving_filtered"], found = _timed(
+            partial(index.search, k=10, where=only_audio), queries
+        )
+        row["serving_filtered"]["recall_at_10"] = _recall(
+            [_store_ids(h) for h in found], truth_audio
+        )
+        if n <= LANCE_ANN_UP_TO:
+            t = time.perf_counter()
+            store.build_index()
+            row["lance_ann_build_s"] = round(time.perf_counter() - t, 1)
+            row["lance_ann"], found = _timed(partial(store.search, k=10), queries[:100])
+            row["lance_ann"]["recall_at_10"] = _recall([_store_ids(h) for h in found], truth[:100])
+        # an ingest batch of 64 new items: the index follows without a rebuild
+        store.upsert([Item(id=f"new{k}", path=f"/synthetic/new/{k}.dat", sha256="", size=0,
+                           mtime=0.0, kind="image", vector=x[k]) for k in range(64)])  # fmt: skip
+        t = time.perf_counter()
+        after = index.sync()
+        row["sync_after_commit_s"] = round(time.perf_counter() - t, 3)
+        row["rebuilt_after_commit"] = after.graph is not st.graph
+        coll = sensorium.open(folder)
+        coll.index = index  # the serving index built above
+        row["end_to_end"], _ = _timed(partial(coll.search, k=10), texts)
+        row["end_to_end_repeated"], _ = _timed(partial(coll.search, k=10), texts[:50])
+        row["query_encode"], _ = _timed(partial(_encode, space), texts[:50])
+        out[str(n)] = row
+        del index, st, coll, x
+        shutil.rmtree(folder)
+    return out
+
+
+def serving_markdown(data: dict[str, Any]) -> list[str]:
+    lines = [
+        f"Query latency, k = 10, {data['queries']} distinct real text queries, on {data['cpu']} "
+        f"({data['cores']} cores). Store part = nearest rows and their items; end to end = "
+        "`Collection.search(text)` on a serving collection (query encoding, nearest rows, "
+        "keyword match, re-ranking, explanations). Recall@10 against a numpy exact scan.",
+        "",
+        "| items | numpy exact p50 | FAISS HNSW p50 (recall; build) | FAISS IVF-Flat p50 (recall) | LanceDB ANN p50 (recall) | serving store part p50 / p95 (recall) | filtered (kind, 1/3) p50 (recall) | end to end p50 / p95 | repeated query p50 | serving index build | catch up after a 64-item commit |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for n in SERVING_SIZES:
+        r = data.get(str(n))
+        if not r:
+            continue
+        f, h = r.get("faiss_ivf"), r["faiss_hnsw"]
+        la = r.get("lance_ann")
+        lines.append(
+            f"| {n:,} | {r['numpy_exact']['p50_ms']:.1f} ms | "
+            f"{h['p50_ms']:.2f} ms ({h['recall_at_10']:.3f}; {r['faiss_hnsw_build_s']} s) | "
+            + (f"{f['p50_ms']:.2f} ms ({f['recall_at_10']:.3f})" if f else "– (exact)")
+            + " | "
+            + (f"{la['p50_ms']:.1f} ms ({la['recall_at_10']:.3f})" if la else "not built (5 min)")
+            + " | "
+            f"**{r['serving']['p50_ms']:.2f}** / {r['serving']['p95_ms']:.2f} ms ({r['serving']['recall_at_10']:.3f}) | "
+            f"{r['serving_filtered']['p50_ms']:.2f} ms ({r['serving_filtered']['recall_at_10']:.3f}) | "
+            f"**{r['end_to_end']['p50_ms']:.1f}** / {r['end_to_end']['p95_ms']:.1f} ms | "
+            f"{r['end_to_end_repeated']['p50_ms']:.1f} ms | {r['serving_build_s']} s | {r.get('sync_after_commit_s', '–')} s |"
+        )
+    return lines
+
+
 def ingest_memory(tmp: Path, n: int = 3000) -> dict[str, Any]:
     """Peak RSS of `sensorium ingest` over a folder of n real photos (Tux Paint photos, flipped,
     mirrored and re-saved as JPEG so that every file is distinct)."""
@@ -177,7 +375,13 @@ def run(tmp: Path) -> dict[str, Any]:
         "ingest": ingest_speed(tmp),
         "scale": latency_and_ann(tmp),
         "memory": ingest_memory(tmp),
+        "serving": serving(tmp),
     }
+
+
+def markdown(data: dict[str, Any]) -> list[str]:
+    """The serving figures (the older tables are rendered by benchmarks/run.py)."""
+    return serving_markdown(data["serving"]) if "serving" in data else []
 
 
 if __name__ == "__main__":

@@ -11,7 +11,7 @@ DEB_PACKAGES=(tuxpaint-stamps-default asterisk-core-sounds-en-wav asterisk-core-
               pocketsphinx-testdata espeak-ng chromium chromium-driver)
 # `--bench`: also what only the benchmarks use (labelled clip art for the zero-shot check).
 if [ "${1:-}" = "--bench" ]; then
-  DEB_PACKAGES+=(openclipart-png)
+  DEB_PACKAGES+=(openclipart-png ktuberling-data)  # and KTuberling's spoken words
 fi
 missing=()
 for p in "${DEB_PACKAGES[@]}"; do
@@ -36,7 +36,7 @@ if ! .venv/bin/python -c "import torch" 2>/dev/null; then
   "${PIP[@]}" install torch==2.13.0
 fi
 echo "== installing sensorium"
-"${PIP[@]}" install -e ".[torch,dev,ocr,service,faces]"
+"${PIP[@]}" install -e ".[torch,dev,ocr,service,faces,triage,ray]"
 # 20 labelled ImageNet validation photos (real photos, not cut-outs) for the zero-shot tests
 # and benchmarks: only foolbox's data files are read, so none of its dependencies are needed.
 "${PIP[@]}" install --no-deps foolbox==3.3.4

@@ -125,3 +125,19 @@ def test_explanations_keep_the_engines_styling_and_escape_the_data() -> None:
     assert "said “press [/b] then [MUSIC]”" in plain and "seen [red]tiger" in plain
     styled = console.export_text(styles=True)
     assert "\x1b[36m0.0–1.1 s" in styled  # cyan, as the engine asked
+
+
+def test_ask_and_triage(photos: dict[str, Path]) -> None:
+    p = run("ask", photos["astronaut"], "how many people are in the picture?", "--json")
+    assert p.returncode == 0, p.stderr
+    answer = json.loads(p.stdout)
+    assert answer["kind"] == "count" and answer["answer"].startswith("1")
+    p = run("ask", photos["astronaut"], "what is her name?")
+    assert p.returncode == 0 and "I can't tell" in p.stdout
+    p = run("triage", "--text", "My order arrived broken, the mug is smashed! I need a refund.",
+            "--json")  # fmt: skip
+    assert p.returncode == 0, p.stderr
+    ticket = json.loads(p.stdout)
+    assert ticket["category"]["label"] == "damaged" and "image" not in ticket
+    p = run("triage")
+    assert p.returncode == 2 and "a ticket needs" in p.stderr and "Traceback" not in p.stderr

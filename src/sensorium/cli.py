@@ -9,6 +9,7 @@ import json
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -31,6 +32,7 @@ from sensorium import models
 from sensorium.api import model_cards
 from sensorium.cli_fusion import predict_cmd, train_app
 from sensorium.collection import Collection
+from sensorium.distributed import RayOptions
 from sensorium.errors import ModelError, SensoriumError, UsageError
 from sensorium.perceive import (
     Classification,
@@ -43,7 +45,8 @@ from sensorium.perceive import (
     iter_transcribe,
 )
 from sensorium.perceive.inputs import expand_paths
-from sensorium.search import parse_weights
+from sensorium.search import Hit, parse_weights
+from sensorium.store.base import Filter, parse_span
 
 __all__ = ["app", "main"]
 
@@ -259,22 +262,86 @@ def ask_cmd(
     raise typer.Exit(1 if a.error else 0)
 
 
+@app.command("triage")
+def triage_cmd(
+    text: Annotated[str | None, typer.Option("--text", help="The ticket's text.")] = None,
+    image: Annotated[str | None, typer.Option("--image", help="A photo or screenshot.")] = None,
+    audio: Annotated[str | None, typer.Option("--audio", help="A voice message.")] = None,
+    products: Annotated[
+        str | None, typer.Option("--products", help="A product collection to find the product in.")
+    ] = None,
+    config_file: Annotated[
+        str | None, typer.Option("--config", help="A triage TOML (default: the shipped one).")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="The triage as one JSON object.")] = False,
+) -> None:
+    """Triage a support ticket (text, a photo or screenshot, a voice message): category,
+    sentiment and emotion, urgency, what the image shows, the product, a drafted reply."""
+    from sensorium.perceive import triage
+
+    j = triage(text, image, audio, products, config_file).to_json()
+    if as_json:
+        _emit_json(j)
+        return
+    c, u = j["category"], j["urgency"]
+    out.print(f"[bold]{esc(str(c['label']))}[/bold] [dim]{c['score']} from "
+              f"{esc(', '.join(c['from']))}[/dim]  urgency [bold]{esc(str(u['level']))}[/bold] "
+              f"[dim]{u['score']}[/dim]", highlight=False)  # fmt: skip
+    if "sentiment" in j:
+        out.print(f"  sentiment {esc(str(j['sentiment']['label']))} "
+                  f"({j['sentiment']['compound']}); emotion {esc(str(j['emotion']['top']))}",
+                  highlight=False)  # fmt: skip
+    if "speech" in j:
+        out.print(f"  [cyan]audio[/cyan] {esc(str(j['speech']['transcript']))}", highlight=False)
+    if "image" in j:
+        labels = ", ".join(x["label"] for x in j["image"]["labels"])
+        out.print(f"  [cyan]image[/cyan] {esc(labels)}; read: {esc(str(j['image']['written']))}",
+                  highlight=False)  # fmt: skip
+    if "product" in j:
+        out.print(f"  [cyan]product[/cyan] {esc(str(j['product']['name']))} "
+                  f"[dim]{j['product']['score']}[/dim]", highlight=False)  # fmt: skip
+    for ev in u["evidence"]:
+        out.print(f"  [dim]urgency +{ev['score']} {esc(str(ev['what']))}[/dim]", highlight=False)
+    for m, why in j.get("errors", {}).items():
+        err.print(f"[yellow]{esc(m)}[/yellow] {esc(str(why))}", highlight=False)
+    out.print("\n" + esc(str(j["reply"]["text"])), highlight=False)
+
+
 def _db_option() -> Any:
-    return typer.Option("--db", help="Collection folder (default: $SENSORIUM_DB or ./.sensorium).")
+    return typer.Option(
+        "--db",
+        help="Collection folder or s3://bucket/prefix (default: $SENSORIUM_DB or ./.sensorium).",
+    )
 
 
 @app.command("ingest")
 def ingest_cmd(
     paths: Annotated[list[str], typer.Argument(help="Files, folders (recursive) or globs.")],
-    db: Annotated[Path | None, _db_option()] = None,
+    db: Annotated[str | None, _db_option()] = None,
     sync: Annotated[bool, typer.Option(help="Remove items whose files are gone.")] = False,
     batch_size: Annotated[int, typer.Option(help="Files encoded and committed together.")] = 64,
     video_fps: Annotated[float, typer.Option(help="Video frames sampled per second.")] = 1.0,
+    executor: Annotated[
+        str, typer.Option(help="Where files are decoded and embedded: local or ray.")
+    ] = "local",
+    ray_address: Annotated[
+        str | None,
+        typer.Option(
+            "--ray-address",
+            help="A Ray cluster to join (HOST:6379, ray://HOST:10001, auto); "
+            "default: start one on this machine.",
+        ),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="The summary as JSON.")] = False,
 ) -> None:
     """Add new and changed files to a collection; unchanged files are not encoded again.
 
     A video is stored as moments (segments at shots, at most 10 s)."""
+    if executor not in ("local", "ray"):
+        raise UsageError("--executor must be local or ray")
+    if ray_address and executor != "ray":
+        raise UsageError("--ray-address needs --executor ray")
+    ray = RayOptions(address=ray_address) if executor == "ray" else None
     coll = Collection(db)
     with _bar("ingesting") as bar:
         task = bar.add_task("ingest", total=None)
@@ -285,6 +352,7 @@ def ingest_cmd(
             on_planned=lambda n: bar.update(task, total=n),
             on_done=lambda n: bar.advance(task, n),
             video_fps=video_fps,
+            ray=ray,
         )
     if as_json:
         _emit_json(report.to_json())
@@ -308,6 +376,10 @@ def _short(path: str) -> str:
         return str(Path(path).relative_to(Path.cwd()))
     except ValueError:
         return path
+
+
+_KEYWORD_IN = {"said": "what was said", "written": "what is written", "typed": "the text",
+               "name": "the file name"}  # fmt: skip
 
 
 def _describe(exp: dict[str, Any]) -> str:
@@ -334,12 +406,46 @@ def _describe(exp: dict[str, Any]) -> str:
             bits.append("shares " + esc(", ".join(exp[key][:3])))
     if "words" in exp:
         bits.append("words: " + esc(", ".join(exp["words"])))
+    if "keyword" in exp:
+        kw = exp["keyword"]
+        where = _KEYWORD_IN.get(kw.get("in", ""), "the text")
+        at = f" at {kw['at']:.1f} s" if kw.get("at") is not None else ""
+        bits.append(f"matched the word “{esc(str(kw.get('word', '')))}” in {where}{at}")
+    if exp.get("not"):
+        bits.append("without " + esc(", ".join(exp["not"])))
     return "; ".join(bits)
+
+
+def _date(value: str | None, flag: str) -> float | None:
+    """An ISO date or date-time -> Unix seconds."""
+    if value is None:
+        return None
+    try:
+        return datetime.fromisoformat(value).timestamp()
+    except ValueError as e:
+        raise UsageError(f"{flag} wants a date such as 2024-06-30, not {value!r}") from e
+
+
+def _print_hits(hits: list[Hit], as_json: bool) -> None:
+    if as_json:
+        for h in hits:
+            _emit_json(h.to_json())
+        return
+    table = Table("#", "score", "type", "path", "why", box=None, pad_edge=False)
+    table.columns[3].overflow = "fold"
+    for i, h in enumerate(hits, 1):
+        parts = " ".join(f"{n}={s:.2f}" for n, s in h.parts.items())
+        why = _describe(h.explanation)
+        table.add_row(str(i), f"{h.score:.3f}", h.item.kind, esc(_short(h.item.path)),
+                      f"{why} [dim]({parts})[/dim]")  # fmt: skip
+    out.print(table if hits else "[dim]no results[/dim]")
 
 
 @app.command("search")
 def search_cmd(
-    text: Annotated[str | None, typer.Argument(help="What to look for, in words.")] = None,
+    text: Annotated[
+        str | None, typer.Argument(help='What to look for, in words ("beach -people").')
+    ] = None,
     image: Annotated[Path | None, typer.Option(help="An image to search with.")] = None,
     audio: Annotated[
         Path | None, typer.Option(help="A sound or speech clip to search with.")
@@ -358,33 +464,94 @@ def search_cmd(
             '(also understood from the query: "where does she say budget").',
         ),
     ] = None,
-    db: Annotated[Path | None, _db_option()] = None,
+    negative: Annotated[
+        list[str] | None, typer.Option("--not", help="A concept to subtract (repeatable).")
+    ] = None,
+    like: Annotated[
+        str | None, typer.Option("--like", help="More like this item (an id or a path).")
+    ] = None,
+    min_duration: Annotated[
+        str | None, typer.Option(help="At least this long (90, 1:30, 2m).")
+    ] = None,
+    max_duration: Annotated[str | None, typer.Option(help="At most this long.")] = None,
+    min_size: Annotated[int | None, typer.Option(help="At least this many bytes.")] = None,
+    max_size: Annotated[int | None, typer.Option(help="At most this many bytes.")] = None,
+    since: Annotated[str | None, typer.Option(help="Ingested on or after this date.")] = None,
+    taken_after: Annotated[
+        str | None, typer.Option(help="Photos taken on or after this date (EXIF).")
+    ] = None,
+    taken_before: Annotated[
+        str | None, typer.Option(help="Photos taken on or before this date (EXIF).")
+    ] = None,
+    camera: Annotated[
+        str | None, typer.Option(help="Photos from this camera (part of its EXIF make/model).")
+    ] = None,
+    no_keywords: Annotated[
+        bool, typer.Option("--no-keywords", help="Meaning only: no keyword matching.")
+    ] = False,
+    db: Annotated[str | None, _db_option()] = None,
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object per result.")] = False,
 ) -> None:
     """Search a collection by text, image and/or audio, with weights and filters.
 
-    Videos are returned as moments (start and end in seconds)."""
+    Videos are returned as moments (start and end in seconds). Words said, written or typed
+    are matched as keywords too, fused with the meaning ranking."""
     if k < 1:
         raise UsageError("-k must be at least 1")
+    filters = Filter(
+        min_duration=parse_span(min_duration) if min_duration else None,
+        max_duration=parse_span(max_duration) if max_duration else None,
+        min_size=min_size, max_size=max_size, since=_date(since, "--since"),
+        taken_after=_date(taken_after, "--taken-after"),
+        taken_before=_date(taken_before, "--taken-before"), camera=camera,
+    )  # fmt: skip
     hits = Collection(db).search(text, image, audio, parse_weights(weights), k, kind, path,
-                                 target)  # fmt: skip
-    if as_json:
-        for h in hits:
-            _emit_json(h.to_json())
-        return
-    table = Table("#", "score", "type", "path", "why", box=None, pad_edge=False)
-    table.columns[3].overflow = "fold"
-    for i, h in enumerate(hits, 1):
-        parts = " ".join(f"{n}={s:.2f}" for n, s in h.parts.items())
-        why = _describe(h.explanation)
-        table.add_row(str(i), f"{h.score:.3f}", h.item.kind, esc(_short(h.item.path)),
-                      f"{why} [dim]({parts})[/dim]")  # fmt: skip
-    out.print(table if hits else "[dim]no results[/dim]")
+                                 target, negative, like, filters, not no_keywords)  # fmt: skip
+    _print_hits(hits, as_json)
+
+
+@app.command("similar")
+def similar_cmd(
+    key: Annotated[str, typer.Argument(help="An item's id or path.")],
+    k: Annotated[int, typer.Option("-k", help="How many results.")] = 10,
+    kind: Annotated[str | None, typer.Option("--type", help="image | audio | video | text")] = None,
+    path: Annotated[
+        str | None, typer.Option("--path", help="Only paths matching this glob.")
+    ] = None,
+    db: Annotated[str | None, _db_option()] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object per result.")] = False,
+) -> None:
+    """More like this: the files nearest to an item, of any kind, the item left out."""
+    _print_hits(Collection(db).similar(key, k, kind, path), as_json)
+
+
+@app.command("duplicates")
+def duplicates_cmd(
+    threshold: Annotated[
+        float | None,
+        typer.Option(help="Similarity from which two files are one (default: per kind)."),
+    ] = None,
+    kind: Annotated[str | None, typer.Option("--type", help="image | audio")] = None,
+    db: Annotated[str | None, _db_option()] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object per group.")] = False,
+) -> None:
+    """Groups of near-identical images and sounds (re-encodes, resizes, crops, trims), the
+    one to keep first."""
+    groups = Collection(db).duplicates(threshold, kind)
+    for g in groups:
+        if as_json:
+            _emit_json(g.to_json())
+            continue
+        out.print(f"[bold]{g.kind}[/bold], {len(g.paths)} files, score {g.score:.3f}")
+        for p, sim in zip(g.paths, g.similarity):
+            out.print(f"  {sim:.3f}  {esc(_short(p))}", highlight=False)
+    if not groups and not as_json:
+        out.print("[dim]no near-duplicates[/dim]")
 
 
 @app.command()
 def stats(
-    db: Annotated[Path | None, _db_option()] = None,
+    db: Annotated[str | None, _db_option()] = None,
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """Items by type, failures with reasons, size on disk, models."""
@@ -406,7 +573,7 @@ def stats(
 @app.command()
 def show(
     key: Annotated[str, typer.Argument(help="An item's id or path.")],
-    db: Annotated[Path | None, _db_option()] = None,
+    db: Annotated[str | None, _db_option()] = None,
 ) -> None:
     """Everything stored about one item (as JSON)."""
     collection = Collection(db)
@@ -605,7 +772,7 @@ def models_install(
 
 @app.command()
 def serve(
-    db: Annotated[Path | None, _db_option()] = None,
+    db: Annotated[str | None, _db_option()] = None,
     host: Annotated[str, typer.Option(help="Address to listen on (loopback by default).")] = (
         "127.0.0.1"
     ),

@@ -2,31 +2,54 @@
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 import os
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
+from sensorium import config
+from sensorium.distributed import RayOptions, ray_ingest
 from sensorium.errors import NotFoundError, UsageError
 from sensorium.perceive.inputs import expand_paths
 from sensorium.search import Hit, Query, search, similar
-from sensorium.search.query import filter_clause
+from sensorium.search.duplicates import DuplicateGroup, duplicates
+from sensorium.search.vectors import Retriever, VectorIndex
 from sensorium.space import SharedSpace, default_space
 from sensorium.store import IngestReport, Item, LanceStore, ingest
+from sensorium.store.base import Filter
 
 __all__ = ["Collection", "default_db", "open_collection"]
 
 
-def default_db() -> Path:
-    """``$SENSORIUM_DB``, else ``./.sensorium``."""
-    return Path(os.environ.get("SENSORIUM_DB", ".sensorium"))
+def default_db() -> str | Path:
+    """``$SENSORIUM_DB`` (a folder or s3://bucket/prefix), else ``./.sensorium``."""
+    env = os.environ.get("SENSORIUM_DB", ".sensorium")
+    return env if "://" in env else Path(env)
 
 
 class Collection:
     def __init__(self, folder: str | Path | None = None, space: SharedSpace | None = None):
-        self.folder = Path(folder) if folder else default_db()
-        self.store = LanceStore(self.folder)
+        where = str(folder) if folder else str(default_db())
+        # A folder, or object storage ("s3://bucket/prefix", reached through the AWS variables).
+        self.folder: str | Path = where if "://" in where else Path(where)
+        self.store = LanceStore(self.folder, config.storage_options(where))
         self.space = space or default_space()
+        self.index: VectorIndex | None = None
+
+    def serve(self) -> Collection:
+        """Answer searches from an in-memory index kept in step with the store (for a
+        long-lived process: the service). It is built now (8 s at 100k items on 2 cores) and
+        follows every later commit; a one-off search (the CLI) is better served by the store."""
+        if self.index is None:
+            self.index = VectorIndex(self.store)
+        self.index.sync()
+        return self
+
+    @property
+    def retriever(self) -> Retriever:
+        return self.index if self.index is not None else self.store
 
     def ingest(
         self,
@@ -36,17 +59,21 @@ class Collection:
         on_planned: Callable[[int], None] = lambda _: None,
         on_done: Callable[[int], None] = lambda _: None,
         video_fps: float = 1.0,
+        ray: RayOptions | None = None,
     ) -> IngestReport:
         """Add new and changed files (folders recursively, globs); ``sync`` drops vanished ones.
-        Videos are sampled at ``video_fps`` frames a second, plus the first frame of each shot."""
+        Videos are sampled at ``video_fps`` frames a second, plus the first frame of each shot.
+        With ``ray``, files are decoded and embedded on a Ray cluster (its nodes must see the
+        files at the same paths) and committed here: the same items as a local ingest."""
         if batch_size < 1:
             raise UsageError("--batch-size must be at least 1")
         if video_fps <= 0:
             raise UsageError("--video-fps must be above 0")
         inputs = list(inputs)
         roots = [Path(p) for p in inputs if Path(p).exists()]
-        return ingest(self.store, self.space, expand_paths(inputs), roots, sync, batch_size,
-                      video_fps, on_planned, on_done)  # fmt: skip
+        run = ingest if ray is None else functools.partial(ray_ingest, options=ray)
+        return run(self.store, self.space, expand_paths(inputs), roots, sync, batch_size,
+                   video_fps, on_planned, on_done)  # fmt: skip
 
     def search(
         self,
@@ -58,15 +85,25 @@ class Collection:
         kind: str | None = None,
         path: str | None = None,
         target: str | None = None,
+        negative: str | list[str] | None = None,
+        like: str | None = None,
+        filters: Filter | None = None,
+        keywords: bool = True,
     ) -> list[Hit]:
         """The ``k`` best files; a video as its best moment (``hit.item.start``, ``.end``).
 
         ``target`` ("seen", "heard" or "said") matches the text against that part only; a
-        query such as "where does she say budget" sets it by itself.
+        query such as "where does she say budget" sets it by itself. ``negative`` concepts
+        are subtracted from the text, as "-word" in it ("beach -people"); ``like`` adds an
+        item (id or path) as a query part; ``filters`` narrow by metadata; ``keywords``
+        fuses a keyword match of the text's words with the meaning ranking.
         """
+        negatives = (negative,) if isinstance(negative, str) else tuple(negative or ())
         query = Query(text, Path(image) if image else None, Path(audio) if audio else None,
-                      weights or {}, kind, path, target)  # fmt: skip
-        return search(self.store, self.space, query, k)
+                      weights or {}, kind, path, target, negatives,
+                      self.item(like) if like else None, filters or Filter(),
+                      keywords)  # fmt: skip
+        return search(self.retriever, self.space, query, k)
 
     def stats(self) -> dict[str, Any]:
         failures = self.store.failures()
@@ -81,7 +118,8 @@ class Collection:
 
     def show(self, key: str) -> Item | None:
         """An item by id or path (a relative path is resolved first); a video's first moment."""
-        return self.store.get(key) or self.store.get(str(Path(key).resolve()))
+        store = self.retriever
+        return store.get(key) or store.get(str(Path(key).resolve()))
 
     def item(self, key: str) -> Item:
         """As ``show``, but a key that names no item raises ``NotFoundError``."""
@@ -102,12 +140,31 @@ class Collection:
         return data
 
     def similar(
-        self, key: str, k: int = 10, kind: str | None = None, path: str | None = None
-    ) -> list[Hit]:
-        """More like this: the ``k`` files nearest to an item (by id or path), not itself."""
+        self, key: str, k: int = 10, kind: str | None = None, path: str | None = None,
+        filters: Filter | None = None,
+    ) -> list[Hit]:  # fmt: skip
+        """More like this: the ``k`` files nearest to an item (by id or path) of any kind, not
+        itself."""
         if k < 1:
             raise UsageError("k must be at least 1")
-        return similar(self.store, self.item(key), k, filter_clause(kind, path))
+        where = filters or Filter()
+        if kind:
+            where = dataclasses.replace(where, kind=kind)
+        if path:
+            where = dataclasses.replace(where, path=path)
+        return similar(self.retriever, self.item(key), k, where)
+
+    def duplicates(
+        self,
+        threshold: float | None = None,
+        kind: str | None = None,
+        vector_floor: float | None = None,
+    ) -> list[DuplicateGroup]:
+        """Groups of near-identical images and sounds (re-encoded, resized, cropped,
+        flipped, trimmed copies), most similar first: two files are one when the cosine of
+        their encoder features reaches ``threshold`` and that of their shared-space vectors
+        ``vector_floor`` (defaults per kind, measured in benchmarks/duplicates.py)."""
+        return duplicates(self.store, threshold, kind, vector_floor)
 
     def moments(self, key: str) -> list[Item]:
         """Every stored moment of a file, in time order (one item for a file that is not a

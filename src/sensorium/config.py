@@ -7,7 +7,17 @@ from pathlib import Path
 
 import platformdirs
 
-__all__ = ["adapters", "caption_model", "home", "image_model", "models_dir", "ocr", "sound_model"]
+__all__ = [
+    "adapters",
+    "caption_model",
+    "faces",
+    "home",
+    "image_model",
+    "models_dir",
+    "ocr",
+    "sound_model",
+    "storage_options",
+]
 
 
 def home() -> Path:
@@ -46,7 +56,28 @@ def ocr() -> bool:
     return os.environ.get("SENSORIUM_OCR", "").strip().lower() in {"1", "true", "yes", "on"}
 
 
+def faces() -> bool:
+    """``$SENSORIUM_FACES=1``: find faces and their expressions in images and mix what they say
+    ("two people, smiling") into their vectors (needs ``pip install 'sensorium[faces]'``)."""
+    return os.environ.get("SENSORIUM_FACES", "").strip().lower() in {"1", "true", "yes", "on"}
+
+
 def caption_model() -> str | None:
     """``$SENSORIUM_CAPTION_MODEL``: the model ``describe`` writes captions with ("blip-base",
     or a folder saved from a BLIP), where a hub is reachable; unset: no caption."""
     return os.environ.get("SENSORIUM_CAPTION_MODEL", "").strip() or None
+
+
+def storage_options(uri: str) -> dict[str, str] | None:
+    """LanceDB's options for a collection at ``uri`` on object storage (``s3://bucket/prefix``),
+    from the usual AWS variables; None for a folder. Credentials and region are read by LanceDB
+    itself (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN, AWS_REGION);
+    ``$AWS_ENDPOINT_URL_S3`` or ``$AWS_ENDPOINT_URL`` names an S3-compatible store (MinIO, Ceph),
+    and a plain-HTTP endpoint is allowed explicitly (object stores refuse HTTP by default)."""
+    if "://" not in uri:
+        return None
+    endpoint = os.environ.get("AWS_ENDPOINT_URL_S3") or os.environ.get("AWS_ENDPOINT_URL", "")
+    options = {"aws_endpoint": endpoint} if endpoint else {}
+    if endpoint.startswith("http://"):
+        options["allow_http"] = "true"
+    return options

@@ -143,3 +143,20 @@ def test_stats_and_models(client: TestClient) -> None:
     assert stats["items"] >= 8 and stats["by_type"]["video"] == 1 and "folder" not in stats
     models = client.get("/api/models").json()["models"]
     assert any(m["name"] == "yamnet" and m["ready"] for m in models)
+
+
+def test_ask_and_triage_uploads(
+    client: TestClient, photos: dict[str, Path], hello_wav: Path
+) -> None:
+    with photos["astronaut"].open("rb") as f:
+        r = client.post("/api/ask", files={"file": ("astronaut.jpg", f, "image/jpeg")},
+                        data={"question": "how many people are in the picture?"})  # fmt: skip
+    assert r.status_code == 200 and r.json()["kind"] == "count"
+    assert r.json()["answer"].startswith("1") and r.json()["evidence"]
+    with hello_wav.open("rb") as f:
+        r = client.post("/api/triage", files={"audio": ("voice.wav", f, "audio/wav")},
+                        data={"text": "The app crashes with an error when I log in."})  # fmt: skip
+    ticket = r.json()
+    assert r.status_code == 200 and set(ticket["modalities"]) == {"text", "audio"}
+    assert "hello" in ticket["speech"]["transcript"].lower() and "image" not in ticket
+    assert client.post("/api/triage", data={}).status_code == 400  # an empty ticket: usage

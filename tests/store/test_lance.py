@@ -72,9 +72,9 @@ def test_v1_collection_is_migrated_in_place(tmp_path: Path, caption_vectors: np.
     import lancedb
     import pyarrow as pa
 
-    from sensorium.store.lance import ITEMS, V2_FIELDS, _to_row
+    from sensorium.store.lance import ITEMS, SCHEMA_VERSION, V2_FIELDS, V3_FIELDS, _to_row
 
-    v1 = pa.schema([f for f in ITEMS if f.name not in {g.name for g in V2_FIELDS}])
+    v1 = pa.schema([f for f in ITEMS if f.name not in {g.name for g in V2_FIELDS + V3_FIELDS}])
     folder = tmp_path / "old"
     folder.mkdir()
     (folder / "sensorium.json").write_text(json.dumps({"schema_version": 1}))
@@ -82,7 +82,8 @@ def test_v1_collection_is_migrated_in_place(tmp_path: Path, caption_vectors: np.
             for i in _items(caption_vectors[:5])]  # fmt: skip
     lancedb.connect(str(folder)).create_table("items", pa.Table.from_pylist(rows, schema=v1))
     store = LanceStore(folder)
-    assert store.info()["schema_version"] == 2 and store.count() == 5
+    assert store.info()["schema_version"] == SCHEMA_VERSION and store.count() == 5
+    assert store.keyword("2 txt", 5) and store.get("/x/2.txt").camera == ""  # type: ignore[union-attr]
     item = store.get("/x/2.txt")
     assert item is not None and item.segment == 0 and item.part_vectors == {}
     np.testing.assert_allclose(store.search(caption_vectors[2], 1)[0][0].vector, caption_vectors[2])

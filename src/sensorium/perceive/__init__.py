@@ -1,5 +1,5 @@
 """Perception: zero-shot classification, transcription, reading (OCR), description of files,
-and questions answered from what is perceived (``ask``)."""
+questions answered from what is perceived (``ask``) and support-ticket triage (``triage``)."""
 
 from sensorium.perceive.ask import Answer, ask
 from sensorium.perceive.classify import classify, iter_classify
@@ -7,6 +7,7 @@ from sensorium.perceive.describe import describe, iter_describe
 from sensorium.perceive.read import iter_read, read
 from sensorium.perceive.results import Classification, Description, Reading, Transcription
 from sensorium.perceive.transcribe import iter_transcribe, transcribe
+from sensorium.perceive.triage import Triage, triage
 
 __all__ = [
     "Answer",
@@ -14,6 +15,7 @@ __all__ = [
     "Description",
     "Reading",
     "Transcription",
+    "Triage",
     "ask",
     "classify",
     "describe",
@@ -23,4 +25,5 @@ __all__ = [
     "iter_transcribe",
     "read",
     "transcribe",
+    "triage",
 ]

@@ -5,26 +5,46 @@ against every part (cosine), the parts are mixed by their weights, and items on 
 several parts agree are lifted: ``score = weighted mean + AGREEMENT * min(part scores)``.
 A video is stored as moments; it is returned once, at its best moment. A text query that asks
 what is seen, heard or said ("where does she say budget") is scored against that part only.
+
+Keywords: the text's words are also looked up in the store's full-text index (file names, what
+was said, written or typed), and the two rankings (meaning, keywords) are fused by reciprocal
+rank (``1 / (RRF_K + rank)`` summed; Cormack et al. 2009), so "invoice" finds the recording
+that says it even when its vector ranks it low. ``Hit.score`` stays the meaning score; the
+order is the fused one.
 """
 
 from __future__ import annotations
 
 import re
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from sensorium.search.query import Query, QueryPart, embed_query, parse_target, where_clause
+from sensorium.errors import UsageError
+from sensorium.search.query import (
+    Query,
+    QueryPart,
+    embed_query,
+    encode_texts,
+    parse_negatives,
+    parse_target,
+    query_filter,
+)
+from sensorium.search.vectors import Retriever
 from sensorium.space import SharedSpace
-from sensorium.store.base import Store
+from sensorium.store.base import Filter
 from sensorium.store.records import Item
 from sensorium.video.summary import named_sounds
 
-__all__ = ["AGREEMENT", "Hit", "search", "similar"]
+__all__ = ["AGREEMENT", "RRF_K", "Hit", "search", "similar"]
 
 AGREEMENT = 0.25  # weight of the weakest part's score when several parts are given
 CANDIDATES = 5  # each part retrieves k * CANDIDATES items (at least 50) before re-ranking
+RRF_K = 60  # reciprocal rank fusion's constant (the usual one)
+_BACKGROUND = ThreadPoolExecutor(max_workers=4, thread_name_prefix="keywords")
 
 
 @dataclass
@@ -50,19 +70,20 @@ def _words(text: str) -> set[str]:
 
 
 def _explain_text(space: SharedSpace, query: str, q: np.ndarray, item: Item) -> dict[str, Any]:
-    """Which labels and which transcript line of the item are closest to the text query."""
+    """Which labels and which transcript line of the item are closest to the text query (their
+    vectors come from ``encode_texts``' memory: ``_explain`` encodes all hits' at once)."""
     out: dict[str, Any] = {}
     if item.labels and item.kind != "video":  # a moment says what is seen, heard and said
         names = [lb for lb, _ in item.labels]
         confident = np.array([s for _, s in item.labels]) >= 0.1 * item.labels[0][1]
-        sims = np.where(confident, space.text.encode(names) @ q, -np.inf)  # (L,)
+        sims = np.where(confident, encode_texts(space, names) @ q, -np.inf)  # (L,)
         order = np.argsort(-sims)[: min(2, int(confident.sum()))]
         out["labels"] = [{"label": names[i], "score": round(item.labels[i][1], 3)} for i in order]
     if item.kind == "video":
         out.update(_explain_moment(item, q))
     elif item.segments:
         texts = [s["text"] for s in item.segments]
-        best = int(np.argmax(space.text.encode(texts) @ q))
+        best = int(np.argmax(encode_texts(space, texts) @ q))
         seg = item.segments[best]
         out["transcript"] = seg["text"]
         out["moment"] = {"start": seg["start"], "end": seg["end"]}
@@ -94,12 +115,37 @@ def _explain_moment(item: Item, q: np.ndarray | None) -> dict[str, Any]:
     return out
 
 
+def _keyword_match(words: set[str], item: Item) -> dict[str, Any] | None:
+    """Where a word of the query is in the item: said (with its moment), written, typed or in
+    the file name; None when the keyword ranking found it through a stem only."""
+    for seg in item.segments:
+        found = words & _words(seg["text"])
+        if found:
+            return {"word": min(found), "in": "said", "at": round(float(seg["start"]), 2)}
+    places = (("said", item.transcript), ("written" if item.kind in ("image", "video")
+              else "typed", item.text), ("name", Path(item.path).name))  # fmt: skip
+    for place, text in places:
+        found = words & _words(text.replace("_", " "))
+        if found:
+            out: dict[str, Any] = {"word": min(found), "in": place}
+            if place == "said" and item.kind == "video":
+                out["at"] = round(item.start, 2)
+            return out
+    return None
+
+
 def _explain(space: SharedSpace, query: Query, parts: dict[str, QueryPart], hit: Hit) -> None:
     exp: dict[str, Any] = {"parts": {k: round(v, 4) for k, v in hit.parts.items()}}
     if query.text:
         exp.update(_explain_text(space, query.text, parts["text"].vector, hit.item))
+        if "keyword" in hit.parts:
+            match = _keyword_match(_words(query.text) - _STOP, hit.item)
+            if match:
+                exp["keyword"] = match
+    if query.negative:
+        exp["not"] = list(query.negative)
     item_labels = {lb for lb, _ in hit.item.labels}
-    for name in ("image", "audio"):
+    for name in ("image", "audio", "like"):
         if name in parts:
             shared = [lb for lb, _ in parts[name].labels if lb in item_labels]
             if shared:
@@ -116,13 +162,14 @@ def _explain(space: SharedSpace, query: Query, parts: dict[str, QueryPart], hit:
 _STOP = {"the", "and", "for", "with", "that", "this", "from", "about", "into", "there"}
 
 
-def _said_clause(text: str) -> str | None:
-    """Items whose transcript holds a word of the query: candidates that a vector of the
-    whole moment could rank too low when only a word of it is asked about."""
-    words = sorted(w for w in _words(text) if w not in _STOP)[:8]
-    if not words:
-        return None
-    return "(" + " OR ".join(f"lower(transcript) LIKE '%{w}%'" for w in words) + ")"
+def _prefetch(space: SharedSpace, query: Query, hits: list[Hit]) -> None:
+    """Encode, in one batch, the label names and transcript lines the explanations compare
+    with the query (remembered afterwards: most are the same labels again and again)."""
+    if not query.text:
+        return
+    texts = [lb for h in hits if h.item.kind != "video" for lb, _ in h.item.labels]
+    texts += [s["text"] for h in hits if h.item.kind != "video" for s in h.item.segments]
+    encode_texts(space, texts)
 
 
 def _target_sims(items: list[Item], q: np.ndarray, target: str) -> np.ndarray:
@@ -137,21 +184,49 @@ def _target_sims(items: list[Item], q: np.ndarray, target: str) -> np.ndarray:
     return out
 
 
-def _candidates(store: Store, query: Query, parts: dict[str, QueryPart], k: int) -> list[Item]:
-    where = where_clause(query)
+def _keywords(store: Retriever, query: Query, k: int) -> Future[list[tuple[Item, float]]] | None:
+    """The keyword lookup, started in the background: it needs no vector, so it runs while
+    the query is encoded (the two take about 5 and 10 ms)."""
+    if not (query.text and query.keywords and query.weights.get("text", 1.0) > 0):
+        return None
+    return _BACKGROUND.submit(
+        store.keyword, query.text, max(k * CANDIDATES, 50), query_filter(query)
+    )
+
+
+def _candidates(
+    store: Retriever,
+    query: Query,
+    parts: dict[str, QueryPart],
+    k: int,
+    keyword: Future[list[tuple[Item, float]]] | None,
+) -> tuple[list[Item], dict[str, int]]:
+    """(every candidate, keyword rank by item id): each part's nearest items, and the items
+    whose words match the text's."""
+    where: Filter = query_filter(query)
     limit = max(k * CANDIDATES, 50)
     found: dict[str, Item] = {}
-    searches = [(p.vector, where) for p in parts.values() if p.weight > 0]
-    said = _said_clause(query.text or "") if query.target == "said" else None
-    if said:
-        searches.append((parts["text"].vector, f"{where} AND {said}" if where else said))
-    for vector, clause in searches:
-        for item, _ in store.search(vector, limit, clause):
-            found[item.id] = item
-    return list(found.values())
+    for p in parts.values():
+        if p.weight > 0:
+            for item, _ in store.search(p.vector, limit, where):
+                found[item.id] = item
+    ranks: dict[str, int] = {}
+    for rank, (item, _) in enumerate(keyword.result() if keyword else []):
+        found.setdefault(item.id, item)
+        ranks.setdefault(item.id, rank)
+    if query.like is not None:
+        found = {i: item for i, item in found.items() if item.path != query.like.path}
+    return list(found.values()), ranks
 
 
-def _resolve_target(query: Query) -> Query:
+def _resolve(query: Query) -> Query:
+    """Negative terms out of the text ("beach -people"), then what it asks about."""
+    if query.text:
+        text, negative = parse_negatives(query.text)
+        if negative:
+            query = replace(query, text=text or None, negative=query.negative + negative)
+    if query.negative and not query.text:
+        raise UsageError("a concept to leave out needs a text query to subtract it from")
     if query.text and query.target is None:
         target, text = parse_target(query.text)
         if target:
@@ -159,15 +234,17 @@ def _resolve_target(query: Query) -> Query:
     return query
 
 
-def search(store: Store, space: SharedSpace, query: Query, k: int = 10) -> list[Hit]:
+def search(store: Retriever, space: SharedSpace, query: Query, k: int = 10) -> list[Hit]:
     """The ``k`` best files for the query; for a video, its best moment."""
-    query = _resolve_target(query)
+    query = _resolve(query)
+    keyword = _keywords(store, query, k)
     parts = embed_query(space, query)
-    items = _candidates(store, query, parts, k)
+    items, keyword_ranks = _candidates(store, query, parts, k, keyword)
     if not items:
         return []
     matrix = np.stack([i.vector for i in items])  # (C, 384)
-    sims = {name: matrix @ p.vector for name, p in parts.items()}  # name -> (C,)
+    # name -> (C,); einsum rather than BLAS, whose threads cost ms on a busy machine
+    sims = {name: np.einsum("ij,j->i", matrix, p.vector) for name, p in parts.items()}
     if query.target:
         sims["text"] = _target_sims(items, parts["text"].vector, query.target)
     active = [name for name, p in parts.items() if p.weight > 0]
@@ -175,21 +252,35 @@ def search(store: Store, space: SharedSpace, query: Query, k: int = 10) -> list[
     score = sum(parts[name].weight * sims[name] for name in active) / total  # (C,)
     if len(active) > 1:
         score = score + AGREEMENT * np.min(np.stack([sims[n] for n in active]), axis=0)
+    order = np.argsort(-score)
+    if keyword_ranks:  # fuse the meaning ranking with the keyword ranking
+        fused = np.zeros(len(items))
+        fused[order] = 1.0 / (RRF_K + np.arange(len(items)))
+        for i, item in enumerate(items):
+            if item.id in keyword_ranks:
+                fused[i] += 1.0 / (RRF_K + keyword_ranks[item.id])
+        order = np.lexsort((-score, -fused))
     hits: list[Hit] = []
     files: set[str] = set()
-    for i in np.argsort(-score):
+    for i in order:
         if items[i].path in files:
             continue  # a video is returned once, at its best moment
         files.add(items[i].path)
-        hits.append(Hit(items[i], float(score[i]), {n: float(s[i]) for n, s in sims.items()}))
+        part_scores = {n: float(s[i]) for n, s in sims.items()}
+        if items[i].id in keyword_ranks:
+            part_scores["keyword"] = 1.0 / (1 + keyword_ranks[items[i].id])
+        hits.append(Hit(items[i], float(score[i]), part_scores))
         if len(hits) == k:
             break
+    _prefetch(space, query, hits)
     for hit in hits:
         _explain(space, query, parts, hit)
     return hits
 
 
-def similar(store: Store, item: Item, k: int = 10, where: str | None = None) -> list[Hit]:
+def similar(
+    store: Retriever, item: Item, k: int = 10, where: Filter | str | None = None
+) -> list[Hit]:
     """More like this: the ``k`` files nearest to ``item`` (the item's own file left out), a
     video at its best moment, each explained by the labels it shares with ``item``."""
     found = store.search(item.vector, max(k * CANDIDATES, 50), where)

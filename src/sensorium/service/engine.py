@@ -30,7 +30,9 @@ T = TypeVar("T")
 
 @dataclass(frozen=True)
 class ServiceConfig:
-    db: Path | None = None  # collection folder (None: $SENSORIUM_DB or ./.sensorium)
+    db: str | Path | None = (
+        None  # folder or s3://bucket/prefix (None: $SENSORIUM_DB or ./.sensorium)
+    )
     roots: tuple[Path, ...] = ()  # folders that POST /api/ingest may read (none: ingest off)
     max_upload_mb: float = 50.0  # request bodies above this are refused (413) unread
     token: str | None = None  # every /api call then needs Authorization: Bearer <token>
@@ -105,6 +107,7 @@ class Engine:
         image = ImageMedia("warm.png", Image.new("RGB", (64, 64), "white"), 64, 64)
         sound = AudioMedia("warm.wav", np.zeros(16000, np.float32))
         space.embed([image, sound])
+        self.collection.serve()  # the in-memory index, kept in step with the store
         self.ready = True
 
     async def model_call(self, fn: Callable[..., T], *args: Any) -> T:

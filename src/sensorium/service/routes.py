@@ -17,10 +17,18 @@ from pydantic import BaseModel, Field
 import sensorium
 from sensorium.api import model_cards
 from sensorium.errors import NotFoundError, UsageError
-from sensorium.perceive import iter_classify, iter_describe, iter_read, iter_transcribe
+from sensorium.perceive import (
+    ask,
+    iter_classify,
+    iter_describe,
+    iter_read,
+    iter_transcribe,
+    triage,
+)
 from sensorium.search import Hit, parse_weights
 from sensorium.service import thumbs
 from sensorium.service.engine import Engine
+from sensorium.store.base import Filter as StoreFilter
 
 __all__ = ["router"]
 
@@ -37,6 +45,28 @@ E = Annotated[Engine, Depends(engine)]
 K = Annotated[int, Query(ge=1, le=100, description="How many results.")]
 KindQ = Annotated[str | None, Query(alias="type", description="image | audio | video | text")]
 PathQ = Annotated[str | None, Query(description="Only paths matching this glob.")]
+NotQ = Annotated[list[str] | None, Query(alias="not", description="Concepts to leave out.")]
+LikeQ = Annotated[str | None, Query(description="More like this item (id).")]
+KeywordsQ = Annotated[bool, Query(description="Also match the words (fused by rank).")]
+
+
+class Filters(BaseModel):
+    """Metadata filters beyond type and path (query parameters of the same names)."""
+
+    min_duration: float | None = Field(None, ge=0, description="Seconds.")
+    max_duration: float | None = Field(None, ge=0)
+    min_size: int | None = Field(None, ge=0, description="Bytes.")
+    max_size: int | None = Field(None, ge=0)
+    since: float | None = Field(None, description="Ingested at or after (Unix seconds).")
+    taken_after: float | None = Field(None, description="EXIF date taken (Unix seconds).")
+    taken_before: float | None = None
+    camera: str | None = Field(None, max_length=200, description="Part of the EXIF camera.")
+
+    def to_filter(self) -> StoreFilter:
+        return StoreFilter(**self.model_dump())
+
+
+FiltersQ = Annotated[Filters, Depends()]
 
 
 def hit_json(hit: Hit) -> dict[str, Any]:
@@ -66,15 +96,21 @@ async def health(e: E) -> dict[str, Any]:
 async def search_get(
     e: E,
     q: Annotated[str, Query(min_length=1, max_length=1000, description="What to look for.")],
+    filters: FiltersQ,
     k: K = 10,
     kind: KindQ = None,
     path: PathQ = None,
     target: Annotated[str | None, Query(alias="in", description="seen | heard | said")] = None,
+    negative: NotQ = None,
+    like: LikeQ = None,
+    keywords: KeywordsQ = True,
 ) -> dict[str, Any]:
-    """Search by text; a video is returned at its best moment (start, end)."""
+    """Search by text ("beach -people" leaves people out); a video is returned at its best
+    moment (start, end). Words said, written or typed are matched too, and explained."""
     t0 = time.perf_counter()
-    hits = await e.model_call(lambda: e.collection.search(q, None, None, None, k, kind, path,
-                                                          target))  # fmt: skip
+    where = filters.to_filter()
+    hits = await e.model_call(lambda: e.collection.search(
+        q, None, None, None, k, kind, path, target, negative, like, where, keywords))  # fmt: skip
     return {"results": [hit_json(h) for h in hits], "seconds": round(time.perf_counter() - t0, 3)}
 
 
@@ -111,6 +147,8 @@ async def search_post(
     kind: Annotated[str | None, Form(alias="type")] = None,
     path: Annotated[str | None, Form()] = None,
     target: Annotated[str | None, Form(alias="in")] = None,
+    negative: Annotated[list[str] | None, Form(alias="not")] = None,
+    like: Annotated[str | None, Form()] = None,
 ) -> dict[str, Any]:
     """Search by text and/or an uploaded image and/or audio, with weights."""
     t0 = time.perf_counter()
@@ -119,7 +157,7 @@ async def search_post(
         audio_path = (await _checked(e, [audio], folder + "/a"))[0] if audio else None
         hits = await e.model_call(lambda: e.collection.search(
             q or None, image_path, audio_path, parse_weights(weights), k, kind or None,
-            path or None, target or None))  # fmt: skip
+            path or None, target or None, negative, like or None))  # fmt: skip
     return {"results": [hit_json(h) for h in hits], "seconds": round(time.perf_counter() - t0, 3)}
 
 
@@ -158,12 +196,28 @@ async def item_thumbnail(e: E, item_id: str) -> Response:
 
 
 @router.get("/items/{item_id}/similar", response_model=SearchResults)
-async def item_similar(e: E, item_id: str, k: K = 10, kind: KindQ = None,
+async def item_similar(e: E, item_id: str, filters: FiltersQ, k: K = 10, kind: KindQ = None,
                        path: PathQ = None) -> dict[str, Any]:  # fmt: skip
     """More like this: the files nearest to the item."""
     t0 = time.perf_counter()
-    hits = await anyio.to_thread.run_sync(lambda: e.collection.similar(item_id, k, kind, path))
+    where = filters.to_filter()
+    hits = await anyio.to_thread.run_sync(
+        lambda: e.collection.similar(item_id, k, kind, path, where)
+    )
     return {"results": [hit_json(h) for h in hits], "seconds": round(time.perf_counter() - t0, 3)}
+
+
+@router.get("/duplicates")
+async def duplicates(
+    e: E,
+    threshold: Annotated[
+        float | None, Query(gt=0, le=1, description="Cosine of features (default per kind).")
+    ] = None,
+    kind: Annotated[str | None, Query(alias="type", description="image | audio")] = None,
+) -> dict[str, Any]:
+    """Groups of near-identical images and sounds, the one to keep first."""
+    groups = await anyio.to_thread.run_sync(lambda: e.collection.duplicates(threshold, kind))
+    return {"groups": [g.to_json() for g in groups]}
 
 
 Files = Annotated[list[UploadFile], File(description="One or more files.")]
@@ -214,6 +268,43 @@ async def describe(
 async def read(e: E, files: Files) -> dict[str, Any]:
     """Text read in images (OCR)."""
     return await _perceive(e, files, iter_read)
+
+
+@router.post("/ask")
+async def ask_post(
+    e: E,
+    file: Annotated[UploadFile, File(description="An image or a sound.")],
+    question: Annotated[str, Form(min_length=1, max_length=500)],
+) -> dict[str, Any]:
+    """Answer a question about an image or a sound from what is perceived in it, with the
+    evidence; "I can't tell" when nothing perceived answers it."""
+    with Engine.upload_dir() as folder:
+        (path,) = await _checked(e, [file], folder)
+        answer = await e.model_call(lambda: ask(path, question, e.collection.space))
+    if answer.error:
+        raise UsageError(answer.error)
+    return answer.to_json()
+
+
+@router.post("/triage")
+async def triage_post(
+    e: E,
+    text: Annotated[str | None, Form(max_length=10000)] = None,
+    image: Annotated[UploadFile | None, File(description="A photo or screenshot.")] = None,
+    audio: Annotated[UploadFile | None, File(description="A voice message.")] = None,
+    products: Annotated[
+        bool, Form(description="Find the product in the served collection.")
+    ] = False,
+) -> dict[str, Any]:
+    """Triage a support ticket: category, sentiment and emotion, urgency, what the image
+    shows, the product, a drafted reply; each finding names the modality it came from."""
+    with Engine.upload_dir() as folder:
+        image_path = (await _checked(e, [image], folder))[0] if image else None
+        audio_path = (await _checked(e, [audio], folder + "/a"))[0] if audio else None
+        ticket = await e.model_call(lambda: triage(
+            text or None, image_path, audio_path, e.collection if products else None,
+            space=e.collection.space))  # fmt: skip
+    return ticket.to_json()
 
 
 @router.post("/ingest", status_code=202)

@@ -330,11 +330,11 @@ class SharedSpace:
 @cache
 def default_space() -> SharedSpace:
     """The space every command uses: the encoders named by $SENSORIUM_IMAGE_MODEL and
-    $SENSORIUM_SOUND_MODEL, text read in images with $SENSORIUM_OCR=1, and the shipped
-    adapters named in $SENSORIUM_ADAPTERS."""
+    $SENSORIUM_SOUND_MODEL, text read in images with $SENSORIUM_OCR=1, faces with
+    $SENSORIUM_FACES=1, and the shipped adapters named in $SENSORIUM_ADAPTERS."""
     chosen = {m: bundled(m) for m in config.adapters()}
     return SharedSpace(SpaceOptions(image_model=config.image_model() or OFFLINE_IMAGE_MODEL,
                                     sound_model=config.sound_model() or OFFLINE_SOUND_MODEL,
-                                    ocr=config.ocr(),
+                                    ocr=config.ocr(), faces=config.faces(),
                                     image_adapter=chosen.get("image"),
                                     sound_adapter=chosen.get("sound")))  # fmt: skip

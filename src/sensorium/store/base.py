@@ -1,14 +1,150 @@
-"""The ``Store`` interface. One implementation per module: ``lance.py`` (the default)."""
+"""The ``Store`` interface and the ``Filter`` each store compiles its own way. One
+implementation per module: ``lance.py`` (the default).
+
+LanceDB gets an SQL ``WHERE`` clause (``Filter.sql``); the in-memory serving index
+(``search/vectors.py``) gets a boolean mask over its columns (``Filter.mask``). Both are
+tested to select the same rows (tests/search/test_filters.py).
+"""
 
 from __future__ import annotations
 
+import re
+from dataclasses import dataclass, fields
 from typing import Any, Protocol
 
 import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
 
+from sensorium.errors import UsageError
 from sensorium.store.records import Failure, FileState, Item
 
-__all__ = ["Store"]
+__all__ = ["COLUMNS", "KINDS", "Filter", "Snapshot", "Store", "parse_span"]
+
+KINDS = ("image", "audio", "video", "text")
+# The stored columns a filter reads: what the serving index keeps in memory beside vectors.
+COLUMNS = ("kind", "path", "duration", "size", "ingested_at", "taken", "camera")
+
+
+def _like(glob: str) -> str:
+    """A shell glob -> an SQL LIKE pattern on absolute paths (relative globs match anywhere)."""
+    escaped = glob.replace("'", "''").replace("%", r"\%").replace("_", r"\_")
+    pattern = escaped.replace("**", "*").replace("*", "%").replace("?", "_")
+    return pattern if pattern.startswith(("/", "%")) else "%" + pattern
+
+
+def _glob_regex(glob: str) -> str:
+    """The same match as ``_like``, as an anchored RE2 pattern: ``*`` anything, ``?`` one
+    character, everything else literal (as in LIKE)."""
+    body = "".join({"*": ".*", "?": "."}.get(c, re.escape(c)) for c in glob)
+    return "^" + ("" if glob.startswith("/") else ".*") + body + "$"
+
+
+@dataclass(frozen=True)
+class Filter:
+    kind: str | None = None  # image | audio | video | text
+    path: str | None = None  # a glob on the absolute path; a relative glob matches anywhere
+    min_duration: float | None = None  # seconds, audio and video
+    max_duration: float | None = None
+    min_size: int | None = None  # bytes
+    max_size: int | None = None
+    since: float | None = None  # ingested at or after (Unix seconds)
+    taken_after: float | None = None  # EXIF date taken (Unix seconds); unknown dates fail
+    taken_before: float | None = None
+    camera: str | None = None  # a case-insensitive part of the EXIF "Make Model"
+
+    def __post_init__(self) -> None:
+        if self.kind is not None and self.kind not in KINDS:
+            raise UsageError(f"kind must be one of {', '.join(KINDS)}")
+        for low, high in (("min_duration", "max_duration"), ("min_size", "max_size"),
+                          ("taken_after", "taken_before")):  # fmt: skip
+            lo, hi = getattr(self, low), getattr(self, high)
+            if lo is not None and hi is not None and lo > hi:
+                raise UsageError(f"{low} ({lo}) is above {high} ({hi})")
+
+    def __bool__(self) -> bool:
+        return any(getattr(self, f.name) is not None for f in fields(self))
+
+    def _ranges(self) -> list[tuple[str, str, Any]]:
+        """(column, operator, value) for every bound that is set."""
+        bounds = [("duration", ">=", self.min_duration), ("duration", "<=", self.max_duration),
+                  ("size", ">=", self.min_size), ("size", "<=", self.max_size),
+                  ("ingested_at", ">=", self.since), ("taken", ">=", self.taken_after),
+                  ("taken", "<=", self.taken_before)]  # fmt: skip
+        out = [b for b in bounds if b[2] is not None]
+        if self.taken_after is not None or self.taken_before is not None:
+            out.append(("taken", ">", 0.0))  # an unknown date is in no range
+        return out
+
+    def sql(self) -> str | None:
+        """A LanceDB ``WHERE`` clause, or None when nothing is filtered."""
+        clauses = []
+        if self.kind:
+            clauses.append(f"kind = '{self.kind}'")
+        if self.path:
+            clauses.append(f"path LIKE '{_like(self.path)}' ESCAPE '\\'")
+        clauses += [f"{col} {op} {int(v) if col == 'size' else float(v)!r}"
+                    for col, op, v in self._ranges()]  # fmt: skip
+        if self.camera:
+            camera = self.camera.lower().replace("'", "''").replace("%", r"\%").replace("_", r"\_")
+            clauses.append(f"lower(camera) LIKE '%{camera}%' ESCAPE '\\'")
+        return " AND ".join(clauses) or None
+
+    def mask(self, columns: dict[str, pa.Array]) -> np.ndarray:
+        """(N,) bool over rows whose ``COLUMNS`` are given as Arrow arrays."""
+        n = len(columns["kind"])
+        keep = np.ones(n, bool)
+        if self.kind:
+            keep &= pc.equal(columns["kind"], self.kind).to_numpy(zero_copy_only=False)
+        if self.path:
+            hit = pc.match_substring_regex(columns["path"], _glob_regex(self.path))
+            keep &= hit.to_numpy(zero_copy_only=False)
+        ops = {">=": np.greater_equal, "<=": np.less_equal, ">": np.greater}
+        for col, op, v in self._ranges():
+            values = pc.fill_null(columns[col], 0).to_numpy(zero_copy_only=False)
+            keep &= ops[op](values, v)
+        if self.camera:
+            cam = pc.utf8_lower(pc.fill_null(columns["camera"], ""))
+            keep &= pc.match_substring(cam, self.camera.lower()).to_numpy(zero_copy_only=False)
+        return keep
+
+
+def parse_span(value: str) -> float:
+    """ "90", "1:30" or "1h" -> seconds (for duration filters)."""
+    m = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*(s|m|h)?\s*", value)
+    if m:
+        return float(m.group(1)) * {"s": 1, "m": 60, "h": 3600, None: 1}[m.group(2)]
+    parts = value.split(":")
+    try:
+        return sum(float(p) * 60**i for i, p in enumerate(reversed(parts)))
+    except ValueError:
+        raise UsageError(f"bad duration {value!r}: write 90, 1:30, 2m or 1h") from None
+
+
+class Snapshot(Protocol):
+    """One version of a store's items, pinned: rows keep their positions while it is held."""
+
+    version: int
+
+    def columns(self, names: list[str]) -> pa.Table:
+        """Whole columns, rows in position order."""
+        ...
+
+    def vectors(self, rows: np.ndarray) -> np.ndarray:
+        """(R,) positions -> (R, 384)."""
+        ...
+
+    def items(self, rows: np.ndarray) -> list[Item]:
+        """Rows by position, in the order given (without ``features``)."""
+        ...
+
+    def meta(self, rows: np.ndarray | None = None) -> pa.Table:
+        """What ``items`` reads but the vector: of these positions (ascending), or all."""
+        ...
+
+    def to_items(self, meta: pa.Table, vectors: np.ndarray) -> list[Item]:
+        """Rows of ``meta`` with their (R, 384) vectors -> Items."""
+        ...
 
 
 class Store(Protocol):
@@ -33,9 +169,23 @@ class Store(Protocol):
         ...
 
     def search(
-        self, vector: np.ndarray, k: int, where: str | None = None
+        self, vector: np.ndarray, k: int, where: Filter | str | None = None
     ) -> list[tuple[Item, float]]:
         """The ``k`` items nearest to ``vector`` (384,), with cosine similarity, best first."""
+        ...
+
+    def keyword(
+        self, text: str, k: int, where: Filter | str | None = None
+    ) -> list[tuple[Item, float]]:
+        """The ``k`` items whose words (file name, transcript, text) best match ``text``."""
+        ...
+
+    def snapshot(self) -> Snapshot:
+        """The items as of now."""
+        ...
+
+    def version(self) -> int:
+        """Changes with every commit."""
         ...
 
     def get(self, key: str) -> Item | None:

@@ -5,6 +5,17 @@ its sha256 decides (a touched but identical file is not encoded again). A file s
 other models than the space's (``Item.models``) is encoded again. Files are decoded and
 encoded ``batch_size`` at a time and each batch is written in one commit, so memory stays
 bounded and a killed run loses at most the batch in flight, which the next run encodes again.
+
+Ingest is a chain of public stages that the local loop below, the service's jobs and the Ray
+executor (``sensorium.distributed``) all drive:
+
+- ``plan``: on the driver, from the store's states: which files are new, changed or gone;
+- ``decode``: files -> media objects (a video is only probed: it is decoded as a stream while
+  it is encoded), bad files -> failed ``Outcome``s;
+- ``Embedder``: a callable that holds the space's models (a Ray actor holds one): decoded
+  media -> ``Outcome``s, each a file's items (``build_item``, ``build_moments``) or failure;
+- ``commit``: the one writer: a batch of outcomes in one store commit, failures recorded;
+- ``finish``: gone files forgotten (``sync``), the store's housekeeping.
 """
 
 from __future__ import annotations
@@ -12,25 +23,43 @@ from __future__ import annotations
 import hashlib
 import os
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from sensorium import media
+from sensorium.encoders.faces import EXPRESSION_MODEL
 from sensorium.encoders.image import SIZE
 from sensorium.encoders.ocr import OCR_MODEL
 from sensorium.errors import MediaError
+from sensorium.media.metadata import photo_meta
 from sensorium.media.types import AudioMedia, ImageMedia, Media, MediaKind, TextMedia
 from sensorium.media.video import VideoInfo, probe
 from sensorium.models.cache import sha256_file
-from sensorium.space import Embedded, SharedSpace
+from sensorium.space import Embedded, SharedSpace, SpaceOptions
 from sensorium.space.space import OFFLINE_SOUND_MODEL
 from sensorium.store.base import Store
 from sensorium.store.records import Failure, FileState, Item
 from sensorium.video import VideoAnalysis, analyze
 
-__all__ = ["IngestReport", "ingest", "item_id"]
+__all__ = [
+    "Decoded",
+    "Embedder",
+    "IngestReport",
+    "Outcome",
+    "Plan",
+    "Todo",
+    "build_item",
+    "build_moments",
+    "commit",
+    "decode",
+    "finish",
+    "image_side",
+    "ingest",
+    "item_id",
+    "plan",
+]
 
 TEXT_KEEP = 2000  # characters of a text file kept for explanations
 
@@ -64,12 +93,28 @@ def item_id(path: str) -> str:
 
 
 @dataclass(frozen=True)
-class _Todo:
+class Todo:
+    """A file to encode, as planned: what it was when planned (the item records it)."""
+
     path: Path
     size: int
     mtime: float
     sha256: str
     known: bool  # the store has an item for this path already
+
+
+Decoded = tuple[Todo, str, Media | VideoInfo]  # a file, its kind, its media (a video: probed)
+
+
+@dataclass
+class Outcome:
+    """One file after the embed stage, what ``commit`` writes: its items (a video's moments,
+    all of them) or why it failed, and the parts that failed while the rest was placed."""
+
+    todo: Todo
+    items: list[Item] = field(default_factory=list)
+    failure: Failure | None = None
+    warnings: list[str] = field(default_factory=list)
 
 
 def _models(space: SharedSpace, kind: str) -> dict[str, str]:
@@ -78,6 +123,9 @@ def _models(space: SharedSpace, kind: str) -> dict[str, str]:
         roles["image"] = space.options.image_model
         if space.options.ocr:
             roles["ocr"] = OCR_MODEL
+        if space.options.faces:
+            roles["faces"] = space.options.face_model
+            roles["expression"] = EXPRESSION_MODEL
     if kind in ("audio", "video"):
         roles["sound"] = OFFLINE_SOUND_MODEL  # always runs: the speech gate and the timeline
         if space.options.sound_model != OFFLINE_SOUND_MODEL:
@@ -90,7 +138,8 @@ def _models(space: SharedSpace, kind: str) -> dict[str, str]:
     return roles
 
 
-def _item(todo: _Todo, kind: str, m: Media, e: Embedded, space: SharedSpace) -> Item:
+def build_item(todo: Todo, kind: str, m: Media, e: Embedded, space: SharedSpace) -> Item:
+    """A file placed in the space -> its stored item (with the models that placed it)."""
     item = Item(
         id=item_id(str(todo.path)), path=str(todo.path), sha256=todo.sha256, size=todo.size,
         mtime=todo.mtime, kind=kind, vector=e.vector, labels=e.labels, features=e.features,
@@ -98,6 +147,8 @@ def _item(todo: _Todo, kind: str, m: Media, e: Embedded, space: SharedSpace) -> 
     )  # fmt: skip
     if isinstance(m, ImageMedia):
         item.width, item.height = m.width, m.height
+        meta = photo_meta(todo.path)  # EXIF date taken and camera, for filters
+        item.taken, item.camera = meta.taken, meta.camera
     elif isinstance(m, AudioMedia):
         item.duration = m.duration
     elif isinstance(m, TextMedia):
@@ -113,7 +164,7 @@ def _item(todo: _Todo, kind: str, m: Media, e: Embedded, space: SharedSpace) -> 
     return item
 
 
-def _video_items(todo: _Todo, v: VideoAnalysis, space: SharedSpace) -> list[Item]:
+def build_moments(todo: Todo, v: VideoAnalysis, space: SharedSpace) -> list[Item]:
     """One item per segment: each is a moment that search can return."""
     items = []
     for seg in v.segments:
@@ -130,65 +181,101 @@ def _video_items(todo: _Todo, v: VideoAnalysis, space: SharedSpace) -> list[Item
     return items
 
 
-_Decoded = tuple[list[tuple["_Todo", str, Media | VideoInfo]], list[Failure]]
+def _failure(todo: Todo, e: MediaError) -> Outcome:
+    return Outcome(
+        todo, failure=Failure(str(todo.path), todo.size, todo.mtime, e.cause, time.time())
+    )
 
 
-def _failure(todo: _Todo, e: MediaError) -> Failure:
-    return Failure(str(todo.path), todo.size, todo.mtime, e.cause, time.time())
+def image_side(space: SharedSpace | SpaceOptions) -> int | None:
+    """The side images are decoded at: the encoder's, or full size when text is read in them."""
+    options = space.options if isinstance(space, SharedSpace) else space
+    return None if options.ocr else SIZE
 
 
-def _decode_batch(batch: list[_Todo], image_side: int | None) -> _Decoded:
-    """Decode a batch; bad files become failures. Runs in a worker thread (Pillow, PyAV and
-    ONNX Runtime release the GIL), so the next batch decodes while this one encodes.
-    A video is only probed here: it is decoded as a stream while it is encoded."""
-    decoded: list[tuple[_Todo, str, Media | VideoInfo]] = []
-    failures = []
+def decode(batch: list[Todo], side: int | None) -> tuple[list[Decoded], list[Outcome]]:
+    """Decode a batch; bad files become failed outcomes. Pillow, PyAV and ONNX Runtime
+    release the GIL, so the local loop decodes the next batch in a thread while this one
+    encodes. A video is only probed here: it is decoded as a stream while it is encoded."""
+    decoded: list[Decoded] = []
+    failed = []
     for todo in batch:
         try:
             kind = media.sniff(todo.path)
             if kind is MediaKind.VIDEO:
                 decoded.append((todo, kind.value, probe(todo.path)))
             else:
-                decoded.append((todo, kind.value, media.decode(todo.path, kind, image_side)))
+                decoded.append((todo, kind.value, media.decode(todo.path, kind, side)))
         except MediaError as e:
-            failures.append(_failure(todo, e))
-    return decoded, failures
+            failed.append(_failure(todo, e))
+    return decoded, failed
 
 
-def _write_batch(
-    store: Store, space: SharedSpace, batch: _Decoded, report: IngestReport, video_fps: float
-) -> None:
-    decoded, failures = batch
-    plain = [(t, k, m) for t, k, m in decoded if not isinstance(m, VideoInfo)]
-    embedded = space.embed([m for _, _, m in plain])
-    items = [_item(t, k, m, e, space) for (t, k, m), e in zip(plain, embedded)]
-    report.warnings.extend((e.path, w) for e in embedded for w in e.warnings)
-    done = [t for t, _, _ in plain]
-    for t, _, info in decoded:
-        if not isinstance(info, VideoInfo):
-            continue
-        try:
-            analysis = analyze(t.path, space, fps=video_fps, info=info)
-            items.extend(_video_items(t, analysis, space))
-            done.append(t)
-        except MediaError as e:
-            failures.append(_failure(t, e))
-    store.upsert(items)  # one commit: the whole batch or nothing
+class Embedder:
+    """The embed and build stages: decoded files -> one ``Outcome`` each, in input order.
+
+    Holds the space's models (loaded on first use), so one lives per process: the local loop
+    keeps one, a Ray actor holds one. Built from a ``SharedSpace``, or from its options (what
+    is shipped to a worker, which loads its own models). Videos are decoded, split into
+    moments and encoded here, each whole: a video that cannot be read is a failed outcome.
+    """
+
+    def __init__(self, space: SharedSpace | SpaceOptions, video_fps: float = 1.0) -> None:
+        self.space = space if isinstance(space, SharedSpace) else SharedSpace(space)
+        self.video_fps = video_fps  # frames sampled per second of video (plus one at every cut)
+
+    def __call__(self, decoded: list[Decoded]) -> list[Outcome]:
+        space = self.space
+        plain = [(t, k, m) for t, k, m in decoded if not isinstance(m, VideoInfo)]
+        embedded = space.embed([m for _, _, m in plain])  # batched per medium
+        done = {
+            t.path: Outcome(t, [build_item(t, k, m, e, space)], warnings=e.warnings)
+            for (t, k, m), e in zip(plain, embedded)
+        }
+        for t, _, info in decoded:
+            if not isinstance(info, VideoInfo):
+                continue
+            try:
+                analysis = analyze(t.path, space, fps=self.video_fps, info=info)
+                done[t.path] = Outcome(t, build_moments(t, analysis, space))
+            except MediaError as e:
+                done[t.path] = _failure(t, e)
+        return [done[t.path] for t, _, _ in decoded]
+
+
+def commit(store: Store, outcomes: list[Outcome], report: IngestReport) -> None:
+    """The one writer: a batch's items in one store commit (all visible or none), then its
+    failures; the report counts what was added, updated and failed."""
+    store.upsert([i for o in outcomes for i in o.items])
+    failures = [o.failure for o in outcomes if o.failure is not None]
     store.record_failures(failures)
     report.failed.extend((f.path, f.error) for f in failures)
-    for t in done:
-        if t.known:
+    report.warnings.extend((str(o.todo.path), w) for o in outcomes for w in o.warnings)
+    for o in outcomes:
+        if o.failure is not None:
+            continue
+        if o.todo.known:
             report.updated += 1
         else:
             report.added += 1
 
 
-def _plan(
+@dataclass
+class Plan:
+    """What an ingest will do, decided on the driver from the store's states."""
+
+    todo: list[Todo]  # new, changed, or stored through other models: encode
+    touched: dict[str, float]  # same content, new mtime: record the mtime only
+    gone: list[str]  # stored paths under the roots whose files are gone (removed with sync)
+    report: IngestReport  # unchanged files and files refused before decoding
+
+
+def _plan_files(
     paths: list[Path], states: dict[str, FileState], report: IngestReport, space: SharedSpace
-) -> tuple[list[_Todo], dict[str, float]]:
+) -> tuple[list[Todo], dict[str, float]]:
     """Which files to encode, and which only need their mtime recorded. A file stored through
     other models than the space's (an adapter turned on, another Whisper) is encoded again."""
-    todo: list[_Todo] = []
+    todo: list[Todo] = []
     touched: dict[str, float] = {}
     for path in paths:
         try:
@@ -202,7 +289,7 @@ def _plan(
             continue
         known = states.get(str(path))
         if known and not known.failed and known.models != _models(space, known.kind):
-            todo.append(_Todo(path, st.st_size, st.st_mtime, sha256_file(path), True))
+            todo.append(Todo(path, st.st_size, st.st_mtime, sha256_file(path), True))
             continue
         if known and known.size == st.st_size and known.mtime == st.st_mtime:
             if known.failed:
@@ -215,7 +302,7 @@ def _plan(
             touched[str(path)] = st.st_mtime
             report.unchanged += 1
             continue
-        todo.append(_Todo(path, st.st_size, st.st_mtime, sha, bool(known and not known.failed)))
+        todo.append(Todo(path, st.st_size, st.st_mtime, sha, bool(known and not known.failed)))
     return todo, touched
 
 
@@ -241,6 +328,43 @@ def _gone(roots: list[Path], seen: set[str], states: dict[str, FileState]) -> li
     return [p for p in states if p not in seen and any(p == x or p.startswith(x) for x in prefixes)]
 
 
+def plan(
+    store: Store, space: SharedSpace, paths: Iterable[Path], roots: list[Path], sync: bool = False
+) -> Plan:
+    """Read the store's states once and decide what to encode (reads only: the driver then
+    records ``touched`` and, after the last commit, forgets ``gone``)."""
+    report = IngestReport()
+    files = _resolved(paths, report)
+    states = store.states()
+    todo, touched = _plan_files(files, states, report, space)
+    gone = _gone([r.resolve() for r in roots], {str(p) for p in files}, states) if sync else []
+    return Plan(todo, touched, gone, report)
+
+
+def finish(store: Store, planned: Plan) -> IngestReport:
+    """After the last commit: forget the gone files, then the store's housekeeping."""
+    store.delete(planned.gone)
+    planned.report.removed = len(planned.gone)
+    store.maintain()
+    return planned.report
+
+
+def _pipelined(
+    todo: list[Todo], batch_size: int, side: int | None, embed: Embedder
+) -> Iterator[list[Outcome]]:
+    """Outcomes ``batch_size`` files at a time; the next batch decodes in a thread while this
+    one encodes, so at most two batches are held in memory."""
+    batches = [todo[s : s + batch_size] for s in range(0, len(todo), batch_size)]
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        pending = pool.submit(decode, batches[0], side) if batches else None
+        for i in range(len(batches)):
+            assert pending is not None
+            decoded, failed = pending.result()
+            if i + 1 < len(batches):
+                pending = pool.submit(decode, batches[i + 1], side)
+            yield embed(decoded) + failed
+
+
 def ingest(
     store: Store,
     space: SharedSpace,
@@ -252,28 +376,15 @@ def ingest(
     on_planned: Callable[[int], None] = lambda _: None,
     on_done: Callable[[int], None] = lambda _: None,
 ) -> IngestReport:
+    """The local loop over the stages: plan, then decode, embed and commit batch by batch."""
     t0 = time.perf_counter()
-    report = IngestReport()
-    files = _resolved(paths, report)
-    states = store.states()
-    todo, touched = _plan(files, states, report, space)
-    store.touch(touched)
-    on_planned(len(todo))
-    batches = [todo[s : s + batch_size] for s in range(0, len(todo), batch_size)]
-    side = None if space.options.ocr else SIZE  # text in images is read at full size
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        pending = pool.submit(_decode_batch, batches[0], side) if batches else None
-        for i, batch in enumerate(batches):
-            assert pending is not None
-            decoded = pending.result()
-            if i + 1 < len(batches):  # at most two batches are held in memory
-                pending = pool.submit(_decode_batch, batches[i + 1], side)
-            _write_batch(store, space, decoded, report, video_fps)
-            on_done(len(batch))
-    if sync:
-        gone = _gone([r.resolve() for r in roots], {str(p) for p in files}, states)
-        store.delete(gone)
-        report.removed = len(gone)
-    store.maintain()
+    planned = plan(store, space, paths, roots, sync)
+    store.touch(planned.touched)
+    on_planned(len(planned.todo))
+    embed = Embedder(space, video_fps)
+    for outcomes in _pipelined(planned.todo, batch_size, image_side(space), embed):
+        commit(store, outcomes, planned.report)
+        on_done(len(outcomes))
+    report = finish(store, planned)
     report.seconds = time.perf_counter() - t0
     return report

@@ -5,15 +5,23 @@ LanceDB commit (a new table version), so a process killed mid-ingest leaves eith
 batch or none of it: never a half-written row. Rows are keyed by ``id`` (a hash of the path)
 and written with ``merge_insert``, so writing a batch twice cannot double it.
 
-Search is exact (a flat scan) below ``ANN_THRESHOLD`` rows; from there an IVF-HNSW-SQ index is
-built and kept up to date. From benchmarks/search.py: exact search takes 14 ms at 10k rows and
-80 ms at 100k; the index 7 ms and 10 ms, recall@10 0.99 and 0.98, built in 2 s and 19 s
-(IVF-PQ recalled as well but took 126 s to build at 100k).
+Search here is exact (a flat scan) below ``ANN_THRESHOLD`` rows; from there an IVF-HNSW-SQ
+index is built and kept up to date. From benchmarks/search.py: exact search takes 14 ms at 10k
+rows and 80 ms at 100k; the index 7 ms and 10 ms, recall@10 0.99 and 0.98, built in 2 s and
+19 s (IVF-PQ recalled as well but took 126 s to build at 100k). That is the store of record's
+own search; a long-lived process serves queries from ``search/vectors.py`` instead (an
+in-memory index kept in step with this table's version), which is 10-100x faster.
+
+Keywords (file names, transcripts, text read or typed) are in the ``words`` column, under
+LanceDB's native full-text index (BM25, stemmed, stop words removed).
 """
 
 from __future__ import annotations
 
 import json
+import re
+import time
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -24,11 +32,12 @@ import pyarrow.compute as pc
 from lancedb.index import HnswSq
 
 from sensorium.errors import SensoriumError
+from sensorium.store.base import Filter
 from sensorium.store.records import Failure, FileState, Item
 
-__all__ = ["ANN_THRESHOLD", "SCHEMA_VERSION", "LanceStore"]
+__all__ = ["ANN_THRESHOLD", "SCHEMA_VERSION", "LanceSnapshot", "LanceStore"]
 
-SCHEMA_VERSION = 2  # v2 added video moments: segment, start, end, heard, part vectors
+SCHEMA_VERSION = 3  # v2 added video moments; v3 EXIF (taken, camera) and keywords (words)
 DIM = 384
 ANN_THRESHOLD = 10_000  # the index already halves query time here (benchmarks/search.py)
 ANN_NPROBES = 16  # IVF partitions visited per query
@@ -43,6 +52,21 @@ V2_FIELDS = [
     pa.field("part_names", pa.string()),  # JSON [name, ...]
     pa.field("part_vectors", pa.list_(pa.float32())),  # the parts' (384,) vectors, concatenated
 ]
+V3_FIELDS = [
+    pa.field("taken", pa.float64()),  # EXIF date taken, Unix seconds (0 unknown)
+    pa.field("camera", pa.string()),  # EXIF "Make Model"
+    pa.field("words", pa.string()),  # file name, transcript and text: the keyword index's column
+]
+# How v1/v2 rows get their keywords (SQL over the columns they have); EXIF stays empty.
+V3_FILL = {
+    "words": "concat_ws(' ', regexp_replace(regexp_replace(path, '^.*/', ''), '[_.-]', ' ', 'g'),"
+    " transcript, text)",
+}
+READ_CONSISTENCY = timedelta(seconds=1)  # how soon this process sees other processes' commits
+# Asking LanceDB for the table version costs 1-7 ms (a hop through its event loop thread), so
+# a query asks at most this often; this store's own commits are known at once.
+VERSION_CHECK_S = 0.25
+FTS_INDEX = "words_idx"
 ITEMS = pa.schema(
     [
         pa.field("id", pa.string(), nullable=False),
@@ -63,6 +87,7 @@ ITEMS = pa.schema(
         pa.field("models", pa.string()),  # JSON {role: card}
         pa.field("ingested_at", pa.float64()),
         *V2_FIELDS,
+        *V3_FIELDS,
     ]
 )
 FAILURES = pa.schema(
@@ -84,6 +109,13 @@ def _in(column: str, values: list[str]) -> str:
     return f"{column} IN ({', '.join(_sql_str(v) for v in values)})"
 
 
+def keywords(item: Item) -> str:
+    """What keyword search reads: the file name (split at ``_ . -``), what was said and what
+    was written or typed."""
+    name = re.sub(r"[_.\-]+", " ", Path(item.path).name)
+    return " ".join(t for t in (name, item.transcript, item.text) if t)
+
+
 def _to_row(item: Item) -> dict[str, Any]:
     names = sorted(item.part_vectors)
     return {
@@ -99,6 +131,7 @@ def _to_row(item: Item) -> dict[str, Any]:
         "heard": json.dumps(item.heard), "part_names": json.dumps(names),
         "part_vectors": np.concatenate([item.part_vectors[n] for n in names]).astype(np.float32)
         if names else None,
+        "taken": item.taken, "camera": item.camera, "words": keywords(item),
     }  # fmt: skip
 
 
@@ -109,13 +142,42 @@ def _from_row(row: dict[str, Any]) -> Item:
         width=row["width"] or 0, height=row["height"] or 0,
         labels=[tuple(x) for x in json.loads(row["labels"] or "[]")],
         transcript=row["transcript"] or "", segments=json.loads(row["segments"] or "[]"),
-        text=row["text"] or "", vector=np.asarray(row["vector"], np.float32),
-        features=None if row["features"] is None else np.asarray(row["features"], np.float32),
+        text=row["text"] or "", vector=np.asarray(row.get("vector", ()), np.float32),
+        features=None if row.get("features") is None else np.asarray(row["features"], np.float32),
         models=json.loads(row["models"] or "{}"), ingested_at=row["ingested_at"] or 0.0,
         segment=row.get("segment") or 0, start=row.get("start") or 0.0,
         end=row.get("end") or 0.0, heard=[tuple(x) for x in json.loads(row.get("heard") or "[]")],
         part_vectors=_parts(row.get("part_names"), row.get("part_vectors")),
+        taken=row.get("taken") or 0.0, camera=row.get("camera") or "",
     )  # fmt: skip
+
+
+def _floats(column: pa.ChunkedArray | pa.Array) -> list[np.ndarray | None]:
+    """A list<float32> column -> one array per row (None for a null), without Python floats."""
+    col = column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
+    if len(col) == 0:
+        return []
+    values = col.values.to_numpy(zero_copy_only=False)
+    if isinstance(col, pa.FixedSizeListArray):
+        dim = col.type.list_size
+        start = col.offset * dim
+        rows = values[start : start + len(col) * dim].reshape(len(col), dim)
+        return [None if not ok else r for r, ok in zip(rows, col.is_valid().to_pylist())]
+    offsets = col.offsets.to_numpy()
+    return [None if not ok else values[offsets[i] : offsets[i + 1]]
+            for i, ok in enumerate(col.is_valid().to_pylist())]  # fmt: skip
+
+
+def items_from_table(table: pa.Table) -> list[Item]:
+    """Rows of an items table -> Items, with the vector columns read as whole arrays (a
+    row-by-row ``to_pylist`` spends 10 ms on 50 rows making Python floats of the vectors)."""
+    big = [c for c in ("vector", "features", "part_vectors") if c in table.column_names]
+    arrays = {c: _floats(table.column(c)) for c in big}
+    light = table.drop_columns(big).to_pylist()
+    for i, row in enumerate(light):
+        for c in big:
+            row[c] = arrays[c][i]
+    return [_from_row(r) for r in light]
 
 
 def _parts(names: str | None, flat: Any) -> dict[str, np.ndarray]:
@@ -126,11 +188,18 @@ def _parts(names: str | None, flat: Any) -> dict[str, np.ndarray]:
 
 
 class LanceStore:
-    def __init__(self, folder: str | Path) -> None:
+    def __init__(self, folder: str | Path, storage_options: dict[str, str] | None = None) -> None:
+        # A folder, or a URI that LanceDB opens itself ("s3://bucket/prefix": object storage,
+        # reached with ``storage_options`` and the AWS variables). No collection on object
+        # storage predates schema v2, so there the tables alone are the collection.
+        self.uri = str(folder)
+        self.remote = "://" in self.uri
         self.folder = Path(folder)
-        self.folder.mkdir(parents=True, exist_ok=True)
-        version = self._check_schema_version()
-        self.db = lancedb.connect(str(self.folder))
+        if not self.remote:
+            self.folder.mkdir(parents=True, exist_ok=True)
+        version = SCHEMA_VERSION if self.remote else self._check_schema_version()
+        self.db = lancedb.connect(self.uri, read_consistency_interval=READ_CONSISTENCY,
+                                  storage_options=storage_options)  # fmt: skip
         if version < SCHEMA_VERSION and "items" in self.db.table_names():
             self.items = self.db.open_table("items")
             self._migrate(version)
@@ -138,6 +207,8 @@ class LanceStore:
         self.fails = self.db.create_table("failures", schema=FAILURES, exist_ok=True)
         if version < SCHEMA_VERSION:
             (self.folder / _META).write_text(json.dumps({"schema_version": SCHEMA_VERSION}))
+        self._writes = 0  # commits made through this object
+        self._version = (-1, -1.0, 0)  # (version, when asked, writes then)
 
     def _check_schema_version(self) -> int:
         """The folder's schema version; a new folder is written as the current one."""
@@ -146,21 +217,24 @@ class LanceStore:
             meta.write_text(json.dumps({"schema_version": SCHEMA_VERSION}))
             return SCHEMA_VERSION
         version = json.loads(meta.read_text()).get("schema_version")
-        if version not in (1, SCHEMA_VERSION):
+        if version not in range(1, SCHEMA_VERSION + 1):
             raise SensoriumError(
                 f"{self.folder}: collection schema v{version}, this version reads "
-                f"v1 and v{SCHEMA_VERSION}; ingest into a new --db folder"
+                f"v1 to v{SCHEMA_VERSION}; ingest into a new --db folder"
             )
         return int(version)
 
     def _migrate(self, version: int) -> None:
-        """v1 -> v2: the moment columns are added, empty (one commit); rows stay as they are.
-        A run killed before the version is written adds only what is still missing."""
-        if version == 1:
-            present = set(self.items.schema.names)
-            missing = [f for f in V2_FIELDS if f.name not in present]
-            if missing:
-                self.items.add_columns(missing)
+        """v1 -> v2: the moment columns are added, empty (one commit); v2 -> v3: the EXIF
+        columns, empty, and the keywords, computed from the columns the rows have (one more
+        commit). A run killed before the version is written adds only what is still missing."""
+        present = set(self.items.schema.names)
+        missing = [f for f in [*V2_FIELDS, *V3_FIELDS] if f.name not in {*present, *V3_FILL}]
+        if missing:
+            self.items.add_columns(missing)
+        fill = {name: sql for name, sql in V3_FILL.items() if name not in present}
+        if fill:
+            self.items.add_columns(fill)
 
     # -- reads ---------------------------------------------------------------------------
 
@@ -177,15 +251,61 @@ class LanceStore:
         return out
 
     def search(
-        self, vector: np.ndarray, k: int, where: str | None = None
+        self, vector: np.ndarray, k: int, where: Filter | str | None = None
     ) -> list[tuple[Item, float]]:
         query: Any = self.items.search(np.asarray(vector, np.float32), vector_column_name="vector")
         query = query.metric("cosine").limit(k)
         if self._has_index():
             query = query.nprobes(ANN_NPROBES).ef(ANN_EF)
-        if where:
-            query = query.where(where, prefilter=True)
-        return [(_from_row(r), 1.0 - float(r["_distance"])) for r in query.to_list()]
+        clause = where.sql() if isinstance(where, Filter) else where
+        if clause:
+            query = query.where(clause, prefilter=True)
+        table = query.to_arrow()
+        cosine = 1.0 - table.column("_distance").to_numpy()
+        return list(zip(items_from_table(table), cosine.tolist()))
+
+    def keyword(
+        self, text: str, k: int, where: Filter | str | None = None
+    ) -> list[tuple[Item, float]]:
+        """Items whose file name, transcript or text holds words of ``text`` (stemmed), best
+        BM25 score first. Rows written since the index was last refreshed are searched too."""
+        words = " ".join(re.findall(r"[\w']+", text))
+        if not words.strip():
+            return []
+        clause = where.sql() if isinstance(where, Filter) else where
+        if not self._has_fts():
+            return self._keyword_scan(words, k, clause)
+        query: Any = self.items.search(words, query_type="fts", fts_columns="words").limit(k)
+        if clause:
+            query = query.where(clause, prefilter=True)
+        table = query.to_arrow()
+        return list(zip(items_from_table(table), table.column("_score").to_numpy().tolist()))
+
+    def _keyword_scan(self, words: str, k: int, clause: str | None) -> list[tuple[Item, float]]:
+        """No index yet (a new collection before its first ``maintain``): a plain scan, scored
+        by how many of the words a row holds."""
+        terms = [w.lower().replace("'", "''") for w in words.split() if len(w) > 2][:8]
+        if not terms:
+            return []
+        likes = [f"lower(words) LIKE '%{t}%'" for t in terms]
+        where = "(" + " OR ".join(likes) + ")" + (f" AND {clause}" if clause else "")
+        found = self._rows(where)
+        scored = [(i, float(sum(t in keywords(i).lower() for t in terms))) for i in found]
+        return sorted(scored, key=lambda p: -p[1])[:k]
+
+    def snapshot(self) -> LanceSnapshot:
+        """The table as of now, pinned: its rows keep their positions while it is held."""
+        return LanceSnapshot(self.items.to_lance())
+
+    def version(self) -> int:
+        """The table version: every commit makes a new one (this object's are seen at once,
+        other processes' within ``READ_CONSISTENCY`` + ``VERSION_CHECK_S``)."""
+        version, asked, writes = self._version
+        now = time.monotonic()
+        if writes != self._writes or now - asked >= VERSION_CHECK_S:
+            writes = self._writes
+            self._version = version, asked, writes = int(self.items.version), now, writes
+        return version
 
     def get(self, key: str) -> Item | None:
         found = self._rows(f"id = {_sql_str(key)} OR path = {_sql_str(key)}")
@@ -196,7 +316,7 @@ class LanceStore:
 
     def _rows(self, where: str) -> list[Item]:
         table = self.items.to_lance().to_table(filter=where)
-        return [_from_row(r) for r in table.to_pylist()]
+        return items_from_table(table)
 
     def count(self) -> int:
         return int(self.items.count_rows())
@@ -216,16 +336,23 @@ class LanceStore:
         return counts
 
     def info(self) -> dict[str, Any]:
-        size = sum(f.stat().st_size for f in self.folder.rglob("*") if f.is_file())
+        if self.remote:  # listing a bucket costs requests: the tables' data bytes instead
+            stats: list[Any] = [t.to_lance().stats.data_stats() for t in (self.items, self.fails)]
+            size = sum(f.bytes_on_disk for s in stats for f in s.fields)
+        else:
+            size = sum(f.stat().st_size for f in self.folder.rglob("*") if f.is_file())
         return {
             "schema_version": SCHEMA_VERSION,
             "bytes": size,
             "ann_index": self._has_index(),
-            "folder": str(self.folder),
+            "folder": self.uri,
         }
 
     def _has_index(self) -> bool:
         return any("vector" in ix.columns for ix in self.items.list_indices())
+
+    def _has_fts(self) -> bool:
+        return any(ix.name == FTS_INDEX for ix in self.items.list_indices())
 
     # -- writes, each a single commit ----------------------------------------------------
 
@@ -243,6 +370,7 @@ class LanceStore:
             .when_not_matched_by_source_delete(_in("path", paths))
             .execute(table)
         )
+        self._writes += 1
         self._forget_failures(paths)
 
     def touch(self, mtimes: dict[str, float]) -> None:
@@ -261,11 +389,13 @@ class LanceStore:
             "path"
         ).when_matched_update_all().when_not_matched_insert_all().execute(table)
         self.items.delete(_in("path", [f.path for f in failures]))  # the file is bad now
+        self._writes += 1
 
     def delete(self, paths: list[str]) -> None:
         for start in range(0, len(paths), 500):
             chunk = paths[start : start + 500]
             self.items.delete(_in("path", chunk))
+            self._writes += 1
             self._forget_failures(chunk)
 
     def _forget_failures(self, paths: list[str]) -> None:
@@ -275,15 +405,68 @@ class LanceStore:
     def maintain(self) -> None:
         """Build or refresh the ANN index once the collection is large enough for it to pay."""
         n = self.count()
-        if n < ANN_THRESHOLD:
-            return
-        if not self._has_index():
+        if not self._has_fts() and n:
+            self.items.create_fts_index("words", name=FTS_INDEX, replace=True)
+        if n >= ANN_THRESHOLD and not self._has_index():
             self.build_index()
-        else:
-            self.items.optimize()  # folds new rows into the index
+        elif n:
+            self.items.optimize()  # folds new rows into the indices
+        self._writes += 1
 
     def build_index(self) -> None:
         partitions = int(np.clip(self.count() // 1500, 4, 1024))  # ~1,500 rows a partition
         self.items.create_index(
             "vector", config=HnswSq(distance_type="cosine", num_partitions=partitions)
         )
+        self._writes += 1
+
+
+# The columns a search result needs (not ``features``, the raw encoder output: 5 KB a row).
+HIT_COLUMNS = [f.name for f in ITEMS if f.name != "features"]
+META_COLUMNS = [c for c in HIT_COLUMNS if c != "vector"]  # what a serving index keeps by row
+
+
+class LanceSnapshot:
+    """One version of the items table, for the serving index: whole columns, and rows by
+    position (``take``: random access, no scan)."""
+
+    def __init__(self, dataset: Any) -> None:
+        self.dataset = dataset
+        self.version = int(dataset.version)
+
+    def columns(self, names: list[str]) -> pa.Table:
+        return self.dataset.to_table(columns=names)  # type: ignore[no-any-return]
+
+    def vectors(self, rows: np.ndarray) -> np.ndarray:
+        """(R,) positions -> (R, 384) float32."""
+        if len(rows) == 0:
+            return np.zeros((0, DIM), np.float32)
+        col = self.dataset.take(rows, columns=["vector"]).column("vector").combine_chunks()
+        return col.values.to_numpy().reshape(-1, DIM)  # type: ignore[no-any-return]
+
+    def meta(self, rows: np.ndarray | None = None) -> pa.Table:
+        """The result columns but the vector, of these positions (ascending) or of all rows."""
+        if rows is None:
+            return self.dataset.to_table(columns=META_COLUMNS)  # type: ignore[no-any-return]
+        if len(rows) == 0:
+            return self.dataset.schema.empty_table().select(META_COLUMNS)  # type: ignore[no-any-return]
+        return self.dataset.take(rows, columns=META_COLUMNS)  # type: ignore[no-any-return]
+
+    @staticmethod
+    def to_items(meta: pa.Table, vectors: np.ndarray) -> list[Item]:
+        """Rows of ``meta`` with their (R, 384) vectors -> Items."""
+        items = items_from_table(meta)
+        for item, v in zip(items, vectors):
+            item.vector = v
+        return items
+
+    def items(self, rows: np.ndarray) -> list[Item]:
+        """Rows by position, in the order given."""
+        if len(rows) == 0:
+            return []
+        order = np.argsort(rows)  # take wants them ascending
+        found = items_from_table(self.dataset.take(np.asarray(rows)[order], columns=HIT_COLUMNS))
+        out: list[Item] = [None] * len(rows)  # type: ignore[list-item]
+        for i, item in zip(order, found):
+            out[i] = item
+        return out

@@ -36,6 +36,10 @@ class Item:
     heard: list[tuple[str, float]] = field(default_factory=list)  # a video's sound labels
     # What the vector mixes, each in the shared space: "seen" | "heard" | "said" -> (384,)
     part_vectors: dict[str, np.ndarray] = field(default_factory=dict)
+    # From a photo's EXIF (media/metadata.py): when it was taken (Unix seconds, 0 unknown)
+    # and the camera ("Make Model", "" unknown).
+    taken: float = 0.0
+    camera: str = ""
 
     def to_json(self) -> dict[str, Any]:
         """Everything stored but the vectors (their sizes instead) and a moment's fields."""

@@ -246,6 +246,11 @@ function explanationLines(r) {
   const e = r.explanation || {};
   const lines = [];
   const add = (tag, text) => text && lines.push([tag, text]);
+  if (e.keyword) {
+    const k = e.keyword;
+    const where = { said: "what was said", written: "what is written", typed: "the text", name: "the file name" }[k.in] || k.in;
+    add("words", `matched the word “${k.word}” in ${where}${k.at !== undefined ? ` at ${fmtTime(k.at)}` : ""}`);
+  }
   if (e.transcript) add("said", `“${e.transcript}”`);
   if (e.said) add("said", `“${e.said}”`);
   if (e.seen && e.seen.length) add("seen", e.seen.join(", "));
@@ -255,7 +260,8 @@ function explanationLines(r) {
   const shared = e.shared_labels || e.shared_image_labels || e.shared_audio_labels;
   if (shared && shared.length) add("matched", `shares ${shared.slice(0, 3).join(", ")}`);
   if (e.matched) add("matched", `on what is ${e.matched}`);
-  if (e.words && e.words.length) add("words", e.words.join(", "));
+  if (e.words && e.words.length && !e.keyword) add("words", e.words.join(", "));
+  if (e.not && e.not.length) add("matched", `without ${e.not.join(", ")}`);
   return lines.slice(0, 4);
 }
 
