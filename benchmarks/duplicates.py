@@ -177,6 +177,8 @@ def run(tmp: Path) -> dict[str, Any]:
 
 def markdown(data: dict[str, Any]) -> list[str]:
     lines = [
+        "## Near-duplicates",
+        "",
         f"Near-duplicates through `Collection.duplicates(threshold)`: {data['files']} real files "
         f"({data['families']} photos and {data['families']} sounds each with copies, plus "
         f"{data['distinct']} distinct of each). Pair precision / recall: a pair is two files "

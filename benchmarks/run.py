@@ -576,6 +576,7 @@ def render() -> None:
             lines += fn(data)
             if name == "search":
                 lines += [_plot_latency(data), ""]
+                lines += _module("search").markdown(data)
             if name == "video":
                 lines += _photo_moments_md(data)
     for name in MODULES:
