@@ -39,19 +39,30 @@ def test_meaning(encoder: TextEncoder) -> None:
     assert sims[0, 1] > sims[0, 3] + 0.4
 
 
-def test_int8_matches_fp32_reference(encoder: TextEncoder) -> None:
+def _nearest(vectors: np.ndarray) -> np.ndarray:
+    """(N, D) -> (N,) each row's nearest other row."""
+    sims = vectors @ vectors.T
+    np.fill_diagonal(sims, -1)
+    return sims.argmax(1)
+
+
+def _fp32(sentences: list[str]) -> np.ndarray:
+    """(N, 384) the fp32 model through transformers (the reference path), mean-pooled."""
     torch = pytest.importorskip("torch")
     transformers = pytest.importorskip("transformers")
     folder = model_path("minilm-l6")
     tok = transformers.PreTrainedTokenizerFast(tokenizer_file=str(folder / "tokenizer.json"))
     model = transformers.BertModel.from_pretrained(str(folder)).eval()
-    batch = tok(SENTENCES, padding=True, return_tensors="pt")
+    batch = tok(sentences, padding=True, return_tensors="pt")
     with torch.no_grad():
         hidden = model(**batch).last_hidden_state  # (N, L, 384)
     mask = batch["attention_mask"][..., None].float()
     ref = (hidden * mask).sum(1) / mask.sum(1)
-    ref = torch.nn.functional.normalize(ref, dim=1).numpy()
-    cos = (ref * encoder.encode(SENTENCES)).sum(1)
+    return torch.nn.functional.normalize(ref, dim=1).numpy()
+
+
+def test_int8_matches_fp32_reference(encoder: TextEncoder) -> None:
+    cos = (_fp32(SENTENCES) * encoder.encode(SENTENCES)).sum(1)
     assert cos.min() > 0.97, cos
 
 
@@ -69,31 +80,16 @@ def test_shipped_session_matches_plain_run_on_this_cpu(
     plain.session = plain_session(model_path("minilm-l6-int8") / "model.onnx")
     reference = plain.encode(captions)
     assert np.abs(shipped - reference).max() < 1e-4
-    sims, ref_sims = shipped @ shipped.T, reference @ reference.T
-    np.fill_diagonal(sims, -1)
-    np.fill_diagonal(ref_sims, -1)
-    assert (sims.argmax(1) == ref_sims.argmax(1)).all()
+    assert (_nearest(shipped) == _nearest(reference)).all()
 
 
 def test_int8_ranks_like_fp32(encoder: TextEncoder) -> None:
     """Against the fp32 model (torch): the int8 weights may move vectors a little, but a
     caption must still find the same nearest caption in nearly every case."""
-    torch = pytest.importorskip("torch")
-    transformers = pytest.importorskip("transformers")
     from sensorium.eval.datasets import tuxpaint_stamps
 
     captions = sorted({s.caption for s in tuxpaint_stamps()})[:200]
-    folder = model_path("minilm-l6")
-    tok = transformers.PreTrainedTokenizerFast(tokenizer_file=str(folder / "tokenizer.json"))
-    model = transformers.BertModel.from_pretrained(str(folder)).eval()
-    batch = tok(captions, padding=True, return_tensors="pt")
-    with torch.no_grad():
-        hidden = model(**batch).last_hidden_state  # (N, L, 384)
-    mask = batch["attention_mask"][..., None].float()
-    ref = torch.nn.functional.normalize((hidden * mask).sum(1) / mask.sum(1), dim=1).numpy()
+    ref = _fp32(captions)
     ours = encoder.encode(captions)
-    sims, ref_sims = ours @ ours.T, ref @ ref.T
-    np.fill_diagonal(sims, -1)
-    np.fill_diagonal(ref_sims, -1)
-    agree = float((sims.argmax(1) == ref_sims.argmax(1)).mean())
+    agree = float((_nearest(ours) == _nearest(ref)).mean())
     assert agree >= 0.9, agree
