@@ -618,14 +618,13 @@ def summarize(
     notes = "".join(f"; [yellow]{esc(n)}[/yellow]" for n in data["notes"])
     out.print(f"[bold]{esc(str(video))}[/bold]: {data['duration']:.1f} s, {len(data['segments'])} "
               f"segments, {data['width']}x{data['height']}{notes}", highlight=False)  # fmt: skip
-    written = any(seg["written"] for seg in data["segments"])  # a column only with OCR text
-    table = Table("time", "seen", "heard", "said", *(["written"] if written else []), box=None,
-                  pad_edge=False)  # fmt: skip
+    extra = [c for c in ("written", "faces") if any(seg[c] for seg in data["segments"])]
+    table = Table("time", "seen", "heard", "said", *extra, box=None, pad_edge=False)
     for seg in data["segments"]:
         table.add_row(f"{seg['start']:.1f}–{seg['end']:.1f}",
                       esc(", ".join(x["label"] for x in seg["seen"][:2])),
                       esc(", ".join(x["label"] for x in seg["heard"][:2])), esc(seg["said"]),
-                      *([esc(" ".join(seg["written"].split()))] if written else []))  # fmt: skip
+                      *(esc(" ".join(seg[c].split())) for c in extra))  # fmt: skip
     out.print(table)
     if sheet is not None:
         out.print(f"contact sheet → {sheet}")

@@ -127,3 +127,25 @@ def test_text_in_frames_is_read_per_segment(signs_video: Path, tmp_path: Path) -
     hit = coll.search("hospital", k=1)[0]
     assert (hit.item.start, hit.item.end) == (4.0, 8.0)
     assert hit.explanation["written"] == "HOSPITAL" and hit.explanation["matched"] == "written"
+
+
+def test_faces_in_frames_per_segment(photos: dict[str, Path], tmp_path: Path) -> None:
+    """A shot of the astronaut and one of the cat: with faces on, the astronaut's segment
+    holds "a person, ..." and its vector moves towards "a smiling person"; the cat's is
+    unchanged."""
+    pytest.importorskip("ai_edge_litert")
+    from sensorium.eval.videos import Shot
+    from sensorium.space import SharedSpace, SpaceOptions
+
+    path = tmp_path / "faces.mp4"
+    write_video(path, [Shot(photos["astronaut"], 4.0), Shot(photos["chelsea"], 4.0)],
+                size=(512, 512), audio="none")  # fmt: skip
+    plain = analyze(path, SharedSpace())
+    faced = analyze(path, SharedSpace(SpaceOptions(faces=True)))
+    assert [s.faces for s in plain.segments] == ["", ""]
+    person, cat = faced.segments
+    assert person.faces.startswith("a person") and cat.faces == ""
+    np.testing.assert_array_equal(cat.vector, plain.segments[1].vector)
+    query = default_space().text.encode(["a smiling person"])[0]
+    assert person.vector @ query > plain.segments[0].vector @ query
+    assert summary_json(faced)["segments"][0]["faces"] == person.faces

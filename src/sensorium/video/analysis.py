@@ -7,6 +7,7 @@ word timestamps. The timeline is cut at shots (or windows), and each segment get
 - ``seen``: the image label bridge over the mean posteriors of its frames,
 - ``heard``: the sound label bridge over the sound patches inside it,
 - ``said``: the transcript words whose middle falls inside it,
+- ``faces``: with ``SpaceOptions.faces``, the faces of its frame that shows the most, in words,
 - ``written``: with ``SpaceOptions.ocr``, the distinct lines read in its frames (slides, signs,
   captions burnt into the picture),
 
@@ -24,6 +25,7 @@ import numpy as np
 from PIL import Image
 
 from sensorium.encoders.base import l2_normalize
+from sensorium.encoders.faces import FaceReading
 from sensorium.encoders.ocr import Reading
 from sensorium.encoders.sound import PATCH_SAMPLES
 from sensorium.encoders.speech import Transcript, Word
@@ -55,6 +57,7 @@ class VideoSegment:
     heard: list[tuple[str, float]] = field(default_factory=list)  # sound labels, best first
     said: str = ""
     written: str = ""  # lines read in its frames (SpaceOptions.ocr)
+    faces: str = ""  # the faces in its frames in words, "two people, smiling" (SpaceOptions.faces)
     words: list[Word] = field(default_factory=list)
     features: np.ndarray | None = None  # (1280,) mean image features of its frames
     keyframe: Image.Image | None = None  # the frame nearest its middle (``keyframes=True``)
@@ -79,6 +82,7 @@ class _Frames:
     features: list[np.ndarray] = field(default_factory=list)  # per batch (B, 1280)
     thumbs: list[Image.Image] = field(default_factory=list)
     readings: list[Reading] = field(default_factory=list)  # per frame, with SpaceOptions.ocr
+    faces: list[FaceReading] = field(default_factory=list)  # per frame, with SpaceOptions.faces
 
 
 def _encode_frames(
@@ -94,6 +98,8 @@ def _encode_frames(
             out.features.append(result.features)
             if space.options.ocr:
                 out.readings += space.reader.read(pending)
+            if space.options.faces:
+                out.faces += space.face_reader.read(pending)
             pending.clear()
 
     for f in frames(path, fps=fps):
@@ -168,8 +174,10 @@ def _segments(
             _hear(space, seg, audio, i == last)
         if fr.readings:
             _read(space, seg, [fr.readings[j] for j in idx])
+        if fr.faces:
+            _faces(space, seg, [fr.faces[j] for j in idx])
         out.append(seg)
-    for part in ("said", "written"):
+    for part in ("said", "written", "faces"):
         having = [s for s in out if getattr(s, part)]
         if having:
             vectors = space.text.encode([getattr(s, part) for s in having])  # (S, 384)
@@ -207,6 +215,15 @@ def _read(space: SharedSpace, seg: VideoSegment, readings: list[Reading]) -> Non
     if lines:
         seg.written = "\n".join(lines)
         seg.parts["written"] = space.options.ocr_weight * float(np.mean(list(lines.values())))
+
+
+def _faces(space: SharedSpace, seg: VideoSegment, readings: list[FaceReading]) -> None:
+    """The faces of a segment: those of its frame that shows the most (a shot's faces come and
+    go as people turn), in words, weighted by their detection score like a still image's."""
+    best = max(readings, key=lambda r: (len(r.faces), r.confidence))
+    if best.faces:
+        seg.faces = best.text
+        seg.parts["faces"] = space.options.faces_weight * best.confidence
 
 
 def analyze(

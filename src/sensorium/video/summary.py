@@ -46,6 +46,7 @@ def summary_json(a: VideoAnalysis, embedding: bool = True) -> dict[str, Any]:
                 "heard": _heard(s),
                 "said": s.said,
                 "written": s.written,
+                "faces": s.faces,
             }
             for s in a.segments
         ],
