@@ -22,7 +22,7 @@ from sensorium.perceive.results import Classification
 from sensorium.space import SharedSpace, default_space
 from sensorium.space.bridge import LabelMapOptions
 from sensorium.space.prompts import phrase
-from sensorium.space.space import LOGIT_SCALE, Embedded, _cached_vectors
+from sensorium.space.space import LOGIT_SCALE, Embedded, cached_vectors
 from sensorium.video import analyze
 
 __all__ = ["classify", "iter_classify"]
@@ -71,7 +71,7 @@ class _Labels:
 
 def _class_vectors(space: SharedSpace) -> np.ndarray:
     """(C, 384) the image classes' names phrased as labels are ("a photo of a {name}.")."""
-    return _cached_vectors(phrase(MediaKind.IMAGE, space.image_bridge.classes), space.text.encode)
+    return cached_vectors(phrase(MediaKind.IMAGE, space.image_bridge.classes), space.text.encode)
 
 
 def _by_classifier(space: SharedSpace, e: Embedded) -> bool:

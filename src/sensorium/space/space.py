@@ -42,6 +42,7 @@ __all__ = [
     "Embedded",
     "SharedSpace",
     "SpaceOptions",
+    "cached_vectors",
     "default_space",
     "image_class_prompts",
 ]
@@ -114,7 +115,7 @@ class Embedded:
     warnings: list[str] = field(default_factory=list)  # a part that failed; the rest is placed
 
 
-def _cached_vectors(texts: list[str], encode: Callable[[list[str]], np.ndarray]) -> np.ndarray:
+def cached_vectors(texts: list[str], encode: Callable[[list[str]], np.ndarray]) -> np.ndarray:
     """Text embeddings of a fixed prompt list, cached on disk by the prompts' hash."""
     key = hashlib.sha256(("\n".join(texts) + "|minilm-l6-int8").encode()).hexdigest()[:16]
     path = config.home() / "cache" / f"prompts-{key}.npy"
@@ -178,7 +179,7 @@ class SharedSpace:
         # names the kind of thing ("a domestic cat ..."). Each class is the mean of both.
         names, short, long = image_class_prompts()
         vectors = l2_normalize(
-            _cached_vectors(short, self.text.encode) + _cached_vectors(long, self.text.encode)
+            cached_vectors(short, self.text.encode) + cached_vectors(long, self.text.encode)
         )
         return LabelBridge(names, vectors, self.options.image_bridge)
 
@@ -186,7 +187,7 @@ class SharedSpace:
     def sound_bridge(self) -> LabelBridge:
         with (model_path("yamnet") / "yamnet_class_map.csv").open(newline="") as f:
             names = [row["display_name"] for row in csv.DictReader(f)]
-        vectors = _cached_vectors(phrase(MediaKind.AUDIO, names), self.text.encode)
+        vectors = cached_vectors(phrase(MediaKind.AUDIO, names), self.text.encode)
         return LabelBridge(names, vectors, self.options.sound_bridge)
 
     # -- one method per medium, each batch-first ------------------------------------------
