@@ -11,7 +11,7 @@ DEB_PACKAGES=(tuxpaint-stamps-default asterisk-core-sounds-en-wav asterisk-core-
               pocketsphinx-testdata espeak-ng chromium chromium-driver)
 # `--bench`: also what only the benchmarks use (labelled clip art for the zero-shot check).
 if [ "${1:-}" = "--bench" ]; then
-  DEB_PACKAGES+=(openclipart-png ktuberling-data)  # and KTuberling's spoken words
+  DEB_PACKAGES+=(openclipart-png ktuberling-data wamerican)  # and KTuberling's spoken words
 fi
 missing=()
 for p in "${DEB_PACKAGES[@]}"; do
