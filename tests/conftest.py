@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -50,6 +51,20 @@ def hello_wav() -> Path:
 @pytest.fixture(scope="session")
 def librivox_wav() -> Path:
     return _need(LIBRIVOX / "sense_and_sensibility_01_austen_64kb-0880.wav")
+
+
+@pytest.fixture()
+def media_dir(tmp_path: Path, photos: dict[str, Path], crow_ogg: Path, hello_wav: Path) -> Path:
+    """Four photos, a bird call, a spoken phrase, a note and a corrupt PNG."""
+    folder = tmp_path / "media"
+    (folder / "sub").mkdir(parents=True)
+    for name, p in photos.items():
+        shutil.copy(p, folder / f"{name}.jpg")
+    shutil.copy(crow_ogg, folder / "sub" / "crow.ogg")
+    shutil.copy(hello_wav, folder / "sub" / "hello.wav")
+    (folder / "note.txt").write_text("Quarterly budget review on Tuesday.")
+    (folder / "broken.png").write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(40))
+    return folder
 
 
 @pytest.fixture()

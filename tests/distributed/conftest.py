@@ -2,28 +2,12 @@
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Callable
-from pathlib import Path
 
 import numpy as np
 import pytest
 
 from sensorium.store import LanceStore
-
-
-@pytest.fixture()
-def media_dir(tmp_path: Path, photos: dict[str, Path], crow_ogg: Path, hello_wav: Path) -> Path:
-    """Four photos, a bird call, a spoken phrase, a note and a corrupt PNG."""
-    folder = tmp_path / "media"
-    (folder / "sub").mkdir(parents=True)
-    for name, p in photos.items():
-        shutil.copy(p, folder / f"{name}.jpg")
-    shutil.copy(crow_ogg, folder / "sub" / "crow.ogg")
-    shutil.copy(hello_wav, folder / "sub" / "hello.wav")
-    (folder / "note.txt").write_text("Quarterly budget review on Tuesday.")
-    (folder / "broken.png").write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(40))
-    return folder
 
 
 def _rows(store: LanceStore) -> dict[str, dict]:  # type: ignore[type-arg]

@@ -19,19 +19,6 @@ from sensorium.eval.datasets import tuxpaint_stamps
 from sensorium.store import LanceStore
 
 
-@pytest.fixture()
-def media_dir(tmp_path: Path, photos: dict[str, Path], crow_ogg: Path, hello_wav: Path) -> Path:
-    folder = tmp_path / "media"
-    (folder / "sub").mkdir(parents=True)
-    for name, p in photos.items():
-        shutil.copy(p, folder / f"{name}.jpg")
-    shutil.copy(crow_ogg, folder / "sub" / "crow.ogg")
-    shutil.copy(hello_wav, folder / "sub" / "hello.wav")
-    (folder / "note.txt").write_text("Quarterly budget review on Tuesday.")
-    (folder / "broken.png").write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(40))
-    return folder
-
-
 def test_incremental_ingest(media_dir: Path, tmp_path: Path) -> None:
     coll = sensorium.open(tmp_path / "db")
     first = coll.ingest([media_dir])

@@ -221,22 +221,30 @@ class SharedSpace:
                   for w, v in self._IMAGE_PARTS if v in e.part_vectors)  # fmt: skip
         e.vector = l2_normalize(np.asarray(mix, np.float32)[None])[0]
 
+    def _add_text_part(self, embedded: Sequence[Embedded], texts: Sequence[str],
+                       part: str, weights: Sequence[float]) -> None:  # fmt: skip
+        """Mix a derived text (``texts[i]``, "" for none) into each image's vector as ``part``,
+        weighted by ``weights[i]`` (in place; an image without it keeps its vector exactly)."""
+        found = [(e, t, w) for e, t, w in zip(embedded, texts, weights) if t]
+        if not found:
+            return
+        vectors = self.text.encode([t for _, t, _ in found])  # (n, 384)
+        for (e, _, weight), v in zip(found, vectors):
+            e.part_vectors.setdefault("seen", e.vector)
+            e.part_vectors[part] = v
+            e.parts[part] = weight
+            self._remix(e)
+
     def add_written(self, embedded: Sequence[Embedded], readings: Sequence[Reading]) -> None:
         """Mix the text read in each image into its vector, weighted by the reader's confidence
         (in place; an image with no text keeps its bridge vector exactly)."""
         for e, r in zip(embedded, readings):
             if r.error:
                 e.warnings.append(r.error)
-        found = [(e, r) for e, r in zip(embedded, readings) if r.text]
-        if not found:
-            return
-        written = self.text.encode([r.text for _, r in found])  # (n, 384)
-        for (e, r), w in zip(found, written):
-            e.written = r.text
-            e.part_vectors.setdefault("seen", e.vector)
-            e.part_vectors["written"] = w
-            e.parts["written"] = self.options.ocr_weight * r.confidence
-            self._remix(e)
+            if r.text:
+                e.written = r.text
+        weights = [self.options.ocr_weight * r.confidence for r in readings]
+        self._add_text_part(embedded, [r.text for r in readings], "written", weights)
 
     def add_faces(self, embedded: Sequence[Embedded], readings: Sequence[FaceReading]) -> None:
         """Mix the faces found in each image, as words ("two people, happy and smiling"), into
@@ -246,15 +254,9 @@ class SharedSpace:
             e.faces = r
             if r.error:
                 e.warnings.append(r.error)
-        found = [(e, r) for e, r in zip(embedded, readings) if r.faces]
-        if not found:
-            return
-        said = self.text.encode([r.text for _, r in found])  # (n, 384)
-        for (e, r), w in zip(found, said):
-            e.part_vectors.setdefault("seen", e.vector)
-            e.part_vectors["faces"] = w
-            e.parts["faces"] = self.options.faces_weight * r.confidence
-            self._remix(e)
+        texts = [r.text if r.faces else "" for r in readings]
+        weights = [self.options.faces_weight * r.confidence for r in readings]
+        self._add_text_part(embedded, texts, "faces", weights)
 
     def embed_audio(self, items: Sequence[AudioMedia]) -> list[Embedded]:
         out = self.sound.run(list(items))  # YAMNet: events over time, and the speech gate
