@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.quality import PHOTO_LABELS, PHOTO_TRUTH, sample_photos
+from sensorium.engine import Engine
 from sensorium.eval.datasets import DatasetMissingError, openclipart_labelled
 from sensorium.fusion.adapter import compare, tuxpaint_pairs
 from sensorium.perceive.classify import iter_classify
@@ -21,7 +22,7 @@ def _top1(space: SharedSpace, files: list[Path], truth: list[str], labels: list[
           ) -> tuple[float, int]:  # fmt: skip
     """Top-1 accuracy over the files that decode (a few clip-art PNGs are over the pixel
     bound), and how many did."""
-    results = zip(iter_classify(files, labels, top=1, space=space), truth, strict=True)
+    results = zip(iter_classify(files, labels, top=1, engine=Engine(space=space)), truth, strict=True)
     hits = [r.labels[0][0] == t for r, t in results if r.error is None]
     return sum(hits) / len(hits), len(hits)
 

@@ -12,10 +12,11 @@ import numpy as np
 
 from sensorium import media
 from sensorium.encoders.base import l2_normalize
+from sensorium.engine import default_engine
 from sensorium.eval.datasets import tuxpaint_sounds, tuxpaint_stamps
 from sensorium.eval.metrics import recall_at_k
 from sensorium.fusion.adapter import held_out_items
-from sensorium.space import BridgeOptions, LabelBridge, default_space
+from sensorium.space import BridgeOptions, LabelBridge
 from sensorium.space.space import image_class_prompts
 
 TOP_K = (1, 3, 5, 10, 20, 50, 1000)
@@ -41,7 +42,7 @@ def _sweep(scores: np.ndarray, prompts: dict[str, np.ndarray], names: list[str],
 
 def image() -> dict[str, Any]:
     stamps = tuxpaint_stamps()
-    space = default_space()
+    space = default_engine().space
     probs = space.image.run([media.load_image(s.image, min_side=224) for s in stamps]).probs
     names, short, long = image_class_prompts()
     e_short, e_long = space.text.encode(short), space.text.encode(long)
@@ -52,7 +53,7 @@ def image() -> dict[str, Any]:
 
 
 def sound() -> dict[str, Any]:
-    space = default_space()
+    space = default_engine().space
     items = tuxpaint_sounds()
     scores = space.sound.run([media.load_audio(p.sound) for p in items]).scores
     bridge = space.sound_bridge

@@ -13,9 +13,10 @@ from typing import Any
 import numpy as np
 
 from sensorium import media
+from sensorium.engine import default_engine
 from sensorium.eval.datasets import tuxpaint_stamps
 from sensorium.eval.metrics import recall_at_k
-from sensorium.space import SharedSpace, SpaceOptions, default_space
+from sensorium.space import SharedSpace, SpaceOptions
 
 WEIGHTS = (0.5, 1.0, 2.0)
 
@@ -23,7 +24,7 @@ WEIGHTS = (0.5, 1.0, 2.0)
 def run() -> dict[str, Any]:
     stamps = tuxpaint_stamps()
     images = [media.load_image(s.image) for s in stamps]  # full size, as the engine reads text
-    base = default_space()
+    base = default_engine().space
     t0 = time.perf_counter()
     plain = base.embed(images)
     encode_s = time.perf_counter() - t0

@@ -14,13 +14,14 @@ from PIL import Image
 from sklearn.datasets import load_sample_image
 
 from sensorium import media
+from sensorium.engine import default_engine
 from sensorium.eval.datasets import isolated_words, speech_set, tuxpaint_sounds, tuxpaint_stamps
 from sensorium.eval.metrics import recall_at_k, word_errors
 from sensorium.media.types import AudioMedia
 from sensorium.models import model_path
 from sensorium.perceive import classify
 from sensorium.perceive.transcribe import recognizer
-from sensorium.space import BridgeOptions, LabelBridge, default_space
+from sensorium.space import BridgeOptions, LabelBridge
 
 PHOTO_LABELS = [
     "cat",
@@ -85,7 +86,7 @@ def zero_shot_photos(folder: Path) -> dict[str, Any]:
 
 def _simple_bridge(probs: np.ndarray) -> np.ndarray:
     """MODELS.md's floor: class names "a photo of a {name}" weighted by the full posterior."""
-    space = default_space()
+    space = default_engine().space
     names = json.loads(
         (model_path("efficientnet-lite0") / "imagenet1k_clean_names.json").read_text()
     )
@@ -104,7 +105,7 @@ def _both_ways(spaces: dict[str, np.ndarray], captions: np.ndarray, medium: str)
 
 def tuxpaint_photos() -> dict[str, Any]:
     stamps = tuxpaint_stamps()
-    space = default_space()
+    space = default_engine().space
     images = [media.load_image(s.image, min_side=224) for s in stamps]
     ours = np.stack([e.vector for e in space.embed(images)])  # (N, 384)
     floor = _simple_bridge(space.image.run(images).probs)  # posteriors are not kept by embed
@@ -116,7 +117,7 @@ def tuxpaint_photos() -> dict[str, Any]:
 
 def tuxpaint_sound_captions() -> dict[str, Any]:
     pairs = tuxpaint_sounds()
-    space = default_space()
+    space = default_engine().space
     embedded = space.embed([media.load_audio(p.sound) for p in pairs])
     ours = np.stack([e.vector for e in embedded])  # (N, 384)
     scores = np.stack([e.features for e in embedded])  # (N, 521) YAMNet scores
@@ -129,7 +130,7 @@ def tuxpaint_sound_captions() -> dict[str, Any]:
 def spoken_captions() -> dict[str, Any]:
     """Tux Paint's spoken English captions (_desc.ogg) -> their written captions."""
     stamps = [s for s in tuxpaint_stamps() if s.spoken]
-    space = default_space()
+    space = default_engine().space
     spoken = np.stack([e.vector for e in space.embed([media.load_audio(s.spoken) for s in stamps])])
     captions = space.text.encode([s.caption for s in stamps])
     return {"pairs": len(stamps), "spoken_to_written": recall_at_k(spoken @ captions.T)}

@@ -45,12 +45,12 @@ def _folder(root: Path, n: int) -> Path:
 
 def _stages(folder: Path, root: Path) -> dict[str, float]:
     """Milliseconds per file in each stage, on ``SAMPLE`` files, one process, warm models."""
+    from sensorium.engine import default_engine
     from sensorium.perceive.inputs import expand_paths
-    from sensorium.space import default_space
     from sensorium.store import LanceStore
     from sensorium.store.ingest import Embedder, commit, decode, image_side, plan
 
-    space = default_space()
+    space = default_engine().space
     store = LanceStore(root / "stages")
     files = expand_paths([folder])[:SAMPLE]
     t = time.perf_counter()
@@ -81,11 +81,11 @@ def _throughput(folder: Path, root: Path) -> dict[str, Any]:
 
     from sensorium.distributed import RayOptions, ray_ingest
     from sensorium.distributed.ray_ingest import _sizes
+    from sensorium.engine import default_engine
     from sensorium.perceive.inputs import expand_paths
-    from sensorium.space import default_space
     from sensorium.store import LanceStore, ingest
 
-    space = default_space()
+    space = default_engine().space
     files = expand_paths([folder])
     t = time.perf_counter()
     ray.init(num_cpus=max(2, os.cpu_count() or 1), include_dashboard=False,
@@ -130,9 +130,9 @@ def _s3(folder: Path, root: Path) -> dict[str, Any]:
     from moto.server import ThreadedMotoServer
 
     from sensorium import config
+    from sensorium.engine import default_engine
     from sensorium.perceive.inputs import expand_paths
     from sensorium.search import Query, search
-    from sensorium.space import default_space
     from sensorium.store import LanceStore, ingest
 
     port = _free_port()
@@ -145,7 +145,7 @@ def _s3(folder: Path, root: Path) -> dict[str, Any]:
     os.environ.update(env)
     try:
         boto3.client("s3").create_bucket(Bucket="bench")
-        space = default_space()
+        space = default_engine().space
         files = expand_paths([folder])[:S3_FILES]
         out: dict[str, Any] = {"files": len(files)}
         for name, uri in (("folder", str(root / "s3-local")), ("s3", "s3://bench/coll")):

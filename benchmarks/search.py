@@ -17,10 +17,10 @@ from PIL import ImageOps
 
 import sensorium
 from sensorium import media
+from sensorium.engine import default_engine
 from sensorium.eval.datasets import tuxpaint_stamps
 from sensorium.search import vectors
 from sensorium.search.vectors import VectorIndex
-from sensorium.space import default_space
 from sensorium.store import Item, LanceStore
 from sensorium.store.base import Filter
 from sensorium.store.lance import ANN_THRESHOLD, FTS_INDEX, ITEMS
@@ -73,7 +73,7 @@ def ingest_speed(tmp: Path) -> dict[str, Any]:
     for i, s in enumerate(stamps):
         shutil.copy(s.image, folder / f"{i:04d}.png")
     files = sorted(folder.iterdir())
-    space = default_space()
+    space = default_engine().space
     images = [media.load_image(p, 224) for p in files]
     space.embed(images[:16])  # warm-up: models loaded, prompt vectors cached
     t = time.perf_counter()
@@ -122,7 +122,7 @@ def _latency(
 
 def latency_and_ann(tmp: Path) -> dict[str, Any]:
     """Text-query latency, exact and with the store's ANN index, at growing collection sizes."""
-    space = default_space()
+    space = default_engine().space
     stamps = tuxpaint_stamps()
     images = np.stack(
         [e.vector for e in space.embed([media.load_image(s.image, 224) for s in stamps])]
@@ -219,7 +219,7 @@ def serving(tmp: Path, sizes: tuple[int, ...] = SERVING_SIZES) -> dict[str, Any]
     (store part: nearest rows and their items), and `Collection.search` end to end."""
     import faiss
 
-    space = default_space()
+    space = default_engine().space
     stamps = tuxpaint_stamps()
     captions = [s.caption for s in stamps]
     base = space.text.encode(captions)  # (785, 384) real caption vectors

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from sensorium.collection import open_collection
+from sensorium.engine import default_engine
 from sensorium.eval.datasets import DatasetMissingError, imagenet_photos, tuxpaint_stamps
 from sensorium.eval.videos import (
     BuiltVideo,
@@ -27,7 +28,6 @@ from sensorium.eval.videos import (
     write_video,
 )
 from sensorium.media.video import frames
-from sensorium.space import default_space
 from sensorium.video import analyze
 
 
@@ -121,7 +121,7 @@ def speed(tmp: Path) -> dict[str, Any]:
     every frame) against the whole analysis (plus image, sound and speech encoders)."""
     video = _long_video(tmp / "speed.mp4", 180, fps=25, size=(640, 360))
     length = video.intervals[-1][1]
-    space = default_space()
+    space = default_engine().space
     analyze(video.path, space)  # warm up: models load once per process
     t0 = time.perf_counter()
     sampled = sum(1 for _ in frames(video.path, fps=1.0))

@@ -15,11 +15,13 @@ Text, images, audio and video in one language-bound space, offline on a CPU::
 from sensorium.api import embed, embed_text, model_cards, summarize
 from sensorium.collection import Collection
 from sensorium.collection import open_collection as open
+from sensorium.engine import Engine, Settings, default_engine
 from sensorium.errors import (
     ChecksumError,
     DecodeError,
     MediaError,
     MediaTooLargeError,
+    MissingFileError,
     ModelError,
     ModelNotInstalledError,
     NotFoundError,
@@ -46,18 +48,22 @@ __all__ = [
     "Collection",
     "DecodeError",
     "Description",
+    "Engine",
     "MediaError",
     "MediaTooLargeError",
+    "MissingFileError",
     "ModelError",
     "ModelNotInstalledError",
     "NotFoundError",
     "Reading",
     "SensoriumError",
+    "Settings",
     "Transcription",
     "UnsupportedMediaError",
     "UsageError",
     "__version__",
     "classify",
+    "default_engine",
     "describe",
     "embed",
     "embed_text",

@@ -10,40 +10,41 @@ from typing import Any
 import numpy as np
 
 from sensorium import media, models
+from sensorium.engine import Engine, default_engine
 from sensorium.errors import DecodeError
 from sensorium.media.types import MediaKind
-from sensorium.space import default_space
 from sensorium.video import VideoAnalysis, analyze
 
 __all__ = ["embed", "embed_text", "model_cards", "summarize"]
 
 
-def embed(paths: Iterable[str | Path]) -> np.ndarray:
+def embed(paths: Iterable[str | Path], engine: Engine | None = None) -> np.ndarray:
     """Files of any kind -> (N, 384) float32 in the shared space, rows L2-normalised.
 
     A video's row is its duration-weighted mean over its segments (see ``summarize``).
     Raises a ``MediaError`` naming the first file that cannot be decoded.
     """
+    space = (engine or default_engine()).space
     files = [Path(p) for p in paths]
     rows: list[np.ndarray | None] = [None] * len(files)
     others: list[tuple[int, media.Media]] = []
     for i, p in enumerate(files):
         kind = media.sniff(p)
         if kind is MediaKind.VIDEO:
-            rows[i] = analyze(p, default_space()).vector
+            rows[i] = analyze(p, space).vector
         else:
             others.append((i, media.decode(p, kind)))
     if others:
-        for (i, _), e in zip(others, default_space().embed([m for _, m in others])):
+        for (i, _), e in zip(others, space.embed([m for _, m in others])):
             rows[i] = e.vector
     if not files:
         return np.zeros((0, 384), np.float32)
     return np.stack([r for r in rows if r is not None])
 
 
-def embed_text(texts: Iterable[str]) -> np.ndarray:
+def embed_text(texts: Iterable[str], engine: Engine | None = None) -> np.ndarray:
     """Strings -> (N, 384) float32 in the shared space."""
-    return default_space().text.encode(list(texts))
+    return (engine or default_engine()).space.text.encode(list(texts))
 
 
 def summarize(
@@ -51,6 +52,7 @@ def summarize(
     fps: float = 1.0,
     keyframes: bool = True,
     on_frame: Callable[[float], None] = lambda _: None,
+    engine: Engine | None = None,
 ) -> VideoAnalysis:
     """A video's timeline: segments with what is seen, heard and said, and its embedding.
 
@@ -61,7 +63,8 @@ def summarize(
     kind = media.sniff(path)
     if kind is not MediaKind.VIDEO:
         raise DecodeError(path, f"not a video: it holds {kind.value} only")
-    return analyze(path, default_space(), fps=fps, keyframes=keyframes, on_frame=on_frame)
+    space = (engine or default_engine()).space
+    return analyze(path, space, fps=fps, keyframes=keyframes, on_frame=on_frame)
 
 
 def model_cards() -> list[dict[str, Any]]:

@@ -11,12 +11,12 @@ from typing import Any
 
 from sensorium import config
 from sensorium.distributed import RayOptions, ray_ingest
+from sensorium.engine import Engine, default_engine
 from sensorium.errors import NotFoundError, UsageError
 from sensorium.perceive.inputs import expand_paths
 from sensorium.search import Hit, Query, search, similar
 from sensorium.search.duplicates import DuplicateGroup, duplicates
 from sensorium.search.vectors import Retriever, VectorIndex
-from sensorium.space import SharedSpace, default_space
 from sensorium.store import IngestReport, Item, LanceStore, ingest
 from sensorium.store.base import Filter
 
@@ -30,12 +30,13 @@ def default_db() -> str | Path:
 
 
 class Collection:
-    def __init__(self, folder: str | Path | None = None, space: SharedSpace | None = None):
+    def __init__(self, folder: str | Path | None = None, engine: Engine | None = None):
         where = str(folder) if folder else str(default_db())
         # A folder, or object storage ("s3://bucket/prefix", reached through the AWS variables).
         self.folder: str | Path = where if "://" in where else Path(where)
         self.store = LanceStore(self.folder, config.storage_options(where))
-        self.space = space or default_space()
+        self.engine = engine or default_engine()  # the models it embeds and searches with
+        self.space = self.engine.space
         self.index: VectorIndex | None = None
 
     def serve(self) -> Collection:
@@ -173,5 +174,7 @@ class Collection:
         return self.store.moments(item.path) if item else []
 
 
-def open_collection(db: str | Path | None = None) -> Collection:
-    return Collection(db)
+def open_collection(db: str | Path | None = None, engine: Engine | None = None) -> Collection:
+    """The collection in ``db`` (a folder or s3://bucket/prefix; default ``default_db()``),
+    embedding and searching with ``engine`` (default: the environment's)."""
+    return Collection(db, engine)

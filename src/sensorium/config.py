@@ -1,4 +1,5 @@
-"""Where Sensorium keeps its files. One place, read from the environment."""
+"""The environment, read in one place: where Sensorium keeps its files, and the settings
+(``$SENSORIUM_*``) that ``Settings.from_env()`` gathers at the edges (CLI, service)."""
 
 from __future__ import annotations
 
@@ -16,7 +17,9 @@ __all__ = [
     "models_dir",
     "ocr",
     "sound_model",
+    "spin",
     "storage_options",
+    "threads",
 ]
 
 
@@ -53,13 +56,31 @@ def sound_model() -> str | None:
 def ocr() -> bool:
     """``$SENSORIUM_OCR=1``: read the text in images and mix it into their vectors (off by
     default: 0.1 to 1 s an image; needs ``pip install 'sensorium[ocr]'``)."""
-    return os.environ.get("SENSORIUM_OCR", "").strip().lower() in {"1", "true", "yes", "on"}
+    return _flag("SENSORIUM_OCR")
 
 
 def faces() -> bool:
     """``$SENSORIUM_FACES=1``: find faces and their expressions in images and mix what they say
     ("two people, smiling") into their vectors (needs ``pip install 'sensorium[faces]'``)."""
-    return os.environ.get("SENSORIUM_FACES", "").strip().lower() in {"1", "true", "yes", "on"}
+    return _flag("SENSORIUM_FACES")
+
+
+def _flag(name: str, default: bool = False) -> bool:
+    raw = os.environ.get(name, "").strip().lower()
+    return default if not raw else raw in {"1", "true", "yes", "on"}
+
+
+def threads() -> int:
+    """``$SENSORIUM_THREADS``: threads per model (ONNX Runtime, CTranslate2, LiteRT); unset or 0:
+    one per core. Two processes sharing a machine each do best with half the cores."""
+    raw = os.environ.get("SENSORIUM_THREADS", "0").strip() or "0"
+    return max(int(raw), 0) if raw.isdigit() else 0
+
+
+def spin() -> bool:
+    """``$SENSORIUM_SPIN=0``: ONNX Runtime's idle threads sleep instead of busy-waiting: slower
+    alone, kinder to other busy processes on the same cores (benchmarks/cores.py). Default on."""
+    return _flag("SENSORIUM_SPIN", default=True)
 
 
 def caption_model() -> str | None:

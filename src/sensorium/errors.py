@@ -6,6 +6,7 @@
     ├── MediaError                  one input file could not be used; names it   unusable
     │   ├── UnsupportedMediaError   bytes are not a kind of media we read        unsupported
     │   ├── DecodeError             a known kind, but corrupt, truncated, empty  corrupt
+    │   ├── MissingFileError        no such file (or a link to nothing)          missing
     │   └── MediaTooLargeError      over a safety bound (pixels, duration, bytes) too_large
     └── ModelError                  a model could not be made ready              model
         ├── ModelNotInstalledError  not in the cache: run `sensorium models install`
@@ -29,6 +30,7 @@ __all__ = [
     "DecodeError",
     "MediaError",
     "MediaTooLargeError",
+    "MissingFileError",
     "ModelError",
     "ModelNotInstalledError",
     "NotFoundError",
@@ -80,6 +82,12 @@ class DecodeError(MediaError):
     """A known kind of file that is corrupt, truncated or empty."""
 
     kind = "corrupt"
+
+
+class MissingFileError(MediaError):
+    """An input path that names no file."""
+
+    kind = "missing"
 
 
 class MediaTooLargeError(MediaError):

@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 
 from sensorium import config
+from sensorium.engine import default_engine
 from sensorium.perceive.inputs import expand_paths
 from sensorium.search import Query, search
-from sensorium.space import default_space
 from sensorium.store import LanceStore, ingest
 
 moto_server = pytest.importorskip("moto.server")
@@ -64,7 +64,7 @@ def test_storage_options_come_from_the_aws_variables(monkeypatch: pytest.MonkeyP
 def test_a_collection_on_s3_gives_the_results_of_a_folder(
     s3: str, media_dir: Path, tmp_path: Path, same_items: Callable[..., None]
 ) -> None:
-    space = default_space()
+    space = default_engine().space
     uri = f"{s3}/collections/media"
     remote, local = _store(uri), LanceStore(tmp_path / "db")
     files = expand_paths([media_dir])

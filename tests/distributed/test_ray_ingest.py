@@ -15,10 +15,10 @@ from typing import ClassVar
 
 import pytest
 
+from sensorium.engine import default_engine
 from sensorium.errors import UsageError
 from sensorium.eval.datasets import tuxpaint_stamps
 from sensorium.perceive.inputs import expand_paths
-from sensorium.space import default_space
 from sensorium.store import LanceStore, ingest
 from sensorium.store.ingest import Decoded, Embedder, Outcome
 
@@ -42,7 +42,7 @@ def test_ray_ingest_gives_the_items_of_a_local_ingest(
     same_items: Callable[..., None],
 ) -> None:  # fmt: skip
     shutil.copy(animal_video.path, media_dir / "animals.mp4")  # split into moments on a worker
-    space = default_space()
+    space = default_engine().space
     files = expand_paths([media_dir])
     local, distributed = LanceStore(tmp_path / "local"), LanceStore(tmp_path / "ray")
     want = ingest(local, space, files, [media_dir], batch_size=4).to_json()
@@ -73,10 +73,10 @@ import sys
 from pathlib import Path
 from sensorium.distributed import RayOptions, ray_ingest
 from sensorium.perceive.inputs import expand_paths
-from sensorium.space import default_space
+from sensorium.engine import default_engine
 from sensorium.store import LanceStore
 folder, db, address = sys.argv[1:]
-ray_ingest(LanceStore(db), default_space(), expand_paths([folder]), [Path(folder)],
+ray_ingest(LanceStore(db), default_engine().space, expand_paths([folder]), [Path(folder)],
            batch_size=6, options=RayOptions(address=address))
 """
 
@@ -101,7 +101,7 @@ def test_a_killed_driver_resumes_with_nothing_lost_or_doubled(
     partial = LanceStore(killed).count()
     assert 0 < partial < 48 and partial % 6 == 0  # whole batches only
 
-    space = default_space()
+    space = default_engine().space
     files = expand_paths([folder])
     resumed = ray_ingest(LanceStore(killed), space, files, [folder], batch_size=6)
     assert (resumed.added, resumed.unchanged) == (48 - partial, partial)
@@ -127,7 +127,7 @@ def test_a_worker_that_dies_is_replaced_and_its_batch_retried(
 ) -> None:
     folder = _stamp_folder(tmp_path, 8)
     _DiesOnce.marker = str(tmp_path / "died")
-    space = default_space()
+    space = default_engine().space
     files = expand_paths([folder])
     store = LanceStore(tmp_path / "ray")
     report = ray_ingest(store, space, files, [folder], batch_size=4,

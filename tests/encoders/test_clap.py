@@ -9,6 +9,7 @@ import pytest
 
 from sensorium import media
 from sensorium.encoders.clap import RATE, ClapEncoder
+from sensorium.engine import Engine
 from sensorium.media.audio import resample
 from sensorium.perceive import classify
 from sensorium.space import SharedSpace, SpaceOptions
@@ -65,7 +66,7 @@ def test_space_and_classify_through_clap(tiny_clap: Path, crow_ogg: Path) -> Non
     assert _models(space, "audio")["sound_hub"] == str(tiny_clap)  # a change re-ingests
 
     labels = ["crow", "rain", "engine"]
-    result = classify([crow_ogg], labels, top=3, space=space)[0]
+    result = classify([crow_ogg], labels, top=3, engine=Engine(space=space))[0]
     crow = resample(media.load_audio(crow_ogg).samples, RATE)
     plain = _plain(tiny_clap, [crow], [f"the sound of {x}." for x in labels])[0]
     expected = np.exp(plain - plain.max()) / np.exp(plain - plain.max()).sum()

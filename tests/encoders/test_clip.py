@@ -9,6 +9,7 @@ import pytest
 
 from sensorium import media
 from sensorium.encoders.clip import ClipEncoder
+from sensorium.engine import Engine
 from sensorium.errors import ModelError, UsageError
 from sensorium.perceive import classify
 from sensorium.space import SharedSpace, SpaceOptions
@@ -57,7 +58,7 @@ def test_space_and_classify_through_clip(tiny_clip: Path, photos: dict[str, Path
     assert _models(space, "image")["image"] == str(tiny_clip)  # a change of encoder re-ingests
 
     labels = ["cat", "dog", "coffee"]
-    result = classify([photos["chelsea"]], labels, top=3, space=space)[0]
+    result = classify([photos["chelsea"]], labels, top=3, engine=Engine(space=space))[0]
     plain = _plain_logits(tiny_clip, [media.load_image(photos["chelsea"])],
                           [f"a photo of a {x}." for x in labels])[0]  # fmt: skip
     expected = np.exp(plain - plain.max()) / np.exp(plain - plain.max()).sum()

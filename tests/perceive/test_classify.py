@@ -28,7 +28,10 @@ def test_a_bad_file_does_not_stop_the_batch(photos: dict[str, Path], tmp_path: P
     results = sensorium.classify([bad, photos["coffee"], missing], LABELS)
     assert results[0].error and results[2].error == "no such file"
     assert results[1].labels[0][0] == "coffee"
-    assert results[0].to_json() == {"path": str(bad), "error": results[0].error}
+    # each error keeps its kind, which the service maps to an HTTP status
+    assert results[0].to_json() == {"path": str(bad), "error": results[0].error,
+                                    "error_kind": "corrupt"}  # fmt: skip
+    assert results[2].error_kind == "missing"
 
 
 def test_folder_input(photos: dict[str, Path]) -> None:
@@ -57,11 +60,11 @@ def test_an_exact_class_name_takes_at_least_the_classifier_probability(
     photos: dict[str, Path],
 ) -> None:
     from sensorium import media
-    from sensorium.space import default_space
+    from sensorium.engine import default_engine
     from sensorium.space.space import image_class_prompts
 
     names = image_class_prompts()[0]
-    space = default_space()
+    space = default_engine().space
     images = [media.load_image(photos[n]) for n in ("chelsea", "coffee")]
     probs = space.image.run(images).probs  # (2, 1000) the classifier alone
     labels = [names[int(i)] for i in np.argsort(-probs, axis=1)[:, :3].ravel()] + ["astronaut"]

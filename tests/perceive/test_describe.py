@@ -41,15 +41,15 @@ def test_text_that_cannot_be_read_is_a_warning(
     photos: dict[str, Path], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     pytest.importorskip("rapidocr_onnxruntime")
-    from sensorium.space import SharedSpace
+    from sensorium.engine import Engine
 
-    space = SharedSpace()
+    engine = Engine()
 
     def broken(image: object) -> None:
         raise RuntimeError("engine fault")
 
-    monkeypatch.setattr(space.reader, "engine", broken)
-    (d,) = iter_describe([SIGN], read=True, space=space)
+    monkeypatch.setattr(engine.reader, "engine", broken)
+    (d,) = iter_describe([SIGN], read=True, engine=engine)
     assert d.error is None and d.labels and d.written is None  # still described
     assert d.warnings and "engine fault" in d.warnings[0] and d.to_json()["warnings"]
 

@@ -8,9 +8,10 @@ import numpy as np
 import pytest
 
 from sensorium import media
+from sensorium.engine import Engine, Settings, default_engine
 from sensorium.errors import ChecksumError
 from sensorium.eval.datasets import tuxpaint_stamps
-from sensorium.space import LinearAdapter, SharedSpace, SpaceOptions, default_space
+from sensorium.space import LinearAdapter, SharedSpace, SpaceOptions
 
 torch = pytest.importorskip("torch")
 
@@ -21,7 +22,7 @@ from sensorium.fusion.adapter import Pairs, train_adapter  # noqa: E402
 def pairs() -> Pairs:
     """120 real Tux Paint photo-caption pairs (every sixth stamp)."""
     stamps = tuxpaint_stamps()[::6][:120]
-    space = default_space()
+    space = default_engine().space
     embedded = space.embed([media.load_image(s.image, 224) for s in stamps])
     return Pairs(
         "image", np.stack([e.features for e in embedded]), np.stack([e.vector for e in embedded]),
@@ -65,7 +66,7 @@ def test_training_aligns_photos_with_their_captions(pairs: Pairs, tmp_path: Path
 def test_space_uses_an_adapter_only_when_given_one(pairs: Pairs, stamp_png: Path) -> None:
     adapter = train_adapter(pairs, np.ones(len(pairs.captions), bool), epochs=5)
     image = media.load_image(stamp_png, 224)
-    plain = default_space().embed([image])[0]
+    plain = default_engine().space.embed([image])[0]
     adapted = SharedSpace(SpaceOptions(image_adapter=adapter)).embed([image])[0]
     np.testing.assert_allclose(
         adapted.vector, adapter.apply(plain.features[None], plain.vector[None])[0], atol=1e-5
@@ -100,16 +101,12 @@ def test_shipped_adapters_load_verified_and_only_on_request(
     assert config.adapters() == ()
     monkeypatch.setenv("SENSORIUM_ADAPTERS", "image")
     assert config.adapters() == ("image",)
-    default_space.cache_clear()
-    try:
-        space = default_space()
-        assert space.options.image_adapter is not None and space.options.sound_adapter is None
-        plain = SharedSpace().embed([media.load_image(stamp_png, 224)])[0]
-        adapted = space.embed([media.load_image(stamp_png, 224)])[0]
-        expected = space.options.image_adapter.apply(plain.features[None], plain.vector[None])
-        np.testing.assert_allclose(adapted.vector, expected[0], atol=1e-5)
-    finally:
-        default_space.cache_clear()
+    space = Engine(Settings.from_env()).space  # what the CLI and the service build
+    assert space.options.image_adapter is not None and space.options.sound_adapter is None
+    plain = SharedSpace().embed([media.load_image(stamp_png, 224)])[0]
+    adapted = space.embed([media.load_image(stamp_png, 224)])[0]
+    expected = space.options.image_adapter.apply(plain.features[None], plain.vector[None])
+    np.testing.assert_allclose(adapted.vector, expected[0], atol=1e-5)
 
 
 def test_an_adapter_is_default_only_where_it_measured_better() -> None:

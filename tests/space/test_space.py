@@ -7,7 +7,8 @@ from pathlib import Path
 import numpy as np
 
 from sensorium import embed, embed_text, media
-from sensorium.space import default_space
+from sensorium.engine import default_engine
+from sensorium.space import Part, mix
 
 
 def test_text_finds_the_right_photo(photos: dict[str, Path]) -> None:
@@ -19,10 +20,11 @@ def test_text_finds_the_right_photo(photos: dict[str, Path]) -> None:
 
 
 def test_audio_parts(hello_wav: Path, crow_ogg: Path) -> None:
-    speech, crow = default_space().embed([media.load(hello_wav), media.load(crow_ogg)])
+    speech, crow = default_engine().space.embed([media.load(hello_wav), media.load(crow_ogg)])
     assert speech.transcript is not None and "hello" in speech.transcript.text.lower()
-    assert set(speech.parts) == {"sound_labels", "transcript"}
-    assert crow.transcript is None and set(crow.parts) == {"sound_labels"}  # no speech: no part
+    assert set(speech.parts) == set(speech.part_vectors) == {Part.HEARD, Part.SAID}
+    assert crow.transcript is None and set(crow.parts) == {Part.HEARD}  # no speech: no part
+    np.testing.assert_allclose(speech.vector, mix(speech.parts, speech.part_vectors), atol=1e-6)
     greeting, bird = embed_text(["someone says hello", "a bird calling"])
     assert speech.vector @ greeting > crow.vector @ greeting
     assert crow.vector @ bird > speech.vector @ bird

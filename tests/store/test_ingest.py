@@ -48,12 +48,14 @@ def test_changing_the_models_encodes_again_only_what_they_embed(
     """Turning the shipped image adapter on re-encodes the photos (once) and nothing else;
     their stored vectors are then the adapter's."""
     from sensorium.collection import Collection
+    from sensorium.engine import Engine
     from sensorium.space import SharedSpace, SpaceOptions
     from sensorium.space.adapter import ADAPTER_CARDS, bundled
 
     (media_dir / "broken.png").unlink()
     Collection(tmp_path / "db").ingest([media_dir])
-    adapted = Collection(tmp_path / "db", SharedSpace(SpaceOptions(image_adapter=bundled("image"))))
+    adapted = Collection(tmp_path / "db", Engine(space=SharedSpace(SpaceOptions(
+        image_adapter=bundled("image")))))
     report = adapted.ingest([media_dir])
     assert (report.added, report.updated, report.unchanged) == (0, 4, 3)
     assert (adapted.ingest([media_dir]).updated, adapted.ingest([media_dir]).unchanged) == (0, 7)
@@ -68,12 +70,12 @@ def test_text_read_in_images_is_stored_and_found(media_dir: Path, tmp_path: Path
     finds it first and says so; photos with no writing keep no text."""
     pytest.importorskip("rapidocr_onnxruntime")
     from sensorium.collection import Collection
+    from sensorium.engine import Engine, Settings
     from sensorium.eval.datasets import TUXPAINT
-    from sensorium.space import SharedSpace, SpaceOptions
 
     (media_dir / "broken.png").unlink()
     shutil.copy(TUXPAINT / "town/roadsigns/hospital.png", media_dir / "sign.png")
-    coll = Collection(tmp_path / "db", SharedSpace(SpaceOptions(ocr=True)))
+    coll = Collection(tmp_path / "db", Engine(Settings(ocr=True)))
     coll.ingest([media_dir])
     sign, cat = coll.show(str(media_dir / "sign.png")), coll.show(str(media_dir / "chelsea.jpg"))
     assert sign is not None and sign.text == "HOSPITAL" and sign.models["ocr"] == "ppocr-v4"
@@ -87,6 +89,7 @@ def test_text_that_cannot_be_read_is_a_warning_not_a_loss(
 ) -> None:
     pytest.importorskip("rapidocr_onnxruntime")
     from sensorium.collection import Collection
+    from sensorium.engine import Engine
     from sensorium.space import SharedSpace, SpaceOptions
 
     (media_dir / "broken.png").unlink()
@@ -96,7 +99,7 @@ def test_text_that_cannot_be_read_is_a_warning_not_a_loss(
         raise RuntimeError("engine fault")
 
     monkeypatch.setattr(space.reader, "engine", broken)
-    report = Collection(tmp_path / "db", space).ingest([media_dir])
+    report = Collection(tmp_path / "db", Engine(space=space)).ingest([media_dir])
     assert report.added == 7 and not report.failed  # every file stored
     assert sorted(Path(p).name for p, _ in report.warnings) == [
         "astronaut.jpg", "chelsea.jpg", "coffee.jpg", "rocket.jpg"]  # fmt: skip

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 from typing import Protocol, TypeVar
 
 import numpy as np
 import onnxruntime as ort
 
-__all__ = ["Encoder", "l2_normalize", "onnx_session"]
+__all__ = ["ALL_CORES", "Encoder", "Threads", "l2_normalize", "onnx_session"]
 
 T = TypeVar("T")
 
@@ -26,12 +27,36 @@ def l2_normalize(x: np.ndarray, axis: int = -1) -> np.ndarray:
     return (x / np.maximum(norm, 1e-12)).astype(np.float32)
 
 
-def onnx_session(path: str | os.PathLike[str]) -> ort.InferenceSession:
-    """A CPU session; ``SENSORIUM_THREADS`` caps intra-op threads (default: all cores)."""
+@dataclass(frozen=True)
+class Threads:
+    """How many threads a model's kernels use, and whether idle ones spin.
+
+    ``count`` 0: the runtime's default (one per core). ``spin``: ONNX Runtime's workers
+    busy-wait between kernels, which is fastest on an idle machine; beside other busy
+    processes, spinning takes cores from them for nothing (benchmarks/cores.py measures both).
+    """
+
+    count: int = 0
+    spin: bool = True
+
+    def resolve(self, default: int) -> int:
+        """The thread count, ``default`` where none was chosen."""
+        return self.count if self.count > 0 else default
+
+
+ALL_CORES = Threads()  # the default: one thread per core, spinning
+
+
+def onnx_session(
+    path: str | os.PathLike[str], threads: Threads = ALL_CORES
+) -> ort.InferenceSession:
+    """A CPU session with every graph optimisation, ``threads`` intra-op threads."""
     opts = ort.SessionOptions()
     opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-    threads = int(os.environ.get("SENSORIUM_THREADS", "0"))
-    if threads > 0:
-        opts.intra_op_num_threads = threads
+    if threads.count > 0:
+        opts.intra_op_num_threads = threads.count
+    if not threads.spin:
+        opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
+        opts.add_session_config_entry("session.inter_op.allow_spinning", "0")
     opts.log_severity_level = 3  # ORT's warnings about unused initialisers are noise
     return ort.InferenceSession(str(path), sess_options=opts, providers=["CPUExecutionProvider"])

@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 from PIL import Image, ImageOps
 
+from sensorium.encoders.base import ALL_CORES, Threads
 from sensorium.errors import ModelError
 from sensorium.media.types import ImageMedia
 from sensorium.models import model_path
@@ -195,18 +196,18 @@ class FaceReader:
     read from a blur."""
 
     def __init__(self, detector: str = FACE_MODEL, expression: str = EXPRESSION_MODEL,
-                 min_score: float | None = None, min_side: int = 20, margin: float = 0.25
-                 ) -> None:  # fmt: skip
+                 min_score: float | None = None, min_side: int = 20, margin: float = 0.25,
+                 threads: Threads = ALL_CORES) -> None:  # fmt: skip
         if detector not in _DETECTORS:
             raise ModelError(f"unknown face detector {detector!r}: one of {sorted(_DETECTORS)}")
         self.spec = _DETECTORS[detector]
         self.min_score = self.spec.min_score if min_score is None else min_score
         self.min_side = min_side
         self.margin = margin  # the face box is widened by this share before reading expression
-        threads = int(os.environ.get("SENSORIUM_THREADS", "0")) or 2
-        self.detector = _interpreter(str(model_path(detector) / self.spec.file), threads)
+        count = threads.resolve(2)
+        self.detector = _interpreter(str(model_path(detector) / self.spec.file), count)
         self.classifier = _interpreter(
-            str(model_path(expression) / "emotion_model_quantized.tflite"), threads)  # fmt: skip
+            str(model_path(expression) / "emotion_model_quantized.tflite"), count)  # fmt: skip
         self.anchors = _anchors(self.spec)  # (A, 2)
 
     def _detect(self, image: Image.Image) -> list[tuple[np.ndarray, float]]:

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image
 
-from sensorium.encoders.base import l2_normalize, onnx_session
+from sensorium.encoders.base import ALL_CORES, Threads, l2_normalize, onnx_session
 from sensorium.media.types import ImageMedia
 from sensorium.models import model_path
 
@@ -86,12 +86,13 @@ class ImageEncoder:
     dim = 1280
 
     def __init__(
-        self, model: str = "efficientnet-lite0", batch_size: int = 16, framing: str = "auto"
+        self, model: str = "efficientnet-lite0", batch_size: int = 16, framing: str = "auto",
+        threads: Threads = ALL_CORES,
     ) -> None:
         if framing not in FRAMINGS:
             raise ValueError(f"unknown framing {framing!r}; one of {', '.join(FRAMINGS)}")
         folder = model_path(model)
-        self.session = onnx_session(folder / "model.onnx")
+        self.session = onnx_session(folder / "model.onnx", threads)
         names = json.loads((folder / "imagenet1k_label_to_names.json").read_text())
         self.classes: list[str] = [names[str(i)] for i in range(len(names))]
         self.batch_size = batch_size

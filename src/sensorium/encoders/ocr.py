@@ -8,13 +8,13 @@ from the package's own copy. Needs ``pip install 'sensorium[ocr]'``.
 
 from __future__ import annotations
 
-import os
 import re
 from dataclasses import dataclass, field
 
 import numpy as np
 from PIL import Image
 
+from sensorium.encoders.base import ALL_CORES, Threads
 from sensorium.errors import ModelError
 from sensorium.media.types import ImageMedia
 from sensorium.models import model_path
@@ -59,17 +59,16 @@ def _fattened(image: Image.Image) -> Image.Image:
     return canvas
 
 
-def _engine(model: str):  # type: ignore[no-untyped-def]
+def _engine(model: str, threads: Threads):  # type: ignore[no-untyped-def]
     folder = model_path(model)  # verified, or ModelNotInstalledError with the install hint
     try:
         from rapidocr_onnxruntime import RapidOCR
     except ImportError as e:
         raise ModelError(f"{model} needs RapidOCR: pip install 'sensorium[ocr]'") from e
-    threads = int(os.environ.get("SENSORIUM_THREADS", "0")) or -1
     return RapidOCR(det_model_path=str(folder / "det.onnx"),
                     rec_model_path=str(folder / "rec.onnx"),
                     cls_model_path=str(folder / "cls.onnx"),
-                    intra_op_num_threads=threads)  # fmt: skip
+                    intra_op_num_threads=threads.resolve(-1))  # fmt: skip
 
 
 class TextReader:
@@ -78,9 +77,11 @@ class TextReader:
     photos the lone characters it returns are texture read as glyphs ("m" on a kangaroo's fur,
     "J" on a grasshopper), and a real lone large letter is not detected at all."""
 
-    def __init__(self, model: str = OCR_MODEL, min_confidence: float = 0.8) -> None:
+    def __init__(
+        self, model: str = OCR_MODEL, min_confidence: float = 0.8, threads: Threads = ALL_CORES
+    ) -> None:
         self.name = model
-        self.engine = _engine(model)
+        self.engine = _engine(model, threads)
         self.min_confidence = min_confidence
 
     def _read_one(self, image: ImageMedia) -> Reading:

@@ -17,7 +17,7 @@ from functools import cache
 
 import numpy as np
 
-from sensorium.encoders.base import onnx_session
+from sensorium.encoders.base import ALL_CORES, Threads, onnx_session
 from sensorium.media.types import SAMPLE_RATE, AudioMedia
 from sensorium.models import model_path
 
@@ -88,9 +88,9 @@ class SoundOutput:
 class SoundEncoder:
     dim = 521
 
-    def __init__(self, model: str = "yamnet") -> None:
+    def __init__(self, model: str = "yamnet", threads: Threads = ALL_CORES) -> None:
         folder = model_path(model)
-        self.session = onnx_session(folder / "model-float.onnx")
+        self.session = onnx_session(folder / "model-float.onnx", threads)
         with (folder / "yamnet_class_map.csv").open(newline="") as f:
             self.classes: list[str] = [row["display_name"] for row in csv.DictReader(f)]
 

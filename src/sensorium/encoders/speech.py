@@ -28,6 +28,7 @@ from faster_whisper import WhisperModel
 from faster_whisper.audio import pad_or_trim
 from faster_whisper.vad import VadOptions, get_speech_timestamps
 
+from sensorium.encoders.base import ALL_CORES, Threads
 from sensorium.errors import ModelError
 from sensorium.media.types import SAMPLE_RATE, AudioMedia
 from sensorium.models import get_card, is_ready, model_path
@@ -133,9 +134,10 @@ class _Whisper(WhisperModel):  # type: ignore[misc]
         return out
 
 
-def _load_whisper(name: str, compute_type: str = COMPUTE_TYPE) -> _Whisper:
+def _load_whisper(
+    name: str, compute_type: str = COMPUTE_TYPE, threads: Threads = ALL_CORES
+) -> _Whisper:
     card = get_card(WHISPER_MODELS.get(name, name))
-    threads = int(os.environ.get("SENSORIUM_THREADS", "0")) or (os.cpu_count() or 1)
     if is_ready(card):
         source = str(model_path(card.name))
     elif card.hub and not card.offline:
@@ -144,7 +146,8 @@ def _load_whisper(name: str, compute_type: str = COMPUTE_TYPE) -> _Whisper:
         model_path(card.name)  # raises ModelNotInstalledError with the install hint
         raise AssertionError("unreachable")
     try:
-        return _Whisper(source, device="cpu", compute_type=compute_type, cpu_threads=threads)
+        return _Whisper(source, device="cpu", compute_type=compute_type,
+                        cpu_threads=threads.resolve(os.cpu_count() or 1))
     except Exception as e:  # CTranslate2 and the hub client raise many kinds
         raise ModelError(f"cannot load {card.name} from {source}: {e}") from e
 
@@ -165,6 +168,7 @@ class SpeechRecognizer:
         beam_size: int = 5,
         compute_type: str = COMPUTE_TYPE,
         short_clips: bool = True,
+        threads: Threads = ALL_CORES,
     ) -> None:
         """``compute_type``: CTranslate2's ("int8", "float32"); ``short_clips=False`` decodes
         every clip in the 30 s window with whole-segment gates (the reference path)."""
@@ -173,7 +177,8 @@ class SpeechRecognizer:
         self.english_only = model.endswith(".en")
         self.beam_size = beam_size
         self.compute_type = compute_type
-        self.model = _load_whisper(model, compute_type)
+        self.model = _load_whisper(model, compute_type, threads)
+        self.threads = threads
         self._sound: SoundEncoder | None = None  # loaded on the first short clip
 
     def transcribe(
@@ -287,7 +292,7 @@ class SpeechRecognizer:
         if self._sound is None:
             from sensorium.encoders.sound import SoundEncoder
 
-            self._sound = SoundEncoder()
+            self._sound = SoundEncoder(threads=self.threads)
         patches = self._sound.run([AudioMedia("clip", samples)]).patch_scores[0]  # (P, 521)
         return float(patches[:, SPEECH_CLASS].max())
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 from tokenizers import Tokenizer
 
-from sensorium.encoders.base import l2_normalize, onnx_session
+from sensorium.encoders.base import ALL_CORES, Threads, l2_normalize, onnx_session
 from sensorium.models import model_path
 
 __all__ = ["TextEncoder"]
@@ -16,9 +16,11 @@ MAX_TOKENS = 256  # the model's max_seq_length in sentence-transformers
 class TextEncoder:
     dim = 384
 
-    def __init__(self, model: str = "minilm-l6-int8", batch_size: int = 8) -> None:
+    def __init__(
+        self, model: str = "minilm-l6-int8", batch_size: int = 8, threads: Threads = ALL_CORES
+    ) -> None:
         folder = model_path(model)
-        self.session = onnx_session(folder / "model.onnx")
+        self.session = onnx_session(folder / "model.onnx", threads)
         self.tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
         self.tokenizer.enable_truncation(MAX_TOKENS)
         self.tokenizer.no_padding()

@@ -12,12 +12,13 @@ from typing import Any
 import numpy as np
 
 from sensorium import media
+from sensorium.engine import default_engine
 from sensorium.errors import MediaError, UsageError
 from sensorium.eval.metrics import char_errors, recall_at_k, word_errors
 from sensorium.perceive import iter_classify
 from sensorium.perceive.inputs import expand_paths
 from sensorium.perceive.transcribe import recognizer
-from sensorium.space import SharedSpace, default_space
+from sensorium.space import SharedSpace
 
 __all__ = ["eval_classify", "eval_retrieve", "eval_transcribe", "read_pairs"]
 
@@ -119,7 +120,7 @@ def _embed_side(space: SharedSpace, values: list[str]) -> np.ndarray:
 def eval_retrieve(pairs_csv: Path) -> dict[str, Any]:
     """Recall@1/5/10, mAP and median rank, query -> target and target -> query."""
     pairs = read_pairs(pairs_csv)
-    space = default_space()
+    space = default_engine().space
     q = _embed_side(space, [p[0] for p in pairs])  # (N, 384)
     t = _embed_side(space, [p[1] for p in pairs])  # (N, 384)
     return {

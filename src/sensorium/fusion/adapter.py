@@ -18,10 +18,11 @@ import torch
 import torch.nn.functional as F
 
 from sensorium import media
+from sensorium.engine import default_engine
 from sensorium.errors import UsageError
 from sensorium.eval.datasets import TUXPAINT, tuxpaint_sounds, tuxpaint_stamps
 from sensorium.eval.metrics import recall_at_k
-from sensorium.space import SharedSpace, default_space
+from sensorium.space import SharedSpace
 from sensorium.space.adapter import LinearAdapter
 
 __all__ = [
@@ -123,7 +124,7 @@ def beats_bridge(report: dict[str, Any]) -> bool:
 
 def tuxpaint_pairs(modality: str, space: SharedSpace | None = None) -> Pairs:
     """Tux Paint photo↔caption (785) or sound effect↔caption (135) pairs, encoded."""
-    space = space or default_space()
+    space = space or default_engine().space
     if modality == "image":
         stamps = tuxpaint_stamps()
         embedded = space.embed([media.load_image(s.image, 224) for s in stamps])

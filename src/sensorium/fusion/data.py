@@ -26,9 +26,10 @@ import numpy as np
 from sensorium import config, media
 from sensorium.encoders.image import ImageEncoder
 from sensorium.encoders.sound import SoundEncoder
+from sensorium.engine import default_engine
 from sensorium.errors import MediaError, UsageError
 from sensorium.media.types import AudioMedia
-from sensorium.space import DIM, SharedSpace, default_space
+from sensorium.space import DIM, SharedSpace
 
 __all__ = [
     "EXTRACTORS",
@@ -123,7 +124,7 @@ def extract(kind: str, values: Sequence[str], space: SharedSpace | None = None) 
     """Files (or texts, for ``text``; ``@file`` reads one) -> (N, D) features of ``kind``."""
     if kind not in EXTRACTORS:
         raise UsageError(f"unknown modality kind {kind!r}; choose from {', '.join(EXTRACTORS)}")
-    return EXTRACTORS[kind](space or default_space(), values)
+    return EXTRACTORS[kind](space or default_engine().space, values)
 
 
 def split(
@@ -148,7 +149,7 @@ def _extract_all(
     """Per modality, features of the non-empty sources (N, D_m) and the mask (N,): present
     where a source was given and its features are not all zero (speech with no words)."""
     feats, mask = {}, {}
-    space = space or default_space()
+    space = space or default_engine().space
     for m, kind in kinds.items():
         n = len(sources[m])
         dim = space.image.dim if kind == "image" else DIMS[kind]
@@ -184,7 +185,7 @@ def tuxpaint_features(space: SharedSpace | None = None) -> FeatureSet:
         "sound": [str(s.sound) if s.sound else "" for s in stamps],
         "spoken": [str(s.spoken) if s.spoken else "" for s in stamps],
     }  # fmt: skip
-    feats, mask = _extract_all(TUXPAINT_KINDS, sources, space or default_space())
+    feats, mask = _extract_all(TUXPAINT_KINDS, sources, space or default_engine().space)
     labels = np.array([classes.index(c) for c in names], np.int64)
     fs = FeatureSet(feats, mask, labels, classes, [s.name for s in stamps], dict(TUXPAINT_KINDS))
     path.parent.mkdir(parents=True, exist_ok=True)

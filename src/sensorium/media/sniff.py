@@ -8,7 +8,7 @@ from pathlib import Path
 
 import filetype
 
-from sensorium.errors import DecodeError, UnsupportedMediaError
+from sensorium.errors import DecodeError, MissingFileError, UnsupportedMediaError
 from sensorium.media.types import MediaKind, av_cause
 
 __all__ = ["check_regular", "sniff"]
@@ -32,8 +32,10 @@ def check_regular(path: Path) -> int:
     try:
         st = path.stat()
     except OSError as e:
-        cause = {errno.ENOENT: "no such file", errno.ELOOP: "a loop of symbolic links"}
-        raise DecodeError(path, cause.get(e.errno or 0, e.strerror or str(e))) from e
+        if e.errno == errno.ENOENT:
+            raise MissingFileError(path, "no such file") from e
+        cause = "a loop of symbolic links" if e.errno == errno.ELOOP else e.strerror or str(e)
+        raise DecodeError(path, cause) from e
     if stat.S_ISDIR(st.st_mode):
         raise DecodeError(path, "is a directory")
     if not stat.S_ISREG(st.st_mode):

@@ -15,11 +15,12 @@ from pathlib import Path
 
 import numpy as np
 
+from sensorium.engine import Engine, default_engine
 from sensorium.errors import MediaError, UsageError
 from sensorium.media.types import Media, MediaKind
 from sensorium.perceive.inputs import decode_all, expand_paths, is_video
 from sensorium.perceive.results import Classification
-from sensorium.space import SharedSpace, default_space
+from sensorium.space import SharedSpace
 from sensorium.space.bridge import LabelMapOptions
 from sensorium.space.prompts import phrase
 from sensorium.space.space import LOGIT_SCALE, Embedded, cached_vectors
@@ -97,7 +98,7 @@ def _classify_video(space: SharedSpace, path: Path, labels: list[str], top: int)
     try:
         vector = analyze(path, space).vector
     except MediaError as e:
-        return Classification(str(path), error=e.cause)
+        return Classification(str(path), error=e.cause, error_kind=e.kind)
     logits = LOGIT_SCALE * space.embed_labels(MediaKind.VIDEO, labels) @ vector  # (L,)
     return _ranked(str(path), _softmax(logits), labels, top)
 
@@ -106,7 +107,7 @@ def iter_classify(
     inputs: Iterable[str | Path],
     labels: list[str],
     top: int = 5,
-    space: SharedSpace | None = None,
+    engine: Engine | None = None,
     on_done: Callable[[int], None] = lambda _: None,
 ) -> Iterator[Classification]:
     """Stream results in input order, CHUNK files at a time."""
@@ -115,7 +116,7 @@ def iter_classify(
         raise UsageError("give at least one label")
     if top < 1:
         raise UsageError("--top must be at least 1")
-    space = space or default_space()
+    space = (engine or default_engine()).space
     paths = expand_paths(inputs)
     embedded_labels: _Labels | None = None
     for start in range(0, len(paths), CHUNK):
@@ -127,7 +128,8 @@ def iter_classify(
             results[str(path)] = _classify_video(space, path, labels, top)
         for path, item in decode_all([p for p in chunk if p not in videos]):
             if isinstance(item, MediaError):
-                results[str(path)] = Classification(str(path), error=item.cause)
+                results[str(path)] = Classification(str(path), error=item.cause,
+                                                              error_kind=item.kind)
             else:
                 good.append((path, item))
         if good:
@@ -140,7 +142,7 @@ def iter_classify(
 
 
 def classify(
-    inputs: Iterable[str | Path], labels: list[str], top: int = 5, space: SharedSpace | None = None
+    inputs: Iterable[str | Path], labels: list[str], top: int = 5, engine: Engine | None = None
 ) -> list[Classification]:
     """Classify files (or folders, or globs) against ``labels``; one result per file."""
-    return list(iter_classify(inputs, labels, top, space))
+    return list(iter_classify(inputs, labels, top, engine))

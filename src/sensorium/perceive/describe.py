@@ -7,14 +7,14 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
-from sensorium import config
 from sensorium.encoders.caption import Captioner
 from sensorium.encoders.image import SIZE
+from sensorium.engine import Engine, default_engine
 from sensorium.errors import MediaError
 from sensorium.media.types import AudioMedia, ImageMedia, Media
 from sensorium.perceive.inputs import decode_all, expand_paths, is_video
 from sensorium.perceive.results import Description
-from sensorium.space import SharedSpace, default_space
+from sensorium.space import SharedSpace
 
 __all__ = ["describe", "iter_describe"]
 
@@ -59,18 +59,18 @@ def iter_describe(
     inputs: Iterable[str | Path],
     read: bool | None = None,
     caption_model: str | None = None,
-    space: SharedSpace | None = None,
+    engine: Engine | None = None,
     on_done: Callable[[int], None] = lambda _: None,
     faces: bool = False,
 ) -> Iterator[Description]:
-    """Stream descriptions in input order. ``read``: read the text in images (default
-    ``$SENSORIUM_OCR``); ``faces``: find faces and their expressions (always when the space
-    mixes them in, ``SpaceOptions.faces``); ``caption_model``: a captioning card or folder (default
-    ``$SENSORIUM_CAPTION_MODEL``; none: no caption)."""
-    space = space or default_space()
-    read = config.ocr() if read is None else read
-    name = caption_model or config.caption_model()
-    captioner = Captioner(name) if name else None
+    """Stream descriptions in input order. ``read``: read the text in images (default: the
+    engine's ``Settings.ocr``); ``faces``: find faces and their expressions (always when the
+    engine mixes them in, ``Settings.faces``); ``caption_model``: a captioning card or folder
+    (default: ``Settings.caption_model``; none: no caption)."""
+    engine = engine or default_engine()
+    space = engine.space
+    read = engine.settings.ocr if read is None else read
+    captioner = engine.captioner(caption_model)
     paths = expand_paths(inputs)
     side = None if read or space.options.ocr else SIZE  # text is read at full size
     for start in range(0, len(paths), CHUNK):
@@ -82,7 +82,8 @@ def iter_describe(
             results[p] = Description(p, error="a video: sensorium summarize gives its timeline")
         for path, item in decode_all([p for p in chunk if str(p) not in videos], side):
             if isinstance(item, MediaError):
-                results[str(path)] = Description(str(path), error=item.cause)
+                results[str(path)] = Description(str(path), error=item.cause,
+                                                           error_kind=item.kind)
             elif not isinstance(item, ImageMedia | AudioMedia):
                 results[str(path)] = Description(str(path), error="a text file: already words")
             else:
@@ -99,7 +100,8 @@ def describe(
     read: bool | None = None,
     caption_model: str | None = None,
     faces: bool = False,
+    engine: Engine | None = None,
 ) -> list[Description]:
     """Describe image and audio files in words; one result per file (``faces``: with the
     faces found in images and their expressions)."""
-    return list(iter_describe(inputs, read, caption_model, faces=faces))
+    return list(iter_describe(inputs, read, caption_model, engine, faces=faces))

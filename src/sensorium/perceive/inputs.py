@@ -8,7 +8,7 @@ from pathlib import Path
 
 from sensorium import media
 from sensorium.encoders.image import SIZE
-from sensorium.errors import MediaError, UsageError
+from sensorium.errors import MediaError, MissingFileError, UsageError
 from sensorium.media.types import Media, MediaKind
 
 __all__ = ["decode_all", "expand_paths", "is_video"]
@@ -54,7 +54,7 @@ def decode_all(
     for path in paths:
         try:
             if not path.exists() and not path.is_symlink():  # a link loop says so on load
-                raise MediaError(path, "no such file")
+                raise MissingFileError(path, "no such file")
             yield path, media.load(path, image_side=image_side)
         except MediaError as e:
             yield path, e

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
-from functools import cache
 from pathlib import Path
 
-from sensorium.encoders.ocr import TextReader
+from sensorium.engine import Engine, default_engine
 from sensorium.errors import MediaError
 from sensorium.media.types import ImageMedia
 from sensorium.perceive.inputs import decode_all, expand_paths
@@ -15,26 +14,23 @@ from sensorium.perceive.results import Reading
 __all__ = ["iter_read", "read"]
 
 
-@cache
-def reader() -> TextReader:
-    """One reader per process: the three ONNX graphs load once."""
-    return TextReader()
-
-
 def iter_read(
-    inputs: Iterable[str | Path], on_done: Callable[[int], None] = lambda _: None
+    inputs: Iterable[str | Path],
+    on_done: Callable[[int], None] = lambda _: None,
+    engine: Engine | None = None,
 ) -> Iterator[Reading]:
+    engine = engine or default_engine()
     for path, item in decode_all(expand_paths(inputs), image_side=None):  # small text: full size
         if isinstance(item, MediaError):
-            yield Reading(str(path), error=item.cause)
+            yield Reading(str(path), error=item.cause, error_kind=item.kind)
         elif not isinstance(item, ImageMedia):
             yield Reading(str(path), error=f"a {item.kind} file, not an image: nothing to read")
         else:
-            (text,) = reader().read([item])
+            (text,) = engine.reader.read([item])
             yield Reading(str(path), text, error=text.error)
         on_done(1)
 
 
-def read(inputs: Iterable[str | Path]) -> list[Reading]:
+def read(inputs: Iterable[str | Path], engine: Engine | None = None) -> list[Reading]:
     """Read the text in image files (or folders, or globs); one result per file."""
-    return list(iter_read(inputs))
+    return list(iter_read(inputs, engine=engine))

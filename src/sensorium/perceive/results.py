@@ -11,16 +11,25 @@ from sensorium.encoders.speech import Transcript
 
 __all__ = ["Classification", "Description", "Reading", "Transcription"]
 
+# Every result is one input's: its fields on success, or ``error`` (one line: what and why) and
+# ``error_kind`` (``SensoriumError.kind``: "unsupported", "corrupt", "too_large", "missing",
+# "unusable" for an input of the wrong kind), which the service maps to its HTTP status.
+
+
+def _failed(path: str, error: str | None, kind: str | None) -> dict[str, Any]:
+    return {"path": path, "error": error, "error_kind": kind or "unusable"}
+
 
 @dataclass(frozen=True)
 class Classification:
     path: str
     labels: list[tuple[str, float]] = field(default_factory=list)  # best first
     error: str | None = None
+    error_kind: str | None = None  # SensoriumError.kind of the error
 
     def to_json(self) -> dict[str, Any]:
         if self.error:
-            return {"path": self.path, "error": self.error}
+            return _failed(self.path, self.error, self.error_kind)
         return {
             "path": self.path,
             "labels": [{"label": lb, "score": round(s, 4)} for lb, s in self.labels],
@@ -32,10 +41,11 @@ class Transcription:
     path: str
     transcript: Transcript | None = None
     error: str | None = None
+    error_kind: str | None = None  # SensoriumError.kind of the error
 
     def to_json(self) -> dict[str, Any]:
         if self.error or self.transcript is None:
-            return {"path": self.path, "error": self.error}
+            return _failed(self.path, self.error, self.error_kind)
         t = self.transcript
         return {
             "path": self.path,
@@ -52,10 +62,11 @@ class Reading:
     path: str
     text: ocr.Reading | None = None  # what the image says in writing
     error: str | None = None
+    error_kind: str | None = None  # SensoriumError.kind of the error
 
     def to_json(self) -> dict[str, Any]:
         if self.error or self.text is None:
-            return {"path": self.path, "error": self.error}
+            return _failed(self.path, self.error, self.error_kind)
         return {
             "path": self.path,
             "text": self.text.text,
@@ -75,6 +86,7 @@ class Description:
     written: str | None = None  # text read in an image
     said: str | None = None  # speech in a clip
     error: str | None = None
+    error_kind: str | None = None  # SensoriumError.kind of the error
     warnings: list[str] = field(default_factory=list)  # a part that failed (text not read)
     faces: FaceReading | None = None  # faces and expressions in an image, when looked for
 
@@ -86,7 +98,7 @@ class Description:
 
     def _json(self) -> dict[str, Any]:
         if self.error:
-            return {"path": self.path, "error": self.error}
+            return _failed(self.path, self.error, self.error_kind)
         return {
             "path": self.path, "kind": self.kind,
             "labels": [{"label": lb, "score": round(s, 4)} for lb, s in self.labels],

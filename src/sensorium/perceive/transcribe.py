@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
-from functools import cache
 from pathlib import Path
 
-from sensorium.encoders.speech import WHISPER_MODELS, SpeechRecognizer
-from sensorium.errors import MediaError, UsageError
+from sensorium.encoders.speech import SpeechRecognizer
+from sensorium.engine import Engine, default_engine
+from sensorium.errors import MediaError
 from sensorium.media.types import AudioMedia
 from sensorium.perceive.inputs import decode_all, expand_paths
 from sensorium.perceive.results import Transcription
@@ -15,12 +15,9 @@ from sensorium.perceive.results import Transcription
 __all__ = ["iter_transcribe", "recognizer", "transcribe"]
 
 
-@cache
-def recognizer(model: str) -> SpeechRecognizer:
-    """One recogniser per model name per process."""
-    if model not in WHISPER_MODELS:
-        raise UsageError(f"unknown speech model {model!r}; choose from {', '.join(WHISPER_MODELS)}")
-    return SpeechRecognizer(model)
+def recognizer(model: str = "base") -> SpeechRecognizer:
+    """The default engine's recogniser for ``model``, loaded once per process."""
+    return default_engine().recognizer(model)
 
 
 def iter_transcribe(
@@ -29,11 +26,12 @@ def iter_transcribe(
     hint: str | None = None,
     language: str | None = None,
     on_done: Callable[[int], None] = lambda _: None,
+    engine: Engine | None = None,
 ) -> Iterator[Transcription]:
-    rec = recognizer(model)
+    rec = (engine or default_engine()).recognizer(model)
     for path, item in decode_all(expand_paths(inputs)):
         if isinstance(item, MediaError):
-            yield Transcription(str(path), error=item.cause)
+            yield Transcription(str(path), error=item.cause, error_kind=item.kind)
         elif not isinstance(item, AudioMedia):
             yield Transcription(str(path), error=f"{item.kind} has no speech to transcribe")
         else:
@@ -46,6 +44,7 @@ def transcribe(
     model: str = "base",
     hint: str | None = None,
     language: str | None = None,
+    engine: Engine | None = None,
 ) -> list[Transcription]:
     """Transcribe audio (or the audio track of video) files; one result per file."""
-    return list(iter_transcribe(inputs, model, hint, language))
+    return list(iter_transcribe(inputs, model, hint, language, engine=engine))

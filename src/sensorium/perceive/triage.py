@@ -33,10 +33,10 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from sensorium import media
+from sensorium.engine import Engine, default_engine
 from sensorium.errors import MediaError, UsageError
 from sensorium.media.types import AudioMedia, ImageMedia
-from sensorium.perceive.transcribe import recognizer
-from sensorium.space import SharedSpace, default_space
+from sensorium.space import SharedSpace
 from sensorium.space.space import LOGIT_SCALE, Embedded
 
 if TYPE_CHECKING:
@@ -178,11 +178,11 @@ def _perceive_image(space: SharedSpace, t: _Ticket) -> None:
     t.written_conf = r.confidence if t.written else 0.0
 
 
-def _perceive_audio(cfg: TriageConfig, t: _Ticket) -> None:
+def _perceive_audio(engine: Engine, cfg: TriageConfig, t: _Ticket) -> None:
     """The voice message through the engine's speech recogniser (every clip: a voice message
     is speech even where the sound classifier's speech gate would doubt it)."""
     assert t.audio is not None
-    tr = recognizer(cfg.speech_model).transcribe(t.audio)
+    tr = engine.recognizer(cfg.speech_model).transcribe(t.audio)
     t.transcript = tr.text.strip() or None
     t.transcript_conf = tr.confidence if t.transcript else 0.0
 
@@ -404,13 +404,13 @@ def _name(path: str) -> str:
     return re.sub(r"[_\-]+", " ", Path(path).stem).strip()
 
 
-def _product(space: SharedSpace, db: str | Path | Collection, text: str, t: _Ticket,
+def _product(engine: Engine, db: str | Path | Collection, text: str, t: _Ticket,
              image: str | Path | None) -> dict[str, Any] | None:  # fmt: skip
     from sensorium.collection import Collection  # the store layer: only when a collection is given
 
     if not text and t.image is None:
         return None
-    products = db if isinstance(db, Collection) else Collection(db, space)
+    products = db if isinstance(db, Collection) else Collection(db, engine)
     hits = products.search(text=text or None, image=image if t.image else None,
                                         k=3, keywords=False)  # fmt: skip
     if not hits:
@@ -470,7 +470,7 @@ def triage(
     audio: str | Path | None = None,
     products: str | Path | Collection | None = None,
     config: str | Path | TriageConfig | None = None,
-    space: SharedSpace | None = None,
+    engine: Engine | None = None,
 ) -> Triage:
     """Triage one support ticket from any mix of ``text``, an ``image`` file (photo or
     screenshot) and an ``audio`` file (voice message). ``products``: a collection folder (or an
@@ -478,7 +478,8 @@ def triage(
     (default ``perceive/triage.toml``) or a loaded ``TriageConfig``. A modality not given is
     absent from the result; one that cannot be decoded is named in ``errors``."""
     cfg = config if isinstance(config, TriageConfig) else load_config(config)
-    space = space or default_space()
+    engine = engine or default_engine()
+    space = engine.space
     t, clock, start = _Ticket(text=(text or "").strip() or None), {}, time.perf_counter()
     if image is not None:
         t.image = _load(image, ImageMedia, t, "image")
@@ -490,7 +491,7 @@ def triage(
         clock["image"] = round(time.perf_counter() - t0, 3)
     if t.audio is not None:
         t0 = time.perf_counter()
-        _perceive_audio(cfg, t)
+        _perceive_audio(engine, cfg, t)
         clock["audio"] = round(time.perf_counter() - t0, 3)
     if not t.modalities:
         raise UsageError("a ticket needs text, an image or an audio file")
@@ -499,7 +500,7 @@ def triage(
     category = _category(space, cfg, t)
     urgency = _urgency(cfg, t, sentiment, emotion, seen)
     query = " ".join(words.values())
-    product = _product(space, products, query, t, image) if products else None
+    product = _product(engine, products, query, t, image) if products else None
     reply = _reply(cfg, category, urgency, sentiment, seen, product, t.transcript is not None)
     clock["total"] = round(time.perf_counter() - start, 3)
     speech = None

@@ -23,9 +23,9 @@ from starlette.exceptions import HTTPException
 import sensorium
 from sensorium.collection import Collection
 from sensorium.errors import MediaError, SensoriumError
-from sensorium.service.engine import Engine, ServiceConfig, media_error_detail
 from sensorium.service.guard import Guard
 from sensorium.service.routes import router
+from sensorium.service.state import Service, ServiceConfig, media_error_detail
 
 __all__ = ["STATUS", "ServiceConfig", "create_app", "serve"]
 
@@ -70,15 +70,15 @@ def create_app(config: ServiceConfig | None = None, collection: Collection | Non
     """The ASGI application. ``collection`` shares an open one (tests); by default the
     config's folder is opened. Models load at start-up when ``config.warm``."""
     config = config or ServiceConfig()
-    engine = Engine(config, collection)
+    service = Service(config, collection)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         if config.warm:
-            await anyio.to_thread.run_sync(engine.warm)
-        engine.ready = True
+            await anyio.to_thread.run_sync(service.warm)
+        service.ready = True
         yield
-        engine.close()
+        service.close()
 
     app = FastAPI(
         title="Sensorium",
@@ -87,7 +87,7 @@ def create_app(config: ServiceConfig | None = None, collection: Collection | Non
         "text. Errors are JSON: {error: kind, detail: one line}.",
         lifespan=lifespan,
     )
-    app.state.engine = engine
+    app.state.service = service
     _handlers(app)
     app.include_router(router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")

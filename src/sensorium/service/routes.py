@@ -27,7 +27,7 @@ from sensorium.perceive import (
 )
 from sensorium.search import Hit, parse_weights
 from sensorium.service import thumbs
-from sensorium.service.engine import Engine
+from sensorium.service.state import Service
 from sensorium.store.base import Filter as StoreFilter
 
 __all__ = ["router"]
@@ -37,11 +37,11 @@ CHUNK = 1 << 20  # bytes copied at a time from an upload to its file
 MAX_FILES = 16  # files per classify, transcribe, describe or read request
 
 
-def engine(request: Request) -> Engine:
-    return request.app.state.engine  # type: ignore[no-any-return]
+def service(request: Request) -> Service:
+    return request.app.state.service  # type: ignore[no-any-return]
 
 
-E = Annotated[Engine, Depends(engine)]
+E = Annotated[Service, Depends(service)]
 K = Annotated[int, Query(ge=1, le=100, description="How many results.")]
 KindQ = Annotated[str | None, Query(alias="type", description="image | audio | video | text")]
 PathQ = Annotated[str | None, Query(description="Only paths matching this glob.")]
@@ -116,7 +116,7 @@ async def search_get(
 
 async def _save(upload: UploadFile, folder: str, index: int) -> Path:
     """Write an upload to its own file (the body is already bounded by the guard)."""
-    path = Engine.upload_path(folder, upload.filename, index)
+    path = Service.upload_path(folder, upload.filename, index)
     path.parent.mkdir(parents=True)
     with path.open("wb") as f:
         while chunk := await upload.read(CHUNK):
@@ -126,13 +126,13 @@ async def _save(upload: UploadFile, folder: str, index: int) -> Path:
     return path
 
 
-async def _checked(e: Engine, uploads: list[UploadFile], folder: str) -> list[Path]:
+async def _checked(e: Service, uploads: list[UploadFile], folder: str) -> list[Path]:
     """Save and decode each upload: one that is unsupported or corrupt ends the request."""
     if len(uploads) > MAX_FILES:
         raise UsageError(f"at most {MAX_FILES} files a request")
     paths = [await _save(u, folder, i) for i, u in enumerate(uploads)]
     for p in paths:
-        await e.model_call(Engine.check_media, p)
+        await e.model_call(Service.check_media, p)
     return paths
 
 
@@ -152,7 +152,7 @@ async def search_post(
 ) -> dict[str, Any]:
     """Search by text and/or an uploaded image and/or audio, with weights."""
     t0 = time.perf_counter()
-    with Engine.upload_dir() as folder:
+    with Service.upload_dir() as folder:
         image_path = (await _checked(e, [image], folder))[0] if image else None
         audio_path = (await _checked(e, [audio], folder + "/a"))[0] if audio else None
         hits = await e.model_call(lambda: e.collection.search(
@@ -223,10 +223,10 @@ async def duplicates(
 Files = Annotated[list[UploadFile], File(description="One or more files.")]
 
 
-async def _perceive(e: Engine, files: list[UploadFile], run: Any) -> dict[str, Any]:
+async def _perceive(e: Service, files: list[UploadFile], run: Any) -> dict[str, Any]:
     """Save and check the uploads, run ``run(paths)`` (an iterator of results), and name each
     result by its upload's file name."""
-    with Engine.upload_dir() as folder:
+    with Service.upload_dir() as folder:
         paths = await _checked(e, files, folder)
         results = await e.model_call(lambda: list(run(paths)))
     names = {str(p): f.filename or p.name for p, f in zip(paths, files)}
@@ -241,7 +241,8 @@ async def classify(
 ) -> dict[str, Any]:  # fmt: skip
     """Zero-shot classification of each file against the labels."""
     label_list = [lb.strip() for lb in labels.split(",") if lb.strip()]
-    return await _perceive(e, files, lambda ps: iter_classify(ps, label_list, top=top))
+    return await _perceive(e, files, lambda ps: iter_classify(ps, label_list, top=top,
+                                                                engine=e.engine))
 
 
 @router.post("/transcribe")
@@ -252,8 +253,8 @@ async def transcribe(
     language: Annotated[str | None, Form()] = None,
 ) -> dict[str, Any]:  # fmt: skip
     """Speech to text with timestamps; silence, music and noise give empty text."""
-    return await _perceive(e, files, lambda ps: iter_transcribe(ps, model, hint or None,
-                                                                language or None))  # fmt: skip
+    return await _perceive(e, files, lambda ps: iter_transcribe(
+        ps, model, hint or None, language or None, engine=e.engine))  # fmt: skip
 
 
 @router.post("/describe")
@@ -261,13 +262,13 @@ async def describe(
     e: E, files: Files, read: Annotated[bool | None, Form(description="Read text.")] = None
 ) -> dict[str, Any]:
     """What images show and sounds are, in words."""
-    return await _perceive(e, files, lambda ps: iter_describe(ps, read))
+    return await _perceive(e, files, lambda ps: iter_describe(ps, read, engine=e.engine))
 
 
 @router.post("/read")
 async def read(e: E, files: Files) -> dict[str, Any]:
     """Text read in images (OCR)."""
-    return await _perceive(e, files, iter_read)
+    return await _perceive(e, files, lambda ps: iter_read(ps, engine=e.engine))
 
 
 @router.post("/ask")
@@ -278,7 +279,7 @@ async def ask_post(
 ) -> dict[str, Any]:
     """Answer a question about an image or a sound from what is perceived in it, with the
     evidence; "I can't tell" when nothing perceived answers it."""
-    with Engine.upload_dir() as folder:
+    with Service.upload_dir() as folder:
         (path,) = await _checked(e, [file], folder)
         answer = await e.model_call(lambda: ask(path, question, e.collection.space))
     if answer.error:
@@ -298,12 +299,12 @@ async def triage_post(
 ) -> dict[str, Any]:
     """Triage a support ticket: category, sentiment and emotion, urgency, what the image
     shows, the product, a drafted reply; each finding names the modality it came from."""
-    with Engine.upload_dir() as folder:
+    with Service.upload_dir() as folder:
         image_path = (await _checked(e, [image], folder))[0] if image else None
         audio_path = (await _checked(e, [audio], folder + "/a"))[0] if audio else None
         ticket = await e.model_call(lambda: triage(
             text or None, image_path, audio_path, e.collection if products else None,
-            space=e.collection.space))  # fmt: skip
+            engine=e.engine))  # fmt: skip
     return ticket.to_json()
 
 

@@ -2,6 +2,7 @@
 
 from sensorium.space.adapter import LinearAdapter
 from sensorium.space.bridge import BridgeOptions, LabelBridge
+from sensorium.space.parts import Part, mix
 from sensorium.space.space import DIM, Embedded, SharedSpace, SpaceOptions, default_space
 
 __all__ = [
@@ -10,7 +11,9 @@ __all__ = [
     "Embedded",
     "LabelBridge",
     "LinearAdapter",
+    "Part",
     "SharedSpace",
     "SpaceOptions",
     "default_space",
+    "mix",
 ]

@@ -6,7 +6,7 @@
 - audio: the AudioSet label bridge (over YAMNet's scores, or a hub CLAP's zero-shot posteriors:
   ``SpaceOptions.sound_model``), plus the transcript when the clip holds speech, each part
   weighted by its confidence (a part that is missing simply has weight 0).
-Models load lazily, once per process (``default_space()``).
+Models load lazily, once per engine (``sensorium.engine``).
 """
 
 from __future__ import annotations
@@ -16,12 +16,12 @@ import hashlib
 import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from functools import cache, cached_property
+from functools import cached_property
 
 import numpy as np
 
 from sensorium import config
-from sensorium.encoders.base import l2_normalize
+from sensorium.encoders.base import ALL_CORES, Threads, l2_normalize
 from sensorium.encoders.clap import ClapEncoder
 from sensorium.encoders.clip import ClipEncoder
 from sensorium.encoders.faces import FACE_MODEL, FaceReader, FaceReading
@@ -32,8 +32,9 @@ from sensorium.encoders.speech import SpeechRecognizer, Transcript
 from sensorium.encoders.text import TextEncoder
 from sensorium.media.types import AudioMedia, ImageMedia, Media, MediaKind, TextMedia
 from sensorium.models import model_path
-from sensorium.space.adapter import LinearAdapter, bundled
+from sensorium.space.adapter import LinearAdapter
 from sensorium.space.bridge import BridgeOptions, LabelBridge
+from sensorium.space.parts import Part, mix
 from sensorium.space.prompts import phrase
 
 __all__ = [
@@ -82,6 +83,7 @@ class SpaceOptions:
     # beat the bridges (docs/benchmarks.md); $SENSORIUM_ADAPTERS turns the shipped ones on.
     image_adapter: LinearAdapter | None = None
     sound_adapter: LinearAdapter | None = None
+    threads: Threads = ALL_CORES  # every model's threads (Settings.threads)
 
 
 def image_class_prompts() -> tuple[list[str], list[str], list[str]]:
@@ -104,11 +106,11 @@ class Embedded:
     vector: np.ndarray  # (384,) L2-normalised
     labels: list[tuple[str, float]] = field(default_factory=list)  # classifier's best classes
     transcript: Transcript | None = None
-    parts: dict[str, float] = field(default_factory=dict)  # part name -> its weight
+    parts: dict[str, float] = field(default_factory=dict)  # Part -> its weight in the mix
     features: np.ndarray | None = None  # raw encoder output kept for adapters and fusion
-    # The parts of an audio clip in the shared space: "heard" (sound bridge), "said" (its
-    # transcript); of an image with text read in it: "seen", "written". Search uses them for
-    # queries that ask what is heard or said, and to say which part matched.
+    # The parts' vectors (space/parts.py): of an audio clip "heard" (sound bridge) and "said"
+    # (its transcript); of an image with derived text, "seen" and "written" or "faces". Search
+    # uses them for queries that ask what is heard or said, and to say which part matched.
     part_vectors: dict[str, np.ndarray] = field(default_factory=dict)
     written: str | None = None  # text read in an image (SpaceOptions.ocr)
     faces: FaceReading | None = None  # faces found in an image (SpaceOptions.faces)
@@ -135,17 +137,17 @@ class SharedSpace:
 
     @cached_property
     def text(self) -> TextEncoder:
-        return TextEncoder()
+        return TextEncoder(threads=self.options.threads)
 
     @cached_property
     def image(self) -> ImageEncoder | ClipEncoder:
         if self.options.image_model == OFFLINE_IMAGE_MODEL:
-            return ImageEncoder()
+            return ImageEncoder(threads=self.options.threads)
         return ClipEncoder(self.options.image_model, class_prompts=image_class_prompts()[1])
 
     @cached_property
     def sound(self) -> SoundEncoder:
-        return SoundEncoder()
+        return SoundEncoder(threads=self.options.threads)
 
     @cached_property
     def clap(self) -> ClapEncoder | None:
@@ -163,15 +165,15 @@ class SharedSpace:
 
     @cached_property
     def reader(self) -> TextReader:
-        return TextReader()
+        return TextReader(threads=self.options.threads)
 
     @cached_property
     def face_reader(self) -> FaceReader:
-        return FaceReader(self.options.face_model)
+        return FaceReader(self.options.face_model, threads=self.options.threads)
 
     @cached_property
     def speech(self) -> SpeechRecognizer:
-        return SpeechRecognizer(self.options.speech_model)
+        return SpeechRecognizer(self.options.speech_model, threads=self.options.threads)
 
     @cached_property
     def image_bridge(self) -> LabelBridge:
@@ -194,7 +196,7 @@ class SharedSpace:
 
     def embed_texts(self, items: Sequence[TextMedia]) -> list[Embedded]:
         vectors = self.text.encode([m.text for m in items])  # (N, 384)
-        return [Embedded(m.path, m.kind, v, parts={"text": 1.0}) for m, v in zip(items, vectors)]
+        return [Embedded(m.path, m.kind, v, parts={Part.TEXT: 1.0}) for m, v in zip(items, vectors)]
 
     def embed_images(self, items: Sequence[ImageMedia]) -> list[Embedded]:
         out = self.image.run(list(items))
@@ -203,7 +205,7 @@ class SharedSpace:
             vectors = self.options.image_adapter.apply(out.features, vectors)
         labels = self.image_bridge.top_labels(out.probs)
         embedded = [
-            Embedded(m.path, m.kind, v, labels=lab, parts={"image_labels": 1.0}, features=f)
+            Embedded(m.path, m.kind, v, labels=lab, parts={Part.SEEN: 1.0}, features=f)
             for m, v, lab, f in zip(items, vectors, labels, out.features)
         ]
         if self.options.ocr:
@@ -212,17 +214,8 @@ class SharedSpace:
             self.add_faces(embedded, self.face_reader.read(list(items)))
         return embedded
 
-    # The derived-text parts of an image: (weight name in ``parts``, its part vector's name).
-    _IMAGE_PARTS = (("image_labels", "seen"), ("written", "written"), ("faces", "faces"))
-
-    def _remix(self, e: Embedded) -> None:
-        """An image's vector from its part vectors, each weighted by its part's weight."""
-        mix = sum(e.parts.get(w, 0.0) * e.part_vectors[v]
-                  for w, v in self._IMAGE_PARTS if v in e.part_vectors)  # fmt: skip
-        e.vector = l2_normalize(np.asarray(mix, np.float32)[None])[0]
-
     def _add_text_part(self, embedded: Sequence[Embedded], texts: Sequence[str],
-                       part: str, weights: Sequence[float]) -> None:  # fmt: skip
+                       part: Part, weights: Sequence[float]) -> None:  # fmt: skip
         """Mix a derived text (``texts[i]``, "" for none) into each image's vector as ``part``,
         weighted by ``weights[i]`` (in place; an image without it keeps its vector exactly)."""
         found = [(e, t, w) for e, t, w in zip(embedded, texts, weights) if t]
@@ -230,10 +223,10 @@ class SharedSpace:
             return
         vectors = self.text.encode([t for _, t, _ in found])  # (n, 384)
         for (e, _, weight), v in zip(found, vectors):
-            e.part_vectors.setdefault("seen", e.vector)
+            e.part_vectors.setdefault(Part.SEEN, e.vector)
             e.part_vectors[part] = v
             e.parts[part] = weight
-            self._remix(e)
+            e.vector = mix(e.parts, e.part_vectors)
 
     def add_written(self, embedded: Sequence[Embedded], readings: Sequence[Reading]) -> None:
         """Mix the text read in each image into its vector, weighted by the reader's confidence
@@ -244,7 +237,7 @@ class SharedSpace:
             if r.text:
                 e.written = r.text
         weights = [self.options.ocr_weight * r.confidence for r in readings]
-        self._add_text_part(embedded, [r.text for r in readings], "written", weights)
+        self._add_text_part(embedded, [r.text for r in readings], Part.WRITTEN, weights)
 
     def add_faces(self, embedded: Sequence[Embedded], readings: Sequence[FaceReading]) -> None:
         """Mix the faces found in each image, as words ("two people, happy and smiling"), into
@@ -256,7 +249,7 @@ class SharedSpace:
                 e.warnings.append(r.error)
         texts = [r.text if r.faces else "" for r in readings]
         weights = [self.options.faces_weight * r.confidence for r in readings]
-        self._add_text_part(embedded, texts, "faces", weights)
+        self._add_text_part(embedded, texts, Part.FACES, weights)
 
     def embed_audio(self, items: Sequence[AudioMedia]) -> list[Embedded]:
         out = self.sound.run(list(items))  # YAMNet: events over time, and the speech gate
@@ -272,18 +265,15 @@ class SharedSpace:
         for m, v, lab, patches, feats in zip(items, bridge, labels, out.patch_scores, features):
             speech_peak = float(patches[:, SPEECH_CLASS].max())
             transcript = None
-            parts = {"sound_labels": max(lab[0][1], 1e-3)}
-            vector = v * parts["sound_labels"]
-            part_vectors = {"heard": v}
+            parts: dict[str, float] = {Part.HEARD: max(lab[0][1], 1e-3)}
+            part_vectors: dict[str, np.ndarray] = {Part.HEARD: v}
             if speech_peak >= self.options.speech_gate:
                 transcript = self.speech.transcribe(m)
                 if transcript.text:
-                    parts["transcript"] = self.options.transcript_weight * transcript.confidence
-                    part_vectors["said"] = self.text.encode([transcript.text])[0]
-                    vector = vector + parts["transcript"] * part_vectors["said"]
-            results.append(Embedded(
-                m.path, m.kind, l2_normalize(vector), lab, transcript, parts, feats, part_vectors
-            ))  # fmt: skip
+                    parts[Part.SAID] = self.options.transcript_weight * transcript.confidence
+                    part_vectors[Part.SAID] = self.text.encode([transcript.text])[0]
+            results.append(Embedded(m.path, m.kind, mix(parts, part_vectors), lab, transcript,
+                                    parts, feats, part_vectors))  # fmt: skip
         return results
 
     def embed(self, items: Sequence[Media]) -> list[Embedded]:
@@ -330,14 +320,8 @@ class SharedSpace:
         return out
 
 
-@cache
 def default_space() -> SharedSpace:
-    """The space every command uses: the encoders named by $SENSORIUM_IMAGE_MODEL and
-    $SENSORIUM_SOUND_MODEL, text read in images with $SENSORIUM_OCR=1, faces with
-    $SENSORIUM_FACES=1, and the shipped adapters named in $SENSORIUM_ADAPTERS."""
-    chosen = {m: bundled(m) for m in config.adapters()}
-    return SharedSpace(SpaceOptions(image_model=config.image_model() or OFFLINE_IMAGE_MODEL,
-                                    sound_model=config.sound_model() or OFFLINE_SOUND_MODEL,
-                                    ocr=config.ocr(), faces=config.faces(),
-                                    image_adapter=chosen.get("image"),
-                                    sound_adapter=chosen.get("sound")))  # fmt: skip
+    """The space of ``default_engine()``: the settings in the environment."""
+    from sensorium.engine import default_engine  # engine sits above space
+
+    return default_engine().space

@@ -20,10 +20,11 @@ from PIL import Image
 
 from sensorium import media
 from sensorium.collection import Collection
+from sensorium.engine import Engine, default_engine
 from sensorium.errors import MediaError, NotFoundError, SensoriumError, UsageError
 from sensorium.media.types import AudioMedia, ImageMedia, MediaKind
 
-__all__ = ["Engine", "ForbiddenPath", "Job", "ServiceConfig"]
+__all__ = ["ForbiddenPath", "Job", "Service", "ServiceConfig"]
 
 T = TypeVar("T")
 
@@ -87,9 +88,13 @@ class Job:
 _SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
 
 
-class Engine:
-    def __init__(self, config: ServiceConfig, collection: Collection | None = None) -> None:
+class Service:
+    """One running service: its engine (the models), its collection, its jobs."""
+
+    def __init__(self, config: ServiceConfig, collection: Collection | None = None,
+                 engine: Engine | None = None) -> None:  # fmt: skip
         self.config = config
+        self.engine = engine or default_engine()
         self.collection = collection or Collection(config.db)
         self.roots = [r.resolve() for r in config.roots]
         self.jobs: dict[str, Job] = {}
@@ -102,7 +107,7 @@ class Engine:
 
     def warm(self) -> None:
         """Load every model a request may need, once, before the first request."""
-        space = self.collection.space
+        space = self.engine.space
         space.text.encode(["warm"])
         image = ImageMedia("warm.png", Image.new("RGB", (64, 64), "white"), 64, 64)
         sound = AudioMedia("warm.wav", np.zeros(16000, np.float32))
