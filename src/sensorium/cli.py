@@ -241,12 +241,13 @@ def describe_cmd(
 
 @app.command("ask")
 def ask_cmd(
-    path: Annotated[str, typer.Argument(help="An image or audio file.")],
+    path: Annotated[str, typer.Argument(help="An image, audio or video file.")],
     question: Annotated[str, typer.Argument(help='e.g. "how many people are there?"')],
     as_json: Annotated[bool, typer.Option("--json", help="The answer as one JSON object.")] = False,
 ) -> None:
-    """Answer a question about an image or a sound from what is perceived in it (labels, text
-    read, faces, colours, speech), with the evidence; "I can't tell" when nothing answers it."""
+    """Answer a question about an image, a sound or a video from what is perceived in it
+    (labels, text read, faces, colours, speech), with the evidence (for a video, the time of
+    each segment that answers); "I can't tell" when nothing answers it."""
     from sensorium.perceive import ask
 
     a = ask(path, question)
@@ -257,7 +258,8 @@ def ask_cmd(
     else:
         out.print(f"{esc(a.answer)} [dim]({a.kind}, confidence {a.confidence:.2f})[/dim]")
         for ev in a.evidence:
-            out.print(f"  [cyan]{esc(str(ev['from'])):7}[/cyan] {esc(str(ev['what']))} "
+            at = f"{ev['start']:.1f}-{ev['end']:.1f} s " if "start" in ev else ""
+            out.print(f"  [cyan]{esc(str(ev['from'])):7}[/cyan] {at}{esc(str(ev['what']))} "
                       f"[dim]{ev['score']}[/dim]", highlight=False)  # fmt: skip
     raise typer.Exit(1 if a.error else 0)
 

@@ -7,16 +7,16 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from sensorium.engine import default_engine
 from sensorium.errors import DecodeError
 from sensorium.eval.metrics import normalize_text
 from sensorium.eval.videos import write_video
-from sensorium.space import default_space
 from sensorium.video import VideoAnalysis, analyze, contact_sheet, summary_json
 
 
 @pytest.fixture(scope="module")
 def analysis(animal_video) -> VideoAnalysis:  # type: ignore[no-untyped-def]
-    return analyze(animal_video.path, default_space(), keyframes=True)
+    return analyze(animal_video.path, default_engine().space, keyframes=True)
 
 
 def test_segments_follow_the_shots(analysis: VideoAnalysis, animal_video) -> None:  # type: ignore[no-untyped-def]
@@ -35,7 +35,7 @@ def test_each_segment_holds_what_is_said_in_it(analysis: VideoAnalysis, animal_v
 
 def test_segment_vectors_find_their_animal(analysis: VideoAnalysis, animal_video) -> None:  # type: ignore[no-untyped-def]
     labels = [label for _, _, label in animal_video.intervals]
-    queries = default_space().text.encode(labels)  # (3, 384)
+    queries = default_engine().space.text.encode(labels)  # (3, 384)
     segments = np.stack([s.vector for s in analysis.segments])  # (3, 384)
     assert (np.argmax(queries @ segments.T, axis=1) == np.arange(3)).all()
     # The seen part alone knows each animal too.
@@ -46,20 +46,20 @@ def test_segment_vectors_find_their_animal(analysis: VideoAnalysis, animal_video
 
 def test_no_audio_track(tmp_path: Path, shots) -> None:  # type: ignore[no-untyped-def]
     video = write_video(tmp_path / "mute.mp4", shots, audio="none")
-    a = analyze(video.path, default_space())
+    a = analyze(video.path, default_engine().space)
     assert a.notes == ["no audio track"] and a.transcript is None
     assert len(a.segments) == 3 and all(set(s.parts) == {"seen"} for s in a.segments)
 
 
 def test_silent_track_invents_no_speech(tmp_path: Path, shots) -> None:  # type: ignore[no-untyped-def]
     video = write_video(tmp_path / "silent.mp4", shots, audio="silent")
-    a = analyze(video.path, default_space())
+    a = analyze(video.path, default_engine().space)
     assert all(s.said == "" and "said" not in s.parts for s in a.segments)
     assert all(s.heard[0][0] == "Silence" for s in a.segments)
 
 
 def test_truncated_video_gives_what_it_has(truncated_mkv: Path) -> None:
-    a = analyze(truncated_mkv, default_space())
+    a = analyze(truncated_mkv, default_engine().space)
     assert a.truncated and a.notes and a.notes[-1].startswith("truncated")
     assert a.duration < 12.0 and a.segments[-1].end == pytest.approx(a.duration)
 
@@ -68,7 +68,7 @@ def test_a_file_with_no_frame_is_a_clear_error(tmp_path: Path) -> None:
     junk = tmp_path / "junk.mp4"
     junk.write_bytes(b"\x00\x00\x00\x18ftypmp42" + b"\x00" * 4000)
     with pytest.raises(DecodeError, match=r"junk\.mp4"):
-        analyze(junk, default_space())
+        analyze(junk, default_engine().space)
 
 
 def test_summary_and_contact_sheet(analysis: VideoAnalysis, tmp_path: Path) -> None:
@@ -92,7 +92,7 @@ def test_classify_and_embed_a_whole_video(animal_video) -> None:  # type: ignore
     vectors = sensorium.embed([animal_video.path])
     assert vectors.shape == (1, 384)
     np.testing.assert_allclose(
-        vectors[0], analyze(animal_video.path, default_space()).vector, atol=1e-5
+        vectors[0], analyze(animal_video.path, default_engine().space).vector, atol=1e-5
     )
 
 
@@ -112,6 +112,7 @@ def signs_video(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_text_in_frames_is_read_per_segment(signs_video: Path, tmp_path: Path) -> None:
     pytest.importorskip("rapidocr_onnxruntime")
     from sensorium.collection import Collection
+    from sensorium.engine import Engine
     from sensorium.space import SharedSpace, SpaceOptions
 
     space = SharedSpace(SpaceOptions(ocr=True))
@@ -119,10 +120,10 @@ def test_text_in_frames_is_read_per_segment(signs_video: Path, tmp_path: Path) -
     assert [s.written for s in a.segments] == ["STOP", "HOSPITAL", "", "GIVE\nWAY"]
     assert "written" in a.segments[1].part_vectors and "written" not in a.segments[2].parts
     assert summary_json(a)["segments"][0]["written"] == "STOP"
-    plain = analyze(signs_video, default_space())  # OCR off: nothing is read
+    plain = analyze(signs_video, default_engine().space)  # OCR off: nothing is read
     assert all(not s.written for s in plain.segments)
 
-    coll = Collection(tmp_path / "db", space)
+    coll = Collection(tmp_path / "db", Engine(space=space))
     coll.ingest([signs_video])
     hit = coll.search("hospital", k=1)[0]
     assert (hit.item.start, hit.item.end) == (4.0, 8.0)
@@ -146,6 +147,6 @@ def test_faces_in_frames_per_segment(photos: dict[str, Path], tmp_path: Path) ->
     person, cat = faced.segments
     assert person.faces.startswith("a person") and cat.faces == ""
     np.testing.assert_array_equal(cat.vector, plain.segments[1].vector)
-    query = default_space().text.encode(["a smiling person"])[0]
+    query = default_engine().space.text.encode(["a smiling person"])[0]
     assert person.vector @ query > plain.segments[0].vector @ query
     assert summary_json(faced)["segments"][0]["faces"] == person.faces

@@ -1,7 +1,12 @@
-"""Decode audio with PyAV (any container and codec FFmpeg reads) to 16 kHz mono float32."""
+"""Decode audio with PyAV (any container and codec FFmpeg reads) to 16 kHz mono float32.
+
+``audio_blocks`` streams a track in blocks of fixed length (a video's sound, which may last
+hours, is never held whole); ``load_audio`` joins the blocks of a clip.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import av
@@ -10,14 +15,15 @@ import numpy as np
 from sensorium.errors import DecodeError, MediaTooLargeError
 from sensorium.media.types import SAMPLE_RATE, AudioMedia, av_cause
 
-__all__ = ["MAX_SECONDS", "load_audio", "resample"]
+__all__ = ["BLOCK_SECONDS", "MAX_SECONDS", "audio_blocks", "load_audio", "resample"]
 
 MAX_SECONDS = 4 * 3600  # longer inputs are refused: 4 h of 16 kHz float32 is 0.9 GB
+BLOCK_SECONDS = 30.0  # audio_blocks' block: 1.9 MB of samples
 
 
-def _decode(path: Path, max_seconds: float) -> np.ndarray:
+def _decoded(path: Path, max_seconds: float) -> Iterator[np.ndarray]:
+    """The resampler's output as it comes, (n,) float32 pieces of about a codec frame."""
     limit = int(max_seconds * SAMPLE_RATE)
-    chunks: list[np.ndarray] = []
     total = 0
     resampler = av.AudioResampler(format="flt", layout="mono", rate=SAMPLE_RATE)
     with av.open(str(path)) as container:
@@ -27,13 +33,42 @@ def _decode(path: Path, max_seconds: float) -> np.ndarray:
         for frame in container.decode(stream):
             for out in resampler.resample(frame):
                 chunk = out.to_ndarray().reshape(-1)  # (1, n) planar mono -> (n,)
-                chunks.append(chunk)
                 total += len(chunk)
+                yield chunk
             if total > limit:
                 raise MediaTooLargeError(path, f"longer than {max_seconds:.0f} s")
         for out in resampler.resample(None):  # flush the resampler's buffer
-            chunks.append(out.to_ndarray().reshape(-1))
-    return np.concatenate(chunks).astype(np.float32) if chunks else np.zeros(0, np.float32)
+            yield out.to_ndarray().reshape(-1)
+
+
+def audio_blocks(
+    path: str | Path, seconds: float = BLOCK_SECONDS, max_seconds: float = MAX_SECONDS
+) -> Iterator[np.ndarray]:
+    """The audio track as consecutive (n,) float32 blocks of ``seconds`` (the last shorter),
+    decoded as they are read: memory holds one block, whatever the length. Joined, the blocks
+    are ``load_audio``'s samples. Raises ``DecodeError`` (or ``MediaTooLargeError``) where
+    decoding fails, after the blocks decoded before it."""
+    path = Path(path)
+    size = max(1, round(seconds * SAMPLE_RATE))
+    pending: list[np.ndarray] = []
+    held = 0
+    try:
+        for chunk in _decoded(path, max_seconds):
+            pending.append(chunk)
+            held += len(chunk)
+            if held >= size:
+                joined = np.concatenate(pending)
+                starts = range(0, held - size + 1, size)
+                for s in starts:
+                    yield joined[s : s + size]
+                rest = joined[starts[-1] + size :]
+                pending, held = ([rest] if len(rest) else []), len(rest)
+    except (DecodeError, MediaTooLargeError):
+        raise
+    except (av.error.FFmpegError, ValueError, UnicodeDecodeError) as e:
+        raise DecodeError(path, f"cannot decode the audio: {av_cause(e)}") from e
+    if held:
+        yield np.concatenate(pending)
 
 
 def resample(samples: np.ndarray, rate: int, from_rate: int = SAMPLE_RATE) -> np.ndarray:
@@ -51,12 +86,8 @@ def resample(samples: np.ndarray, rate: int, from_rate: int = SAMPLE_RATE) -> np
 
 def load_audio(path: str | Path, max_seconds: float = MAX_SECONDS) -> AudioMedia:
     path = Path(path)
-    try:
-        samples = _decode(path, max_seconds)
-    except (DecodeError, MediaTooLargeError):
-        raise
-    except (av.error.FFmpegError, ValueError, UnicodeDecodeError) as e:
-        raise DecodeError(path, f"cannot decode the audio: {av_cause(e)}") from e
+    blocks = list(audio_blocks(path, seconds=60.0, max_seconds=max_seconds))
+    samples = np.concatenate(blocks) if blocks else np.zeros(0, np.float32)
     if samples.size == 0:
         raise DecodeError(path, "no audio samples could be decoded")
     return AudioMedia(path=str(path), samples=samples)

@@ -274,14 +274,15 @@ async def read(e: E, files: Files) -> dict[str, Any]:
 @router.post("/ask")
 async def ask_post(
     e: E,
-    file: Annotated[UploadFile, File(description="An image or a sound.")],
+    file: Annotated[UploadFile, File(description="An image, a sound or a video.")],
     question: Annotated[str, Form(min_length=1, max_length=500)],
 ) -> dict[str, Any]:
-    """Answer a question about an image or a sound from what is perceived in it, with the
-    evidence; "I can't tell" when nothing perceived answers it."""
+    """Answer a question about an image, a sound or a video from what is perceived in it, with
+    the evidence (for a video, each piece timed); "I can't tell" when nothing perceived answers
+    it."""
     with Service.upload_dir() as folder:
         (path,) = await _checked(e, [file], folder)
-        answer = await e.model_call(lambda: ask(path, question, e.collection.space))
+        answer = await e.model_call(lambda: ask(path, question, e.engine))
     if answer.error:
         raise UsageError(answer.error)
     return answer.to_json()

@@ -3,7 +3,7 @@
 from sensorium.space.adapter import LinearAdapter
 from sensorium.space.bridge import BridgeOptions, LabelBridge
 from sensorium.space.parts import Part, mix
-from sensorium.space.space import DIM, Embedded, SharedSpace, SpaceOptions, default_space
+from sensorium.space.space import DIM, Embedded, SharedSpace, SpaceOptions
 
 __all__ = [
     "DIM",
@@ -14,6 +14,5 @@ __all__ = [
     "Part",
     "SharedSpace",
     "SpaceOptions",
-    "default_space",
     "mix",
 ]

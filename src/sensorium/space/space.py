@@ -44,7 +44,6 @@ __all__ = [
     "SharedSpace",
     "SpaceOptions",
     "cached_vectors",
-    "default_space",
     "image_class_prompts",
 ]
 
@@ -318,10 +317,3 @@ class SharedSpace:
                 vectors = np.stack([items[i].vector for i in shared])  # (n, 384)
                 out[shared] = LOGIT_SCALE * vectors @ self.embed_labels(kind, labels).T
         return out
-
-
-def default_space() -> SharedSpace:
-    """The space of ``default_engine()``: the settings in the environment."""
-    from sensorium.engine import default_engine  # engine sits above space
-
-    return default_engine().space
