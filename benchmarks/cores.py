@@ -19,8 +19,8 @@ from typing import Any
 
 NAME = "cores"
 REPEATS = 3
-SETTINGS = {"default (all cores, spinning)": (0, True), "all cores, no spinning": (0, False),
-            "one thread": (1, True)}  # fmt: skip
+SETTINGS = {"all cores, spinning": (0, True), "all cores, no spinning (default)": (0, False),
+            "one thread": (1, False)}  # fmt: skip
 
 
 def _data() -> tuple[list[Any], list[str], list[Any]]:

@@ -78,9 +78,9 @@ def threads() -> int:
 
 
 def spin() -> bool:
-    """``$SENSORIUM_SPIN=0``: ONNX Runtime's idle threads sleep instead of busy-waiting: slower
-    alone, kinder to other busy processes on the same cores (benchmarks/cores.py). Default on."""
-    return _flag("SENSORIUM_SPIN", default=True)
+    """``$SENSORIUM_SPIN=1``: ONNX Runtime's idle threads busy-wait between kernels instead of
+    sleeping. Off by default: it took cores from other work for no gain (benchmarks/cores.py)."""
+    return _flag("SENSORIUM_SPIN")
 
 
 def caption_model() -> str | None:

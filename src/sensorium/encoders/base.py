@@ -32,19 +32,20 @@ class Threads:
     """How many threads a model's kernels use, and whether idle ones spin.
 
     ``count`` 0: the runtime's default (one per core). ``spin``: ONNX Runtime's workers
-    busy-wait between kernels, which is fastest on an idle machine; beside other busy
-    processes, spinning takes cores from them for nothing (benchmarks/cores.py measures both).
+    busy-wait between kernels. Off by default: on the 2-core machines measured
+    (benchmarks/cores.py), spinning was no faster alone and 1.5-2.4x slower beside another
+    busy process or a second request, whose cores it takes for nothing.
     """
 
     count: int = 0
-    spin: bool = True
+    spin: bool = False
 
     def resolve(self, default: int) -> int:
         """The thread count, ``default`` where none was chosen."""
         return self.count if self.count > 0 else default
 
 
-ALL_CORES = Threads()  # the default: one thread per core, spinning
+ALL_CORES = Threads()  # the default: one thread per core, idle threads sleep
 
 
 def onnx_session(
