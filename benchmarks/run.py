@@ -529,7 +529,7 @@ def _ocr_md(o: dict[str, Any]) -> list[str]:
 
 
 # Modules of the one shape (NAME, run, markdown), in the order docs/benchmarks.md shows them.
-MODULES = ["zeroshot", "words", "duplicates", "texts", "service", "ray_ingest", "faces", "ask", "triage", "service_scale", "cores", "hybrid", "videomem", "killresume"]
+MODULES = ["zeroshot", "words", "duplicates", "texts", "service", "ray_ingest", "faces", "ask", "triage", "service_scale", "cores", "hybrid", "videomem", "killresume", "corpus"]
 LEGACY = ["speed", "quality", "bridge", "search", "adapters", "video", "fusion", "ocr"]
 
 

@@ -122,4 +122,4 @@ def test_a_broken_video_is_an_error(engine: Engine, animal_video, tmp_path: Path
     cut = tmp_path / "cut.mp4"
     cut.write_bytes(animal_video.path.read_bytes()[:5000])
     a = ask(cut, "who is this?", engine)
-    assert a.error and "cut.mp4" in a.error
+    assert a.error and a.path.endswith("cut.mp4") and "cut.mp4" not in a.error  # named once

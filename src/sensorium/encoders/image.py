@@ -43,12 +43,13 @@ def _fit(image: Image.Image) -> Image.Image:
 def _crop(image: Image.Image) -> Image.Image:
     """Short side to SIZE / CROP, then the centre SIZE x SIZE: how the weights were trained
     and evaluated on ImageNet photos (no padding, full resolution on the object)."""
+    # Only the centre box is resampled: resizing the whole image first blows a thin strip
+    # (1 x 20000) up to 256 x 5.1 M pixels (5.7 GB) to keep 224 x 224 of it.
     short = round(SIZE / CROP)
-    scale = short / min(image.size)
-    w, h = max(short, round(image.width * scale)), max(short, round(image.height * scale))
-    im = image.resize((w, h), Image.Resampling.BICUBIC, reducing_gap=2.0)
-    left, top = (w - SIZE) // 2, (h - SIZE) // 2
-    return im.crop((left, top, left + SIZE, top + SIZE))
+    side = min(image.size) * SIZE / short  # the box, in source pixels, that becomes SIZE
+    left, top = (image.width - side) / 2, (image.height - side) / 2
+    return image.resize((SIZE, SIZE), Image.Resampling.BICUBIC,
+                        box=(left, top, left + side, top + side), reducing_gap=2.0)  # fmt: skip
 
 
 def framing(image: Image.Image) -> str:

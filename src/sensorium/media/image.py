@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import re
 import warnings
 from pathlib import Path
 
-from PIL import Image
+import numpy as np
+from PIL import Image, UnidentifiedImageError
 
 from sensorium.errors import DecodeError, MediaTooLargeError
 from sensorium.media.types import ImageMedia
@@ -13,6 +15,11 @@ from sensorium.media.types import ImageMedia
 __all__ = ["MAX_PIXELS", "load_image"]
 
 MAX_PIXELS = 100_000_000  # 100 MP: above this we refuse (decompression-bomb guard)
+
+# Broken EXIF only loses the orientation: Pillow's warning would print two lines of its own
+# source to a user's terminal. Set once, for the process: ``catch_warnings`` is not
+# thread-safe, and ingest decodes in threads.
+warnings.filterwarnings("ignore", "Corrupt EXIF data", UserWarning)
 
 
 def _to_rgb(im: Image.Image) -> Image.Image:
@@ -23,6 +30,23 @@ def _to_rgb(im: Image.Image) -> Image.Image:
         return Image.alpha_composite(canvas, rgba).convert("RGB")
     return im.convert("RGB")
 
+
+def _to_8bit(im: Image.Image) -> Image.Image:
+    """Greyscale deeper than 8 bits (16-bit PNG and TIFF, 32-bit integer, float) as "L".
+    Pillow's own conversion clips at 255, which leaves a 16-bit photo all white."""
+    a = np.array(im)  # (H, W) uint16, int32 or float32: a copy, scaled in place
+    if im.mode == "F":
+        np.nan_to_num(a, copy=False)
+        if a.size and a.max() <= 1.0:  # floats in [0, 1], else taken as [0, 255]
+            a *= 255
+    elif im.mode.startswith("I;16") or (a.size and a.max() > 255):  # 16 significant bits
+        np.clip(a, 0, 65535, out=a)
+        a >>= 8
+    np.clip(a, 0, 255, out=a)
+    return Image.fromarray(a.astype(np.uint8))
+
+
+_DEEP = ("I", "F", "I;16", "I;16L", "I;16B", "I;16N")  # Pillow's modes above 8 bits a channel
 
 ORIENTATION = 0x0112  # the EXIF tag
 _T = Image.Transpose
@@ -49,6 +73,10 @@ def _reduced(im: Image.Image, min_side: int) -> Image.Image:
     return im.reduce(factor)
 
 
+def _over(pixels: str) -> str:
+    return f"{pixels} is over the bound of {MAX_PIXELS:,} pixels (a decompression bomb?)"
+
+
 def load_image(path: str | Path, min_side: int | None = None) -> ImageMedia:
     """Decode ``path`` to RGB.
 
@@ -63,12 +91,14 @@ def load_image(path: str | Path, min_side: int | None = None) -> ImageMedia:
             im: Image.Image = Image.open(path)
             width, height = im.size
             if width * height > MAX_PIXELS:
-                raise MediaTooLargeError(path, f"{width}x{height} pixels is over the bound")
+                raise MediaTooLargeError(path, _over(f"{width}x{height} pixels"))
             if min_side and im.format == "JPEG":
                 im.draft("RGB", (min_side, min_side))
             im.seek(0)  # first frame of an animation
             im.load()
             orientation = im.getexif().get(ORIENTATION, 1)
+            if im.mode in _DEEP:
+                im = _to_8bit(im)
             if min_side:
                 im = _reduced(im, min_side)
             if orientation in _TRANSPOSE:
@@ -77,7 +107,10 @@ def load_image(path: str | Path, min_side: int | None = None) -> ImageMedia:
     except MediaTooLargeError:
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as e:
-        raise MediaTooLargeError(path, str(e)) from e
+        n = re.search(r"\((\d+) pixels\)", str(e))  # Pillow's words name the pixel count
+        raise MediaTooLargeError(path, _over(f"{int(n[1]):,} pixels" if n else "its size")) from e
+    except UnidentifiedImageError as e:  # its message repeats the path
+        raise DecodeError(path, "cannot decode the image (a broken or unknown header)") from e
     except (OSError, ValueError, SyntaxError, EOFError) as e:
         raise DecodeError(path, f"cannot decode the image ({e})") from e
     return ImageMedia(path=str(path), image=rgb, width=width, height=height)

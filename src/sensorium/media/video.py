@@ -21,6 +21,7 @@ import numpy as np
 from PIL import Image
 
 from sensorium.errors import DecodeError, MediaTooLargeError
+from sensorium.media.sniff import check_regular
 from sensorium.media.types import av_cause
 
 __all__ = ["CUT_FLOOR", "CUT_RATIO", "Frame", "VideoInfo", "frames", "probe"]
@@ -57,6 +58,7 @@ class Frame:
 
 
 def _open(path: Path) -> av.container.InputContainer:
+    check_regular(Path(path))  # a named pipe would block av.open until a writer comes
     try:
         container = av.open(str(path))
     except (av.error.FFmpegError, UnicodeDecodeError) as e:

@@ -755,7 +755,7 @@ def ask(path: str | Path, question: str, engine: Engine | None = None) -> Answer
             return _answer(p, question, kind, sim, VIDEO_ANSWERERS[kind](watched, question))
         item = media.load(p, image_side=None)
     except MediaError as e:
-        return Answer(p, question, kind, CANT_TELL, 0.0, error=str(e))
+        return Answer(p, question, kind, CANT_TELL, 0.0, error=e.cause)
     if not isinstance(item, ImageMedia | AudioMedia):
         return Answer(p, question, kind, CANT_TELL, 0.0, error="a text file: nothing to perceive")
     if kind not in ANSWERERS:

@@ -24,7 +24,8 @@ def iter_read(
         if isinstance(item, MediaError):
             yield Reading(str(path), error=item.cause, error_kind=item.kind)
         elif not isinstance(item, ImageMedia):
-            yield Reading(str(path), error=f"a {item.kind} file, not an image: nothing to read")
+            yield Reading(str(path), error=f"{item.kind.value} only, not an image: nothing to read",
+                          error_kind="unusable")
         else:
             (text,) = engine.reader.read([item])
             yield Reading(str(path), text, error=text.error)

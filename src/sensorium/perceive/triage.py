@@ -494,6 +494,8 @@ def triage(
         _perceive_audio(engine, cfg, t)
         clock["audio"] = round(time.perf_counter() - t0, 3)
     if not t.modalities:
+        if t.errors:  # every file given was unusable: say which and why
+            raise UsageError("; ".join(t.errors.values()))
         raise UsageError("a ticket needs text, an image or an audio file")
     words = t.words()
     sentiment, emotion, seen = _sentiment(words), _emotion(words), _image(space, cfg, t)
