@@ -9,6 +9,7 @@ tested to select the same rows (tests/search/test_filters.py).
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 from dataclasses import dataclass, fields
 from typing import Any, Protocol
 
@@ -150,12 +151,15 @@ class Snapshot(Protocol):
 class Store(Protocol):
     """A collection's storage. Every write is atomic: a batch is all visible or not at all."""
 
-    def states(self) -> dict[str, FileState]:
-        """Every known path (items and failures) -> its recorded state."""
+    def states(self, under: str | None = None) -> dict[str, FileState]:
+        """Every known path (items and failures) -> its recorded state; with ``under``, only
+        the paths that start with it (an ingest reads the states of its folder only)."""
         ...
 
-    def upsert(self, items: list[Item]) -> None:
-        """Insert or replace items by id, in one commit; clears failures of the same paths."""
+    def upsert(self, items: list[Item], new: Collection[str] = ()) -> None:
+        """Insert or replace items by id, in one commit, dropping rows of the same files that
+        the items do not replace (a video re-encoded into fewer moments); clears failures of
+        the same paths. ``new``: paths planned as new, whose stored rows are not looked for."""
         ...
 
     def touch(self, mtimes: dict[str, float]) -> None:

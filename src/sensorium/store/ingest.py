@@ -246,7 +246,8 @@ class Embedder:
 def commit(store: Store, outcomes: list[Outcome], report: IngestReport) -> None:
     """The one writer: a batch's items in one store commit (all visible or none), then its
     failures; the report counts what was added, updated and failed."""
-    store.upsert([i for o in outcomes for i in o.items])
+    new = {str(o.todo.path) for o in outcomes if not o.todo.known}  # no rows to look for
+    store.upsert([i for o in outcomes for i in o.items], new)
     failures = [o.failure for o in outcomes if o.failure is not None]
     store.record_failures(failures)
     report.failed.extend((f.path, f.error) for f in failures)
@@ -328,6 +329,15 @@ def _gone(roots: list[Path], seen: set[str], states: dict[str, FileState]) -> li
     return [p for p in states if p not in seen and any(p == x or p.startswith(x) for x in prefixes)]
 
 
+def _scope(paths: list[Path]) -> str | None:
+    """The folder that holds all these paths (the store's states are read under it only),
+    or None for everywhere."""
+    if not paths:
+        return None
+    common = os.path.commonpath([str(p) for p in paths])
+    return None if common == os.path.sep else common
+
+
 def plan(
     store: Store, space: SharedSpace, paths: Iterable[Path], roots: list[Path], sync: bool = False
 ) -> Plan:
@@ -335,9 +345,10 @@ def plan(
     records ``touched`` and, after the last commit, forgets ``gone``)."""
     report = IngestReport()
     files = _resolved(paths, report)
-    states = store.states()
+    resolved = [r.resolve() for r in roots]
+    states = store.states(_scope([*files, *resolved]))
     todo, touched = _plan_files(files, states, report, space)
-    gone = _gone([r.resolve() for r in roots], {str(p) for p in files}, states) if sync else []
+    gone = _gone(resolved, {str(p) for p in files}, states) if sync else []
     return Plan(todo, touched, gone, report)
 
 
