@@ -202,3 +202,52 @@ def test_killed_ingest_and_sync_resume_to_the_clean_result(mixed: Path, tmp_path
     _assert_whole(_state(killed), [first, second])
     _ingest(mixed, killed, "--sync")
     _assert_equal(_state(killed), second)
+
+
+@pytest.mark.parametrize("when", ["before", "after"])
+def test_a_kill_beside_forgetting_a_mended_files_failure(tmp_path: Path, when: str) -> None:
+    """A file that failed, mended, then a kill just before or just after its old failure is
+    forgotten: the resumed collection holds the item and no failure, as a clean run does."""
+    from sensorium.eval.datasets import TUXPAINT
+    from sensorium.store.lance import LanceStore
+
+    folder, db = tmp_path / "files", tmp_path / "db"
+    folder.mkdir()
+    (folder / "note.txt").write_text("a note about the harbour")
+    (folder / "photo.png").write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(40))  # corrupt
+    ingest = [sys.executable, "-m", "sensorium", "ingest", str(folder), "--db", str(db)]
+    subprocess.run(ingest, capture_output=True, timeout=300, check=False)
+    shutil.copy(TUXPAINT / "animals/marsupials/kangaroo.png", folder / "photo.png")  # mended
+    call = "" if when == "before" else "original(self, paths); "
+    die = ("import os, signal, sys\n"
+           "from sensorium.store.lance import LanceStore\n"
+           "original = LanceStore._forget_failures\n"
+           "def forget(self, paths):\n"
+           f"    {call}os.kill(os.getpid(), signal.SIGKILL)\n"
+           "LanceStore._forget_failures = forget\n"
+           "from sensorium.cli import main\n"
+           f"sys.argv = ['sensorium', 'ingest', {str(folder)!r}, '--db', {str(db)!r}]\n"
+           "main()\n")  # fmt: skip
+    killed = subprocess.run([sys.executable, "-c", die], capture_output=True, timeout=300)
+    assert killed.returncode == -9
+    subprocess.run(ingest, capture_output=True, timeout=300, check=True)  # resume
+    store = LanceStore(db)
+    assert store.files() == 2 and store.get(str((folder / "photo.png").resolve())) is not None
+    assert store.failures() == []
+
+
+def test_an_empty_meta_file_is_a_new_collection_or_a_clear_error(tmp_path: Path) -> None:
+    """A kill while the schema version was written used to leave an empty file that made every
+    later run fail with a traceback; now it is written by rename, and an empty one in a folder
+    with no table is a new collection."""
+    from sensorium.errors import SensoriumError
+    from sensorium.store.lance import LanceStore
+
+    db = tmp_path / "db"
+    db.mkdir()
+    (db / "sensorium.json").write_text("")
+    LanceStore(db)  # no table yet: a new collection
+    assert "schema_version" in (db / "sensorium.json").read_text()
+    (db / "sensorium.json").write_text("{not json")
+    with pytest.raises(SensoriumError, match="unreadable"):
+        LanceStore(db)

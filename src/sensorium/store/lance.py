@@ -21,6 +21,7 @@ LanceDB's native full-text index (BM25, stemmed, stop words removed).
 from __future__ import annotations
 
 import json
+import os
 import re
 import time
 from collections.abc import Collection
@@ -235,20 +236,32 @@ class LanceStore:
         self.items = self.db.create_table("items", schema=ITEMS, exist_ok=True)
         self.fails = self.db.create_table("failures", schema=FAILURES, exist_ok=True)
         if version < SCHEMA_VERSION:
-            (self.folder / _META).write_text(json.dumps({"schema_version": SCHEMA_VERSION}))
+            self._write_meta()
         self._writes = 0  # commits made through this object
         self._unmaintained = 0  # rows written since the last ``maintain``
         self._uncompacted = 0  # commits since the last compaction
         self._cleaned = -CLEANUP_S  # when old versions were last removed (monotonic s)
         self._version = (-1, -1.0, 0)  # (version, when asked, writes then)
 
+    def _write_meta(self) -> None:
+        """Write the schema version by rename: a kill mid-write leaves the old file or none."""
+        tmp = self.folder / f"{_META}.tmp"
+        tmp.write_text(json.dumps({"schema_version": SCHEMA_VERSION}))
+        os.replace(tmp, self.folder / _META)
+
     def _check_schema_version(self) -> int:
         """The folder's schema version; a new folder is written as the current one."""
         meta = self.folder / _META
         if not meta.is_file():
-            meta.write_text(json.dumps({"schema_version": SCHEMA_VERSION}))
+            self._write_meta()
             return SCHEMA_VERSION
-        version = json.loads(meta.read_text()).get("schema_version")
+        try:
+            version = json.loads(meta.read_text() or "{}").get("schema_version")
+        except (ValueError, AttributeError) as e:
+            raise SensoriumError(f"{meta}: unreadable ({e}); ingest into a new --db folder") from e
+        if version is None and not any(self.folder.glob("*.lance")):
+            self._write_meta()  # an empty file in a folder with no table yet: a new collection
+            return SCHEMA_VERSION
         if version not in range(1, SCHEMA_VERSION + 1):
             raise SensoriumError(
                 f"{self.folder}: collection schema v{version}, this version reads "
@@ -410,9 +423,11 @@ class LanceStore:
         merge = merge.when_not_matched_insert_all()
         if stale:
             merge = merge.when_not_matched_by_source_delete(_in("id", stale))
+        # Failures first: a kill between the two commits then leaves a mended file unknown (the
+        # next run encodes it again), never stored beside its old failure for good.
+        self._forget_failures(paths)
         merge.execute(table)
         self._writes += 1
-        self._forget_failures(paths)
         self._unmaintained += len(items)
         self._uncompacted += 1
         if self._unmaintained >= MAINTAIN_ROWS:
