@@ -105,7 +105,7 @@ def markdown(data: dict[str, Any]) -> list[str]:
         f"| vectors alone (`keywords=False`) | {v['first']:.2f} | {v['top5']:.2f} "
         f"| {v['explained_as_said']:.2f} | {v['p50_ms']} ms |",
         "",
-        "A miss is a word Whisper heard otherwise (the clips are 8 kHz telephone prompts) or "
-        "one that other recordings match as closely in meaning.",
+        f"Misses recorded with what was heard: {len(data.get('misses', []))} "
+        "(`benchmarks/results/hybrid.json`).",
         "",
     ]
