@@ -75,8 +75,8 @@ FTS_INDEX = "words_idx"
 ANN_INDEX = "vector_idx"
 KEY_COLUMNS = ("id", "path")  # scalar (B-tree) indices, named "<column>_idx"
 # Rows of an index segment at most (store/maintenance.py), so that one maintenance step
-# holds ~30 MB: merging 100k rows held 355 MB for the ANN index, 118 MB for the keywords',
-# 67 MB for a key's. The ANN index takes new rows this many at a time and never merges them.
+# holds ~30 MB: over 100k rows, building the ANN index held 355 MB, merging the keywords'
+# 118 MB, a key's 67 MB. The ANN index takes new rows this many at a time, never merged.
 # Fewer segments make queries faster: a merge on id took 12.8 ms over one segment of the
 # key's index against 16.7 over eleven (100k rows).
 SEGMENT_ROWS = {ANN_INDEX: 10_000, FTS_INDEX: 25_000, "id_idx": 50_000, "path_idx": 50_000}
