@@ -32,12 +32,14 @@ import signal
 import subprocess
 import sys
 import time
-import wave
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from benchmarks.duplicates import _write_wav
+from benchmarks.service import _captions
 
 NAME = "killresume"
 SEED = 17
@@ -61,27 +63,6 @@ BAD = {
 
 
 # -- the files: real media, varied --------------------------------------------------------
-
-
-def _captions() -> list[str]:
-    """Every caption line of every Tux Paint stamp, in each of its languages."""
-    out: list[str] = []
-    for txt in sorted(TUXPAINT.rglob("*.txt")):
-        for line in txt.read_text(errors="replace").splitlines():
-            text = line.split("=", 1)[1] if ".utf8=" in line else line
-            if text.strip():
-                out.append(text.strip())
-    return list(dict.fromkeys(out))
-
-
-def _write_wav(path: Path, samples: np.ndarray, rate: int = 16_000) -> None:
-    """(T,) float32 in [-1, 1] -> 16-bit mono WAV."""
-    pcm = (np.clip(samples, -1, 1) * 32767).astype("<i2")
-    with wave.open(str(path), "wb") as w:
-        w.setnchannels(1)
-        w.setsampwidth(2)
-        w.setframerate(rate)
-        w.writeframes(pcm.tobytes())
 
 
 def _trimmed(source: Path, rng: random.Random) -> np.ndarray:

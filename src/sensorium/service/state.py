@@ -95,7 +95,7 @@ class Service:
                  engine: Engine | None = None) -> None:  # fmt: skip
         self.config = config
         self.engine = engine or default_engine()
-        self.collection = collection or Collection(config.db)
+        self.collection = collection or Collection(config.db, self.engine)
         self.roots = [r.resolve() for r in config.roots]
         self.jobs: dict[str, Job] = {}
         self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ingest")
