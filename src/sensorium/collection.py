@@ -162,9 +162,10 @@ class Collection:
         vector_floor: float | None = None,
     ) -> list[DuplicateGroup]:
         """Groups of near-identical images and sounds (re-encoded, resized, cropped,
-        flipped, trimmed copies), most similar first: two files are one when the cosine of
-        their encoder features reaches ``threshold`` and that of their shared-space vectors
-        ``vector_floor`` (defaults per kind, measured in benchmarks/duplicates.py)."""
+        flipped, quieter, trimmed copies), most similar first: two images are one when the
+        cosine of their encoder features reaches ``threshold``, two sounds when their aligned
+        spectrograms correlate at ``threshold``; and the cosine of their shared-space vectors
+        reaches ``vector_floor`` (defaults per kind, measured in benchmarks/duplicates.py)."""
         return duplicates(self.store, threshold, kind, vector_floor)
 
     def moments(self, key: str) -> list[Item]:

@@ -211,7 +211,13 @@ async def item_similar(e: E, item_id: str, filters: FiltersQ, k: K = 10, kind: K
 async def duplicates(
     e: E,
     threshold: Annotated[
-        float | None, Query(gt=0, le=1, description="Cosine of features (default per kind).")
+        float | None,
+        Query(
+            gt=0,
+            le=1,
+            description="Images: cosine of features; sounds: correlation "
+            "of aligned spectrograms (default per kind).",
+        ),
     ] = None,
     kind: Annotated[str | None, Query(alias="type", description="image | audio")] = None,
 ) -> dict[str, Any]:
@@ -241,8 +247,9 @@ async def classify(
 ) -> dict[str, Any]:  # fmt: skip
     """Zero-shot classification of each file against the labels."""
     label_list = [lb.strip() for lb in labels.split(",") if lb.strip()]
-    return await _perceive(e, files, lambda ps: iter_classify(ps, label_list, top=top,
-                                                                engine=e.engine))
+    return await _perceive(
+        e, files, lambda ps: iter_classify(ps, label_list, top=top, engine=e.engine)
+    )
 
 
 @router.post("/transcribe")
