@@ -6,6 +6,30 @@ spoken captions (real recordings) in the audio track, cycled to the length asked
 at 2 frames a second (the analysis samples one a second, so the frame rate only costs
 decoding). Each measurement runs in a fresh child process and reads its ``VmHWM`` (peak RSS):
 the models it loads are in both figures, so their difference is what the video's length costs.
+
+What each change of the second round saved (1-minute video as ``summarize`` analyses it, peak
+RSS of the child; 759 MB at commit 7892403, 815 MB for 30 minutes):
+
+- ``import sensorium`` no longer imports LanceDB and pyarrow (``Collection`` and ``open`` load
+  on first use; the CLI imports the store inside the collection commands): 215 MB -> 91 MB
+  after the imports, and 1.5 s less start-up; peak 759 -> 631 MB.
+- ONNX Runtime's memory patterns off (``encoders/base.py``; same outputs, same speed): 592 MB.
+- The C heap's free pages handed back after the frames and after the sound track
+  (``trim_heap``): 570 MB; frames encoded 4 at a time instead of 8 (the image model's arena
+  keeps one run's activations: 73 -> 35 MB): 536 MB.
+- YAMNet in runs of 64 patches, the patches of a long clip never all held (same scores,
+  bitwise): little here (a video's sound comes in 10 s blocks), 1.57 GB -> 0.85 GB for an
+  hour of silence through ``ingest`` with the next two (``benchmarks/corpus.py``).
+- ``load_audio`` writes the blocks into one array of the container's length instead of
+  joining a list (an hour was held twice), and ``prepare_audio`` pads in place.
+
+All together (ingest / summarize): 537 / 541 MB for 1 minute, 597 / 581 MB for 30, the same
+segments, speech and words as before.
+
+What is left is mostly models: the text encoder holds 155 MB once loaded (its int8 weights
+are dequantised to float when the graph is optimised) and peaks 210 MB while it loads, which
+is why it loads last; Whisper holds about 85 MB and peaks 250 MB while CTranslate2 converts
+its float16 weights to int8.
 """
 
 from __future__ import annotations

@@ -10,11 +10,17 @@ Text, images, audio and video in one language-bound space, offline on a CPU::
     vectors = sensorium.embed(["cat.jpg"])  # (1, 384)
     timeline = sensorium.summarize("talk.mp4")  # segments: seen, heard, said
     photos = sensorium.open("my.db"); photos.ingest(["~/Pictures"]); photos.search("a dog")
+
+``Collection`` and ``open`` load the store (LanceDB, pyarrow: 160 MB and a second or more of
+start-up) on first use, so a process that only classifies, transcribes or summarises never
+imports it.
 """
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
 from sensorium.api import embed, embed_text, model_cards, summarize
-from sensorium.collection import Collection
-from sensorium.collection import open_collection as open
 from sensorium.engine import Engine, Settings, default_engine
 from sensorium.errors import (
     ChecksumError,
@@ -39,6 +45,10 @@ from sensorium.perceive import (
     read,
     transcribe,
 )
+
+if TYPE_CHECKING:
+    from sensorium.collection import Collection
+    from sensorium.collection import open_collection as open
 
 __version__ = "0.1.0"
 
@@ -73,3 +83,14 @@ __all__ = [
     "summarize",
     "transcribe",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    """``Collection`` and ``open``, imported on first use (PEP 562)."""
+    if name in ("Collection", "open"):
+        from sensorium import collection
+
+        value = collection.Collection if name == "Collection" else collection.open_collection
+        globals()[name] = value  # later lookups skip this function
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

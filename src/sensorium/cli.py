@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
@@ -31,8 +31,6 @@ from rich.text import Text
 from sensorium import models
 from sensorium.api import model_cards
 from sensorium.cli_fusion import predict_cmd, train_app
-from sensorium.collection import Collection
-from sensorium.distributed import RayOptions
 from sensorium.errors import ModelError, SensoriumError, UsageError
 from sensorium.perceive import (
     Classification,
@@ -45,8 +43,12 @@ from sensorium.perceive import (
     iter_transcribe,
 )
 from sensorium.perceive.inputs import expand_paths
-from sensorium.search import Hit, parse_weights
-from sensorium.store.base import Filter, parse_span
+
+if TYPE_CHECKING:
+    from sensorium.search import Hit
+
+# The collection commands import the store (LanceDB, pyarrow: 130 MB and a second of start-up)
+# inside themselves, so that classify, transcribe or summarize never load it.
 
 __all__ = ["app", "main"]
 
@@ -343,6 +345,9 @@ def ingest_cmd(
         raise UsageError("--executor must be local or ray")
     if ray_address and executor != "ray":
         raise UsageError("--ray-address needs --executor ray")
+    from sensorium.collection import Collection
+    from sensorium.distributed import RayOptions
+
     ray = RayOptions(address=ray_address) if executor == "ray" else None
     coll = Collection(db)
     with _bar("ingesting") as bar:
@@ -498,6 +503,10 @@ def search_cmd(
 
     Videos are returned as moments (start and end in seconds). Words said, written or typed
     are matched as keywords too, fused with the meaning ranking."""
+    from sensorium.collection import Collection
+    from sensorium.search import parse_weights
+    from sensorium.store.base import Filter, parse_span
+
     if k < 1:
         raise UsageError("-k must be at least 1")
     filters = Filter(
@@ -524,6 +533,8 @@ def similar_cmd(
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object per result.")] = False,
 ) -> None:
     """More like this: the files nearest to an item, of any kind, the item left out."""
+    from sensorium.collection import Collection
+
     _print_hits(Collection(db).similar(key, k, kind, path), as_json)
 
 
@@ -539,6 +550,8 @@ def duplicates_cmd(
 ) -> None:
     """Groups of near-identical images and sounds (re-encodes, resizes, crops, trims), the
     one to keep first."""
+    from sensorium.collection import Collection
+
     groups = Collection(db).duplicates(threshold, kind)
     for g in groups:
         if as_json:
@@ -557,6 +570,8 @@ def stats(
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """Items by type, failures with reasons, size on disk, models."""
+    from sensorium.collection import Collection
+
     s = Collection(db).stats()
     if as_json:
         _emit_json(s)
@@ -578,6 +593,8 @@ def show(
     db: Annotated[str | None, _db_option()] = None,
 ) -> None:
     """Everything stored about one item (as JSON)."""
+    from sensorium.collection import Collection
+
     collection = Collection(db)
     if collection.show(key) is None:
         raise UsageError(f"no item {key!r} in the collection")

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import os
 import signal
+import struct
 import zipfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -196,3 +197,25 @@ def test_a_big_png_is_shrunk_before_any_full_size_copy(tmp_path: Path, stamp_png
     assert (m.width, m.height) == (3000, 2400)
     assert 448 <= min(m.image.size) < 900 and m.image.mode == "RGB"
     assert m.image.getpixel((0, 0)) == (255, 255, 255)
+
+
+def _float_wav(path: Path, samples: np.ndarray, rate: int = 8000) -> Path:
+    """A 32-bit float mono WAV of ``samples``, written by hand (a broken tool may hold NaN)."""
+    data = samples.astype("<f4").tobytes()
+    header = struct.pack("<4sI4s4sIHHIIHH4sI", b"RIFF", 36 + len(data), b"WAVE", b"fmt ", 16,
+                         3, 1, rate, 4 * rate, 4, 32, b"data", len(data))  # fmt: skip
+    path.write_bytes(header + data)
+    return path
+
+
+def test_the_decoder_repairs_nan_and_inf(tmp_path: Path) -> None:
+    from sensorium.media.audio import audio_blocks, load_audio
+
+    x = np.sin(np.arange(16000) / 10).astype(np.float32)  # (T,) 2 s at 8 kHz
+    x[[100, 5000, 9000]] = [np.nan, np.inf, -np.inf]
+    path = _float_wav(tmp_path / "nan.wav", x)
+    blocks = list(audio_blocks(path, seconds=0.5))  # streamed, as a video's track is
+    assert len(blocks) > 1 and all(np.isfinite(b).all() for b in blocks)
+    samples = load_audio(path).samples  # one array of the container's length
+    assert np.array_equal(samples, np.concatenate(blocks))
+    assert abs(len(samples) - 32000) < 200  # 2 s at 16 kHz

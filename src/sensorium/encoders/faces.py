@@ -12,6 +12,9 @@ Needs ``pip install 'sensorium[faces]'``.
 from __future__ import annotations
 
 import os
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -178,15 +181,33 @@ def _weighted_nms(boxes: np.ndarray, scores: np.ndarray, threshold: float = 0.3
 def _interpreter(path: str, threads: int, reference: bool = False) -> Any:
     """A LiteRT interpreter. ``reference``: TFLite's reference kernels, no XNNPACK delegate:
     the plain path that parity tests compare the shipped (CPU-tuned) kernels with."""
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # LiteRT greets stderr otherwise
     try:
         from ai_edge_litert.interpreter import Interpreter, OpResolverType
     except ImportError as e:
         raise ModelError("faces need ai-edge-litert: pip install 'sensorium[faces]'") from e
     kernels = OpResolverType.BUILTIN_REF if reference else OpResolverType.AUTO
-    it = Interpreter(model_path=path, num_threads=threads, experimental_op_resolver_type=kernels)
-    it.allocate_tensors()
+    with _quiet_stderr():
+        it = Interpreter(model_path=path, num_threads=threads,
+                         experimental_op_resolver_type=kernels)  # fmt: skip
+        it.allocate_tensors()  # where the XNNPACK delegate is made, and says so
     return it
+
+
+@contextmanager
+def _quiet_stderr() -> Iterator[None]:
+    """File descriptor 2 pointed at /dev/null meanwhile. LiteRT's C++ logger writes "INFO:
+    Created TensorFlow Lite XNNPACK delegate for CPU." with fprintf to stderr: TensorFlow's
+    TF_CPP_MIN_LOG_LEVEL does not reach that logger, no Python API sets its level, and
+    ``sys.stderr`` is not what it writes to. A failure still raises, with its message."""
+    sys.stderr.flush()
+    saved = os.dup(2)
+    try:
+        with open(os.devnull, "wb") as null:
+            os.dup2(null.fileno(), 2)
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
 
 
 class FaceReader:

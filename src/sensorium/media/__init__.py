@@ -9,8 +9,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-import numpy as np
-
 from sensorium.errors import DecodeError
 from sensorium.media.audio import load_audio
 from sensorium.media.image import load_image
@@ -59,15 +57,4 @@ def decode(path: Path, kind: MediaKind, image_side: int | None = None) -> Media:
     """Decode a file whose kind is already known (see ``load``)."""
     if kind is MediaKind.IMAGE and image_side:
         return load_image(path, min_side=image_side)
-    item = LOADERS[kind](path)
-    if isinstance(item, AudioMedia):
-        _finite(item.samples)
-    return item
-
-
-def _finite(samples: np.ndarray) -> None:
-    """A float WAV may hold NaN or infinite samples (a broken tool, a bad plug-in): in place,
-    NaN becomes silence and an infinity full scale. Left there, one NaN makes every score of
-    the clip NaN."""
-    if not np.isfinite(samples).all():
-        np.nan_to_num(samples, copy=False, nan=0.0, posinf=1.0, neginf=-1.0)
+    return LOADERS[kind](path)  # audio arrives finite: the decoder repairs NaN and infinities

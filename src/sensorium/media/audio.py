@@ -1,7 +1,8 @@
 """Decode audio with PyAV (any container and codec FFmpeg reads) to 16 kHz mono float32.
 
 ``audio_blocks`` streams a track in blocks of fixed length (a video's sound, which may last
-hours, is never held whole); ``load_audio`` joins the blocks of a clip.
+hours, is never held whole); ``load_audio`` joins the blocks of a clip. NaN and infinite
+samples are repaired as they are decoded, so no caller sees them.
 """
 
 from __future__ import annotations
@@ -32,13 +33,22 @@ def _decoded(path: Path, max_seconds: float) -> Iterator[np.ndarray]:
         stream = container.streams.audio[0]
         for frame in container.decode(stream):
             for out in resampler.resample(frame):
-                chunk = out.to_ndarray().reshape(-1)  # (1, n) planar mono -> (n,)
+                chunk = _finite(out.to_ndarray().reshape(-1))  # (1, n) planar mono -> (n,)
                 total += len(chunk)
                 yield chunk
             if total > limit:
                 raise MediaTooLargeError(path, f"longer than {max_seconds:.0f} s")
         for out in resampler.resample(None):  # flush the resampler's buffer
-            yield out.to_ndarray().reshape(-1)
+            yield _finite(out.to_ndarray().reshape(-1))
+
+
+def _finite(samples: np.ndarray) -> np.ndarray:
+    """A float WAV may hold NaN or infinite samples (a broken tool, a bad plug-in): NaN
+    becomes silence and an infinity full scale. Left there, one NaN makes every score of the
+    clip NaN. After resampling, as before: its filter spreads a NaN to its neighbours."""
+    if np.isfinite(samples).all():
+        return samples
+    return np.nan_to_num(samples, nan=0.0, posinf=1.0, neginf=-1.0)
 
 
 def audio_blocks(
@@ -86,8 +96,38 @@ def resample(samples: np.ndarray, rate: int, from_rate: int = SAMPLE_RATE) -> np
 
 def load_audio(path: str | Path, max_seconds: float = MAX_SECONDS) -> AudioMedia:
     path = Path(path)
-    blocks = list(audio_blocks(path, seconds=60.0, max_seconds=max_seconds))
-    samples = np.concatenate(blocks) if blocks else np.zeros(0, np.float32)
+    expected = min(_length(path), round(max_seconds * SAMPLE_RATE))
+    samples = _joined(audio_blocks(path, seconds=60.0, max_seconds=max_seconds), expected)
     if samples.size == 0:
         raise DecodeError(path, "no audio samples could be decoded")
     return AudioMedia(path=str(path), samples=samples)
+
+
+def _length(path: Path) -> int:
+    """The samples at 16 kHz the container says its audio lasts, 0 when it does not say."""
+    try:
+        with av.open(str(path)) as container:
+            stream = container.streams.audio[0]
+            if stream.duration and stream.time_base:
+                seconds = float(stream.duration * stream.time_base)
+            else:
+                seconds = (container.duration or 0) / av.time_base
+    except (av.error.FFmpegError, IndexError, ValueError, UnicodeDecodeError):
+        return 0  # audio_blocks says what is wrong
+    return max(0, round(seconds * SAMPLE_RATE))
+
+
+def _joined(blocks: Iterator[np.ndarray], expected: int) -> np.ndarray:
+    """The blocks in one (T,) array, written into one of the ``expected`` length (with room
+    for the resampler's tail): a list joined at the end holds an hour twice (460 MB at once).
+    Where the container's length was wrong, what did not fit is joined after. The pages of
+    the array that are never written are never resident, so a view of it is returned."""
+    out = np.empty(expected + SAMPLE_RATE, np.float32)
+    filled, rest = 0, list[np.ndarray]()
+    for block in blocks:
+        if rest or filled + len(block) > len(out):
+            rest.append(block)
+        else:
+            out[filled : filled + len(block)] = block
+            filled += len(block)
+    return np.concatenate([out[:filled], *rest]) if rest else out[:filled]
