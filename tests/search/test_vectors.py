@@ -105,3 +105,41 @@ def test_follows_new_commits_and_deletes(tmp_path: Path, caption_vectors: np.nda
 
     time.sleep(1.1)  # store/lance.py READ_CONSISTENCY
     assert index.search(caption_vectors[250], 1)[0][0].id == "i900"
+
+
+def test_searches_go_on_while_a_new_version_is_read(
+    tmp_path: Path, caption_vectors: np.ndarray, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Reading a new version (4 s at a million rows) does not hold the search lock: a search
+    meanwhile answers from the version before, and the next one after sees the new rows."""
+    import threading
+
+    monkeypatch.setattr(vectors, "ANN_FROM", 500)
+    store = LanceStore(tmp_path / "db")
+    store.upsert(_items(_mix(caption_vectors, 800, 1)))
+    index = VectorIndex(store)
+    index.sync()
+    store.upsert(_items(caption_vectors[10:11], offset=800))
+    reading, release = threading.Event(), threading.Event()
+    snapshot = store.snapshot
+
+    def slow_snapshot():  # type: ignore[no-untyped-def]
+        reading.set()
+        assert release.wait(30)
+        return snapshot()
+
+    monkeypatch.setattr(store, "snapshot", slow_snapshot)
+    loader = threading.Thread(target=index.sync)
+    loader.start()
+    assert reading.wait(30)
+    answered: list[str] = []
+    searcher = threading.Thread(
+        target=lambda: answered.extend(_ids(index.search(caption_vectors[10], 1)))
+    )
+    searcher.start()
+    searcher.join(10)
+    assert not searcher.is_alive() and answered and answered != ["i800"]  # the old version
+    release.set()
+    loader.join(30)
+    monkeypatch.setattr(store, "snapshot", snapshot)
+    assert _ids(index.search(caption_vectors[10], 1)) == ["i800"]

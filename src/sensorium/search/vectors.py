@@ -1,7 +1,8 @@
 """The serving index: the store's vectors in memory, for a long-lived process (the service).
 
 LanceDB stays the store of record; this index answers ``search`` from memory and follows the
-table version: a commit of this process is seen at the next query, another process's within
+table version: a commit of this process is seen at the next query (unless another thread is
+reading a newer version then: searches do not wait for it), another process's within
 ``READ_CONSISTENCY`` (store/lance.py). On a new version only the rows that are new or changed
 (by ``id``, ``mtime`` and ``ingested_at``) are read and added; rows that went away are masked
 out, and the index is rebuilt once a quarter of it is dead.
@@ -21,6 +22,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -82,28 +84,47 @@ class VectorIndex:
         self.store = store
         self._state: _State | None = None
         self._lock = threading.RLock()  # a faiss index is not safe to add to while searched
+        self._loading = threading.Lock()  # one reader of a new version at a time
         self._masks: OrderedDict[Filter, tuple[np.ndarray, Any]] = OrderedDict()
 
     # -- keeping in step with the store --------------------------------------------------
 
     def sync(self) -> _State:
-        """The state of the store's current version (read or updated when it moved on)."""
+        """The state of the store's current version (read or updated when it moved on).
+
+        A new version is read without the search lock (at a million rows that takes about
+        4 s, mostly the key columns): while one thread reads it, the others answer from the
+        version before instead of waiting; only adding the new rows to the graph and the swap
+        hold the lock (milliseconds)."""
         version = self.store.version()
-        with self._lock:
+        st = self._state
+        if st is not None and st.snapshot.version == version:
+            return st
+        if not self._loading.acquire(blocking=st is None):  # another thread reads it now
+            assert st is not None
+            return st
+        try:
             st = self._state
             if st is None or st.snapshot.version != version:
-                self._state = st = self._load(st)
-                self._masks.clear()
+                apply = self._load(st)
+                with self._lock:
+                    self._state = st = apply()
+                    self._masks.clear()
             return st
+        finally:
+            self._loading.release()
 
-    def _load(self, old: _State | None) -> _State:
+    def _load(self, old: _State | None) -> Callable[[], _State]:
+        """Reads what the store's current version changed; returns what turns it into the
+        new state (run under the search lock: it adds to the shared graph)."""
         snap = self.store.snapshot()
         table = snap.columns(list(dict.fromkeys([*_KEYS, *COLUMNS])))
         n = table.num_rows
         keys = table.select(_KEYS).append_column("row", pa.array(np.arange(n, dtype=np.int64)))
         columns = {c: table.column(c).combine_chunks() for c in COLUMNS}
         if old is None:
-            return self._build(snap, keys, columns)
+            built = self._build(snap, keys, columns)
+            return lambda: built
         # Rows whose id, mtime and ingested_at are unchanged keep their label and vector.
         joined = keys.join(old.keys.select([*_KEYS, "label"]), _KEYS, join_type="left outer")
         row = joined.column("row").to_numpy()
@@ -116,7 +137,8 @@ class VectorIndex:
         total = start + len(fresh)
         grows_up = old.graph is None and total >= ANN_FROM and faiss_module() is not None
         if total - n > REBUILD_DEAD * total or grows_up:
-            return self._build(snap, keys, columns)
+            built = self._build(snap, keys, columns)  # a new graph: the old one is untouched
+            return lambda: built
         label_of_row[fresh] = np.arange(start, start + len(fresh))
         row_of_label = np.full(start + len(fresh), -1, np.int64)
         row_of_label[label_of_row] = np.arange(n)
@@ -124,12 +146,16 @@ class VectorIndex:
         meta = pa.concat_tables([old.meta, snap.meta(fresh)])
         if meta.column(0).num_chunks > MAX_CHUNKS:
             meta = meta.combine_chunks()
-        graph, flat = old.graph, _append(old.flat, vectors)
-        if graph is not None:
-            graph.add(vectors)  # into the lists of their nearest centroids
         keys = keys.append_column("label", pa.array(label_of_row[keys.column("row").to_numpy()]))
-        return _State(snap, keys, columns, label_of_row, row_of_label, flat, meta, graph,
-                      total - n)  # fmt: skip
+
+        def apply() -> _State:
+            flat = _append(old.flat, vectors)  # rows past the old length: old readers unharmed
+            if old.graph is not None:
+                old.graph.add(vectors)  # into the lists of their nearest centroids
+            return _State(snap, keys, columns, label_of_row, row_of_label, flat, meta,
+                          old.graph, total - n)  # fmt: skip
+
+        return apply
 
     def _build(self, snap: Snapshot, keys: pa.Table, columns: dict[str, pa.Array]) -> _State:
         n = keys.num_rows
@@ -157,8 +183,10 @@ class VectorIndex:
         """The ``k`` rows nearest to ``vector`` (384,) by cosine, best first, filtered."""
         if isinstance(where, str):  # raw SQL: only the store can read it
             return self.store.search(vector, k, where)
-        with self._lock:
-            st = self.sync()
+        self.sync()
+        with self._lock:  # the latest state: its graph holds exactly its labels
+            st = self._state
+            assert st is not None
             labels, scores = self._nearest(st, np.asarray(vector, np.float32), k, where)
             vectors = st.flat[labels]  # (R, 384), copied while no commit can move them
         items = st.snapshot.to_items(st.meta.take(labels), vectors)
