@@ -23,7 +23,7 @@ from sensorium.search import vectors
 from sensorium.search.vectors import VectorIndex
 from sensorium.store import Item, LanceStore
 from sensorium.store.base import Filter
-from sensorium.store.lance import ANN_THRESHOLD, FTS_INDEX, ITEMS
+from sensorium.store.lance import ANN_THRESHOLD, ITEMS
 
 SIZES = (1_000, 10_000, 100_000)
 SERVING_SIZES = (10_000, 100_000, 1_000_000)
@@ -252,7 +252,7 @@ def serving(tmp: Path, sizes: tuple[int, ...] = SERVING_SIZES) -> dict[str, Any]
         _bulk(store, x)
         row: dict[str, Any] = {}
         t = time.perf_counter()
-        store.items.create_fts_index("words", name=FTS_INDEX)  # as `maintain` makes it
+        store.index_keywords()  # as `maintain` makes them
         row["keyword_index_s"] = round(time.perf_counter() - t, 1)
         audio = np.arange(n) % 3 == 1
         truth = _exact_top(x, queries, None)

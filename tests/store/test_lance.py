@@ -73,9 +73,17 @@ def test_v1_collection_is_migrated_in_place(tmp_path: Path, caption_vectors: np.
     import lancedb
     import pyarrow as pa
 
-    from sensorium.store.lance import ITEMS, SCHEMA_VERSION, V2_FIELDS, V3_FIELDS, _to_row
+    from sensorium.store.lance import (
+        ITEMS,
+        SCHEMA_VERSION,
+        V2_FIELDS,
+        V3_FIELDS,
+        V4_FIELDS,
+        _to_row,
+    )
 
-    v1 = pa.schema([f for f in ITEMS if f.name not in {g.name for g in V2_FIELDS + V3_FIELDS}])
+    later = {g.name for g in V2_FIELDS + V3_FIELDS + V4_FIELDS}
+    v1 = pa.schema([f for f in ITEMS if f.name not in later])
     folder = tmp_path / "old"
     folder.mkdir()
     (folder / "sensorium.json").write_text(json.dumps({"schema_version": 1}))
@@ -182,7 +190,8 @@ def test_maintenance_keeps_fragments_and_segments_few_and_small(
     assert builds == [240]
     split = maintenance.segments(store._latest())
     assert split.pop("vector_idx") == [240, 240, 240]  # 120 rows still outside it
-    assert split == {n: [240, 240, 240, 120] for n in ("id_idx", "path_idx", "words_idx")}
+    indices = ("id_idx", "path_idx", "words_idx", "verbatim_idx")
+    assert split == {n: [240, 240, 240, 120] for n in indices}
     store.maintain()
     assert store.count() == 900 and store.fragments() <= 8
     for i in (0, 450, 899):  # through the ANN index's segments and the rows outside it

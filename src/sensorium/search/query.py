@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import threading
+import unicodedata
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -17,16 +18,21 @@ from sensorium.store.records import Item
 
 __all__ = [
     "KINDS",
+    "STOP_WORDS",
     "TARGETS",
+    "WORD",
     "Query",
     "QueryPart",
     "_like",
     "embed_query",
     "filter_clause",
+    "fold",
+    "keyword_terms",
     "parse_negatives",
     "parse_target",
     "parse_weights",
     "query_filter",
+    "tokens",
     "where_clause",
 ]
 
@@ -45,6 +51,51 @@ _TARGET_VERBS = {
     "heard": r"hear|hears|heard|hearing|sound of|sounds of|sounds like|noise of",
     "seen": r"see|sees|seen|show|shows|shown|showing|appear|appears|on screen|look at",
 }
+
+
+# Words a keyword query leaves out when it holds others: a BM25 score counts them a little
+# in every text that has them, which lifts texts (and transcripts) that share only "the" and
+# "on" with "a dog on the beach" over the photos the query is about. The keyword indices
+# keep them, so a query of nothing else ("between", "those", "you've") still finds them.
+_STOP_WORDS = (
+    "a about above after again against all am an and any are aren't as at be because been "
+    "before being below between both but by can can't cannot could couldn't did didn't do "
+    "does doesn't doing don't down during each few for from further had hadn't has hasn't "
+    "have haven't having he he'd he'll he's her here here's hers herself him himself his how "
+    "how's i i'd i'll i'm i've if in into is isn't it it's its itself just let's me more most "
+    "mustn't my myself no nor not now of off on once only or other ought our ours ourselves "
+    "out over own same shan't she she'd she'll she's should shouldn't so some such than that "
+    "that's the their theirs them themselves then there there's these they they'd they'll "
+    "they're they've this those through to too under until up very was wasn't we we'd we'll "
+    "we're we've were weren't what what's when when's where where's which while who who's "
+    "whom why why's will with won't would wouldn't you you'd you'll you're you've your yours "
+    "yourself yourselves"
+)
+STOP_WORDS = frozenset(_STOP_WORDS.split())
+
+
+WORD = r"[^\W_]+(?:'[^\W_]+)*"  # letters and digits, with inner apostrophes ("you've")
+_MARKS = re.compile(r"[\u0300-\u036f]")  # combining accents, once decomposed
+
+
+def fold(text: str) -> str:
+    """A text as keyword search compares it: lower-cased, accents folded as the keyword
+    indices fold them ("Résumé" is "resume"), a typographic apostrophe made plain."""
+    text = text.casefold().replace("\u2019", "'")
+    return text if text.isascii() else _MARKS.sub("", unicodedata.normalize("NFKD", text))
+
+
+def tokens(text: str) -> list[str]:
+    """The words of a text, folded, in order: split at anything but letters, digits and
+    inner apostrophes."""
+    return re.findall(WORD, fold(text))
+
+
+def keyword_terms(text: str) -> list[str]:
+    """The words of a text query to look up by keyword, each once: its stop words left out,
+    unless it holds nothing else."""
+    words = list(dict.fromkeys(tokens(text)))
+    return [w for w in words if w not in STOP_WORDS] or words
 
 
 def parse_target(text: str) -> tuple[str | None, str]:

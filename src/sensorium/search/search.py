@@ -6,12 +6,18 @@ several parts agree are lifted: ``score = weighted mean + AGREEMENT * min(part s
 A video is stored as moments; it is returned once, at its best moment. A text query that asks
 what is seen, heard or said ("where does she say budget") is scored against that part only.
 
-Keywords: the text's words are also looked up in the store's full-text index (file names, what
-was said, written or typed), and the two rankings (meaning, keywords) are fused by reciprocal
-rank (``1 / (RRF_K + rank)`` summed; Cormack et al. 2009), so "invoice" finds the recording
-that says it even when its vector ranks it low. ``Hit.score`` stays the meaning score; the
-order is the fused one, except that for a plain text query an item whose text (typed, read
-or said) is the query's own, up to case and spacing, comes first.
+Keywords: the text's words (its stop words left out when it has others) are also looked up in
+the store's full-text index (file names, what was said, written or typed), and the two
+rankings (meaning, keywords) are fused by reciprocal rank (``1 / (RRF_K + rank)`` summed;
+Cormack et al. 2009), so "invoice" finds the recording that says it even when its vector
+ranks it low. A keyword hit's vote is weighted by how the query's words are in it
+(``_votes``): as written, by stem only ("location" for "located"), or by spelling only (a
+misspelt or misheard word), and the keyword ranking is ordered by that weight first, then by
+BM25. Reciprocal ranks alone barely tell the first keyword hit from the second (1/60 against
+1/61), so the recording that says "located" lost to the one that says "location" whenever
+the latter's vector ranked a little higher. ``Hit.score`` stays the meaning score; the order
+is the fused one, except that for a plain text query an item whose text (typed, read or
+said) is the query's own, up to case and spacing, comes first.
 """
 
 from __future__ import annotations
@@ -26,10 +32,13 @@ import numpy as np
 
 from sensorium.errors import UsageError
 from sensorium.search.query import (
+    WORD,
     Query,
     QueryPart,
     embed_query,
     encode_texts,
+    fold,
+    keyword_terms,
     parse_negatives,
     parse_target,
     query_filter,
@@ -40,11 +49,17 @@ from sensorium.store.base import Filter
 from sensorium.store.records import Item
 from sensorium.video.summary import named_sounds
 
-__all__ = ["AGREEMENT", "RRF_K", "Hit", "search", "similar"]
+__all__ = ["AGREEMENT", "RRF_K", "SPELLING_VOTE", "STEM_VOTE", "Hit", "search", "similar"]
 
 AGREEMENT = 0.25  # weight of the weakest part's score when several parts are given
 CANDIDATES = 5  # each part retrieves k * CANDIDATES items (at least 50) before re-ranking
 RRF_K = 60  # reciprocal rank fusion's constant (the usual one)
+# A keyword hit's vote (times its reciprocal rank), the mean over the query's words of: 1 for
+# a word as written, ``STEM_VOTE`` for one found only by stem, ``SPELLING_VOTE[edits]`` for
+# one found only by spelling, which counts only where no keyword hit holds that word as
+# written or by stem ("did you mean": a misspelt word, or one the transcript misheard).
+STEM_VOTE = 0.5
+SPELLING_VOTE = {1: 0.5, 2: 0.25}
 _BACKGROUND = ThreadPoolExecutor(max_workers=4, thread_name_prefix="keywords")
 
 
@@ -116,33 +131,138 @@ def _explain_moment(item: Item, q: np.ndarray | None) -> dict[str, Any]:
     return out
 
 
-def _keyword_match(words: set[str], item: Item) -> dict[str, Any] | None:
-    """Where a word of the query is in the item: said (with its moment), written, typed or in
-    the file name; None when the keyword ranking found it through a stem only."""
-    for seg in item.segments:
-        found = words & _words(seg["text"])
-        if found:
-            return {"word": min(found), "in": "said", "at": round(float(seg["start"]), 2)}
-    places = (("said", item.transcript), ("written" if item.kind in ("image", "video")
-              else "typed", item.text), ("name", Path(item.path).name))  # fmt: skip
-    for place, text in places:
-        found = words & _words(text.replace("_", " "))
-        if found:
-            out: dict[str, Any] = {"word": min(found), "in": place}
-            if place == "said" and item.kind == "video":
-                out["at"] = round(item.start, 2)
-            return out
-    return None
+# A word of the query where it stands as a whole word in a folded text: not inside another
+# ("mark" in "marked", "ve" in "you've"), but a file name's "_" parts words ("budget").
+_BEFORE, _AFTER = r"(?<![^\W_])(?<![^\W_]')", r"(?![^\W_])(?!'[^\W_])"
 
 
-def _explain(space: SharedSpace, query: Query, parts: dict[str, QueryPart], hit: Hit) -> None:
+@dataclass(frozen=True)
+class _Match:
+    """How a word of the query is in an item: which of its words, and where."""
+
+    term: str  # the query's word
+    word: str  # the item's
+    edits: int  # 0 as written, -1 by stem, else by spelling
+    where: dict[str, Any]  # {"in": "said", "at": 12.5}, {"in": "name"}, ...
+
+    def vote(self) -> float:
+        if self.edits == 0:
+            return 1.0
+        return STEM_VOTE if self.edits < 0 else SPELLING_VOTE.get(self.edits, 0.0)
+
+    def to_json(self) -> dict[str, Any]:
+        out = {"word": self.word, **self.where}
+        if self.edits:  # the query's word, and how it was found in another form
+            out.update(query=self.term, by="stem" if self.edits < 0 else "spelling")
+        return out
+
+
+def _texts(item: Item) -> list[tuple[dict[str, Any], str]]:
+    """An item's texts, folded, where an explanation names them: said, written or typed, the
+    file name. A video moment says when; a recording's line is found later (``_at``)."""
+    said: dict[str, Any] = {"in": "said"}
+    if item.kind == "video":
+        said["at"] = round(item.start, 2)
+    typed = "written" if item.kind in ("image", "video") else "typed"
+    return [(said, fold(item.transcript)), ({"in": typed}, fold(item.text)),
+            ({"in": "name"}, fold(Path(item.path).name))]  # fmt: skip
+
+
+def _same_stem(a: str, b: str) -> bool:
+    """Whether two words look like forms of one: the longer starts with the shorter, but for
+    its last two letters at most, and with four letters at least (all of a shorter word):
+    "numbers" and "number", "located" and "location", "run" and "running", "happy" and
+    "happiness"; not "located" and "local". Only asked of what the stemmed index found, to
+    point at the word it matched: English stemming is too irregular for a rule to do more."""
+    short, shared = min(len(a), len(b)), 0
+    for x, y in zip(a, b):
+        if x != y:
+            break
+        shared += 1
+    if "'" in a[:shared]:  # "you've", "you're": two contractions, not two forms of a word
+        return False
+    return shared >= min(4, short) and shared >= short - 2
+
+
+def _edits(a: str, b: str, limit: int) -> int:
+    """Levenshtein distance of ``a`` and ``b``, or ``limit + 1`` as soon as it must be more."""
+    if abs(len(a) - len(b)) > limit:
+        return limit + 1
+    row = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        prev, row[0] = row[0], i
+        for j, cb in enumerate(b, 1):
+            prev, row[j] = row[j], min(row[j] + 1, row[j - 1] + 1, prev + (ca != cb))
+        if min(row) > limit:
+            return limit + 1
+    return min(row[-1], limit + 1)
+
+
+def _find(term: str, texts: list[tuple[dict[str, Any], str]], spelling: bool) -> _Match | None:
+    """The first text holding ``term`` as written, else by stem, else (with ``spelling``)
+    the closest word within two edits. Regular expressions over whole texts rather than
+    their words: a keyword hit may be an hour's transcript (tokenising 50 such took 150 ms)."""
+    written = re.compile(_BEFORE + re.escape(term) + _AFTER)
+    for place, text in texts:
+        if written.search(text):
+            return _Match(term, term, 0, place)
+    alike = re.compile(_BEFORE + re.escape(term[:3]) + r"[^\W_]*(?:'[^\W_]+)*")
+    for place, text in texts:
+        for word in alike.findall(text):
+            if _same_stem(term, word):
+                return _Match(term, word, -1, place)
+    best: _Match | None = None
+    for place, text in texts if spelling and len(term) >= 5 and term.isalpha() else ():
+        for word in set(re.findall(WORD, text)):
+            limit = best.edits - 1 if best else 2
+            edits = _edits(term, word, limit)
+            if edits <= limit:
+                best = _Match(term, word, edits, place)
+    return best
+
+
+def _votes(terms: list[str], hits: list[Item]) -> dict[str, tuple[float, _Match | None]]:
+    """Each keyword hit's vote (the mean over ``terms`` of its best match's) and the match
+    an explanation names (the best, of the word fewest hits hold: "forwarding" rather than
+    "call"), by item id; a hit the index found but no word of which this can point at (a
+    spelling match of a word other hits hold as written) has none."""
+    texts = {item.id: _texts(item) for item in hits}
+    found = {(t, i): _find(t, texts[i], spelling=False) for t in terms for i in texts}
+    unmatched = {t for t in terms if not any(found[t, i] for i in texts)}
+    for t, i in found:
+        if t in unmatched:
+            found[t, i] = _find(t, texts[i], spelling=True)
+    held = {t: sum(found[t, i] is not None for i in texts) for t in terms}
+    out: dict[str, tuple[float, _Match | None]] = {}
+    for i in texts:
+        matches = [m for t in terms if (m := found[t, i]) is not None and m.vote() > 0]
+        if matches:
+            vote = sum(m.vote() for m in matches) / len(terms)
+            out[i] = vote, max(matches, key=lambda m: (m.vote(), -held[m.term]))
+    return out
+
+
+def _at(match: _Match, item: Item) -> dict[str, Any]:
+    """The match as an explanation says it: for a word said in a recording, the start of
+    the first line that says it."""
+    out = match.to_json()
+    if match.where.get("in") == "said" and "at" not in out:
+        word = re.compile(_BEFORE + re.escape(match.word) + _AFTER)
+        for seg in item.segments:
+            if word.search(fold(seg["text"])):
+                out["at"] = round(float(seg["start"]), 2)
+                break
+    return out
+
+
+def _explain(
+    space: SharedSpace, query: Query, parts: dict[str, QueryPart], hit: Hit, match: _Match | None
+) -> None:
     exp: dict[str, Any] = {"parts": {k: round(v, 4) for k, v in hit.parts.items()}}
     if query.text:
         exp.update(_explain_text(space, query.text, parts["text"].vector, hit.item))
-        if "keyword" in hit.parts:
-            match = _keyword_match(_words(query.text) - _STOP, hit.item)
-            if match:
-                exp["keyword"] = match
+        if match is not None:
+            exp["keyword"] = _at(match, hit.item)
     if query.negative:
         exp["not"] = list(query.negative)
     item_labels = {lb for lb, _ in hit.item.labels}
@@ -158,9 +278,6 @@ def _explain(space: SharedSpace, query: Query, parts: dict[str, QueryPart], hit:
     if "labels" not in exp and hit.item.labels and hit.item.kind != "video":
         exp["labels"] = [{"label": lb, "score": round(s, 3)} for lb, s in hit.item.labels[:2]]
     hit.explanation = exp
-
-
-_STOP = {"the", "and", "for", "with", "that", "this", "from", "about", "into", "there"}
 
 
 def _prefetch(space: SharedSpace, query: Query, hits: list[Hit]) -> None:
@@ -206,13 +323,15 @@ def _exact(query: Query, parts: dict[str, QueryPart], items: list[Item]) -> np.n
     return out
 
 
-def _keywords(store: Retriever, query: Query, k: int) -> Future[list[tuple[Item, float]]] | None:
-    """The keyword lookup, started in the background: it needs no vector, so it runs while
-    the query is encoded (the two take about 5 and 10 ms)."""
-    if not (query.text and query.keywords and query.weights.get("text", 1.0) > 0):
+def _keywords(
+    store: Retriever, query: Query, terms: list[str], k: int
+) -> Future[list[tuple[Item, float]]] | None:
+    """The keyword lookup of ``terms``, started in the background: it needs no vector, so it
+    runs while the query is encoded (the two take about 5 and 10 ms)."""
+    if not (terms and query.keywords and query.weights.get("text", 1.0) > 0):
         return None
     return _BACKGROUND.submit(
-        store.keyword, query.text, max(k * CANDIDATES, 50), query_filter(query)
+        store.keyword, " ".join(terms), max(k * CANDIDATES, 50), query_filter(query)
     )
 
 
@@ -222,9 +341,9 @@ def _candidates(
     parts: dict[str, QueryPart],
     k: int,
     keyword: Future[list[tuple[Item, float]]] | None,
-) -> tuple[list[Item], dict[str, int]]:
-    """(every candidate, keyword rank by item id): each part's nearest items, and the items
-    whose words match the text's."""
+) -> tuple[list[Item], list[Item]]:
+    """(every candidate, the keyword hits best BM25 first): each part's nearest items, and
+    the items whose words match the text's."""
     where: Filter = query_filter(query)
     limit = max(k * CANDIDATES, 50)
     found: dict[str, Item] = {}
@@ -232,13 +351,29 @@ def _candidates(
         if p.weight > 0:
             for item, _ in store.search(p.vector, limit, where):
                 found[item.id] = item
-    ranks: dict[str, int] = {}
-    for rank, (item, _) in enumerate(keyword.result() if keyword else []):
-        found.setdefault(item.id, item)
-        ranks.setdefault(item.id, rank)
+    words: dict[str, Item] = {}
+    for item, _ in keyword.result() if keyword else []:
+        words.setdefault(item.id, found.setdefault(item.id, item))
     if query.like is not None:
         found = {i: item for i, item in found.items() if item.path != query.like.path}
-    return list(found.values()), ranks
+        words = {i: item for i, item in words.items() if i in found}
+    return list(found.values()), list(words.values())
+
+
+def _keyword_ranking(
+    terms: list[str], hits: list[Item], first: list[Item]
+) -> dict[str, tuple[int, float, _Match | None]]:
+    """Item id -> (keyword rank, vote, the match an explanation names) of the keyword hits
+    that have a vote: the items ``first`` (whose text is the query's own), then by vote,
+    then in ``hits``' (BM25) order."""
+    ranked = list({i.id: i for i in [*first, *hits]}.values())
+    votes = _votes(terms, ranked)
+    top = {i.id for i in first}
+    for item in first:  # an item whose text is the query's own has a full vote
+        votes[item.id] = 1.0, votes.get(item.id, (0.0, None))[1]
+    ids = [i.id for i in ranked if i.id in votes]
+    ids.sort(key=lambda i: (i not in top, -votes[i][0]))  # stable: BM25 order within
+    return {i: (rank, *votes[i]) for rank, i in enumerate(ids)}
 
 
 def _resolve(query: Query) -> Query:
@@ -259,9 +394,10 @@ def _resolve(query: Query) -> Query:
 def search(store: Retriever, space: SharedSpace, query: Query, k: int = 10) -> list[Hit]:
     """The ``k`` best files for the query; for a video, its best moment."""
     query = _resolve(query)
-    keyword = _keywords(store, query, k)
+    terms = keyword_terms(query.text) if query.text else []
+    keyword = _keywords(store, query, terms, k)
     parts = embed_query(space, query)
-    items, keyword_ranks = _candidates(store, query, parts, k, keyword)
+    items, keyword_hits = _candidates(store, query, parts, k, keyword)
     if not items:
         return []
     matrix = np.stack([i.vector for i in items])  # (C, 384)
@@ -276,16 +412,16 @@ def search(store: Retriever, space: SharedSpace, query: Query, k: int = 10) -> l
         score = score + AGREEMENT * np.min(np.stack([sims[n] for n in active]), axis=0)
     order = np.argsort(-score)
     exact = _exact(query, parts, items)  # (C,) 2 the same text, 1 up to case and spacing
-    if exact.any():  # the keyword ranking puts them first, before its BM25 order
-        rest = sorted(keyword_ranks, key=lambda i: keyword_ranks[i])
-        ids = [items[i].id for i in np.lexsort((-score, -exact)) if exact[i]]
-        keyword_ranks = {i: r for r, i in enumerate(dict.fromkeys([*ids, *rest]))}
+    # the keyword ranking puts those first, before its own order
+    first = [items[i] for i in np.lexsort((-score, -exact)) if exact[i]]
+    keyword_ranks = _keyword_ranking(terms, keyword_hits, first) if keyword or first else {}
     if keyword_ranks:  # fuse the meaning ranking with the keyword ranking
         fused = np.zeros(len(items))
         fused[order] = 1.0 / (RRF_K + np.arange(len(items)))
         for i, item in enumerate(items):
             if item.id in keyword_ranks:
-                fused[i] += 1.0 / (RRF_K + keyword_ranks[item.id])
+                rank, vote, _ = keyword_ranks[item.id]
+                fused[i] += vote / (RRF_K + rank)
         # An item whose text is the query's own comes first. Fused ranks alone can put a
         # near-identical text before it: the encoder ignores case and accents ("resume"
         # and "résumé" are one vector) and BM25 ties what stems alike ("Caesar's",
@@ -299,13 +435,14 @@ def search(store: Retriever, space: SharedSpace, query: Query, k: int = 10) -> l
         files.add(items[i].path)
         part_scores = {n: float(s[i]) for n, s in sims.items()}
         if items[i].id in keyword_ranks:
-            part_scores["keyword"] = 1.0 / (1 + keyword_ranks[items[i].id])
+            rank, vote, _ = keyword_ranks[items[i].id]
+            part_scores["keyword"] = vote / (1 + rank)
         hits.append(Hit(items[i], float(score[i]), part_scores))
         if len(hits) == k:
             break
     _prefetch(space, query, hits)
     for hit in hits:
-        _explain(space, query, parts, hit)
+        _explain(space, query, parts, hit, keyword_ranks.get(hit.item.id, (0, 0.0, None))[2])
     return hits
 
 

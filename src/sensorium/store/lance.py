@@ -15,7 +15,11 @@ exact search takes 14 ms at 10k rows and 80 ms at 100k; the index 7 ms and 10 ms
 which is 10-100x faster.
 
 Keywords (file names, transcripts, text read or typed) are in the ``words`` column, under
-LanceDB's native full-text index (BM25, stemmed, stop words removed).
+LanceDB's native full-text index (BM25, stemmed), and again in ``verbatim``, indexed as
+written (not stemmed), so that a word's own form scores above its other forms ("numbers"
+above "number") and a misspelt word can still be found within an edit or two of a real one.
+Neither index drops stop words: a query of one ("between", "those") must still find where it
+was said; which words of a longer query to look up is the query's business (search/query.py).
 """
 
 from __future__ import annotations
@@ -33,16 +37,25 @@ import lancedb
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
-from lancedb.index import BTree, HnswSq
+from lancedb.index import FTS, BTree, HnswSq
+from lancedb.query import BooleanQuery, FullTextQuery, MatchQuery, Occur
 
 from sensorium.errors import SensoriumError
 from sensorium.store.base import Filter
 from sensorium.store.maintenance import tidy
 from sensorium.store.records import Failure, FileState, Item
 
-__all__ = ["ANN_THRESHOLD", "SCHEMA_VERSION", "LanceSnapshot", "LanceStore"]
+__all__ = [
+    "ANN_THRESHOLD",
+    "SCHEMA_VERSION",
+    "LanceSnapshot",
+    "LanceStore",
+    "fuzzy_edits",
+    "keyword_query",
+]
 
-SCHEMA_VERSION = 3  # v2 added video moments; v3 EXIF (taken, camera) and keywords (words)
+# v2 added video moments; v3 EXIF (taken, camera) and keywords (words); v4 their verbatim copy
+SCHEMA_VERSION = 4
 DIM = 384
 ANN_THRESHOLD = 10_000  # the index already halves query time here (benchmarks/search.py)
 ANN_NPROBES = 16  # IVF partitions visited per query
@@ -67,11 +80,26 @@ V3_FILL = {
     "words": "concat_ws(' ', regexp_replace(regexp_replace(path, '^.*/', ''), '[_.-]', ' ', 'g'),"
     " transcript, text)",
 }
+V4_FIELDS = [pa.field("verbatim", pa.string())]  # ``words`` again, indexed as written
+V4_FILL = {"verbatim": "words"}
 READ_CONSISTENCY = timedelta(seconds=1)  # how soon this process sees other processes' commits
 # Asking LanceDB for the table version costs 1-7 ms (a hop through its event loop thread), so
 # a query asks at most this often; this store's own commits are known at once.
 VERSION_CHECK_S = 0.25
 FTS_INDEX = "words_idx"
+VERBATIM_INDEX = "verbatim_idx"
+# The two keyword indices: by stem (recall: "invoices" finds "invoice"), and as written (a
+# word's own form scores twice; fuzzy matching needs real words, not stems: "represenatives"
+# is one edit from "representatives" but eight from its stem, "repres").
+KEYWORD_INDICES = {
+    FTS_INDEX: ("words", FTS(remove_stop_words=False)),
+    VERBATIM_INDEX: ("verbatim", FTS(stem=False, remove_stop_words=False)),
+}
+# A word of the query may be misspelt (or misheard) by up to this many letters, by its
+# length (shorter words have too many neighbours: "mark" is one edit from "park"). A match
+# by spelling counts ``FUZZY_BOOST`` times its BM25 score, so a word as written wins.
+FUZZY_EDITS = ((8, 2), (5, 1))  # (at least this many letters, edits)
+FUZZY_BOOST = 0.3
 ANN_INDEX = "vector_idx"
 KEY_COLUMNS = ("id", "path")  # scalar (B-tree) indices, named "<column>_idx"
 # Rows of an index segment at most (store/maintenance.py), so that one maintenance step
@@ -79,7 +107,8 @@ KEY_COLUMNS = ("id", "path")  # scalar (B-tree) indices, named "<column>_idx"
 # 118 MB, a key's 67 MB. The ANN index takes new rows this many at a time, never merged.
 # Fewer segments make queries faster: a merge on id took 12.8 ms over one segment of the
 # key's index against 16.7 over eleven (100k rows).
-SEGMENT_ROWS = {ANN_INDEX: 10_000, FTS_INDEX: 25_000, "id_idx": 50_000, "path_idx": 50_000}
+SEGMENT_ROWS = {ANN_INDEX: 10_000, FTS_INDEX: 25_000, VERBATIM_INDEX: 25_000, "id_idx": 50_000,
+                "path_idx": 50_000}  # fmt: skip
 CLEANUP_S = 3600.0  # versions older than a week are looked for at most this often
 # Rows written between two ``maintain`` calls at most, and commits between two compactions
 # (``_compact``). Every commit leaves a fragment and rows outside the indices, which each
@@ -111,6 +140,7 @@ ITEMS = pa.schema(
         pa.field("ingested_at", pa.float64()),
         *V2_FIELDS,
         *V3_FIELDS,
+        *V4_FIELDS,
     ]
 )
 FAILURES = pa.schema(
@@ -147,6 +177,7 @@ def keywords(item: Item) -> str:
 
 def _to_row(item: Item) -> dict[str, Any]:
     names = sorted(item.part_vectors)
+    words = keywords(item)
     return {
         "id": item.id, "path": item.path, "sha256": item.sha256, "size": item.size,
         "mtime": item.mtime, "kind": item.kind, "duration": item.duration,
@@ -160,7 +191,7 @@ def _to_row(item: Item) -> dict[str, Any]:
         "heard": json.dumps(item.heard), "part_names": json.dumps(names),
         "part_vectors": np.concatenate([item.part_vectors[n] for n in names]).astype(np.float32)
         if names else None,
-        "taken": item.taken, "camera": item.camera, "words": keywords(item),
+        "taken": item.taken, "camera": item.camera, "words": words, "verbatim": words,
     }  # fmt: skip
 
 
@@ -209,6 +240,41 @@ def items_from_table(table: pa.Table) -> list[Item]:
     return [_from_row(r) for r in light]
 
 
+def fuzzy_edits(word: str) -> int:
+    """How many letters ``word`` may be off by and still match (0: exactly)."""
+    if not word.isalpha():  # numbers and contractions: "2024" is not a misspelt "2023"
+        return 0
+    return next((edits for letters, edits in FUZZY_EDITS if len(word) >= letters), 0)
+
+
+def keyword_query(words: list[str], verbatim: bool = True) -> BooleanQuery:
+    """The full-text query for these words: any of them by stem, and, with the ``verbatim``
+    index, as written and (a word of five letters or more) by spelling, scores added."""
+    text = " ".join(words)
+    clauses = [(Occur.SHOULD, _match(text, "words"))]
+    if verbatim:
+        clauses.append((Occur.SHOULD, _match(text, "verbatim")))
+        for word in dict.fromkeys(w.lower() for w in words):
+            edits = fuzzy_edits(word)
+            if edits:
+                fuzzy = _match(word, "verbatim", fuzziness=edits, boost=FUZZY_BOOST)
+                clauses.append((Occur.SHOULD, fuzzy))
+    return BooleanQuery(clauses)
+
+
+def _match(text: str, column: str, **options: Any) -> FullTextQuery:
+    # through ``**options``: mypy reads the pydantic dataclass's defaults as required
+    return MatchQuery(text, column, **options)
+
+
+def _outdated(index: Any, config: FTS) -> bool:
+    """Whether a keyword index was built otherwise than ``config`` says (before schema v4,
+    the words' index dropped stop words)."""
+    details = index.index_details or {}
+    return any(key in details and details[key] != getattr(config, key)
+               for key in ("stem", "remove_stop_words", "lower_case", "ascii_folding"))  # fmt: skip
+
+
 def _parts(names: str | None, flat: Any) -> dict[str, np.ndarray]:
     if not names or flat is None:
         return {}
@@ -220,7 +286,8 @@ class LanceStore:
     def __init__(self, folder: str | Path, storage_options: dict[str, str] | None = None) -> None:
         # A folder, or a URI that LanceDB opens itself ("s3://bucket/prefix": object storage,
         # reached with ``storage_options`` and the AWS variables). No collection on object
-        # storage predates schema v2, so there the tables alone are the collection.
+        # storage predates schema v2, so there the tables alone are the collection: what
+        # its items table lacks is added as it is opened.
         self.uri = str(folder)
         self.remote = "://" in self.uri
         self.folder = Path(folder)
@@ -230,7 +297,7 @@ class LanceStore:
         session = lancedb.Session(metadata_cache_size_bytes=METADATA_CACHE)
         self.db = lancedb.connect(self.uri, read_consistency_interval=READ_CONSISTENCY,
                                   storage_options=storage_options, session=session)  # fmt: skip
-        if version < SCHEMA_VERSION and "items" in self.db.table_names():
+        if (version < SCHEMA_VERSION or self.remote) and "items" in self.db.table_names():
             self.items = self.db.open_table("items")
             self._migrate(version)
         self.items = self.db.create_table("items", schema=ITEMS, exist_ok=True)
@@ -272,14 +339,18 @@ class LanceStore:
     def _migrate(self, version: int) -> None:
         """v1 -> v2: the moment columns are added, empty (one commit); v2 -> v3: the EXIF
         columns, empty, and the keywords, computed from the columns the rows have (one more
-        commit). A run killed before the version is written adds only what is still missing."""
+        commit); v3 -> v4: the keywords' verbatim copy (one more; its index and the words'
+        new one, which keeps stop words, are built by the next ``maintain``). A run killed
+        before the version is written adds only what is still missing."""
         present = set(self.items.schema.names)
-        missing = [f for f in [*V2_FIELDS, *V3_FIELDS] if f.name not in {*present, *V3_FILL}]
+        filled = {*V3_FILL, *V4_FILL}
+        missing = [f for f in [*V2_FIELDS, *V3_FIELDS] if f.name not in {*present, *filled}]
         if missing:
             self.items.add_columns(missing)
-        fill = {name: sql for name, sql in V3_FILL.items() if name not in present}
-        if fill:
-            self.items.add_columns(fill)
+        for fills in (V3_FILL, V4_FILL):  # in order: v4's is computed from v3's
+            fill = {name: sql for name, sql in fills.items() if name not in present}
+            if fill:
+                self.items.add_columns(fill)
 
     # -- reads ---------------------------------------------------------------------------
 
@@ -317,15 +388,19 @@ class LanceStore:
     def keyword(
         self, text: str, k: int, where: Filter | str | None = None
     ) -> list[tuple[Item, float]]:
-        """Items whose file name, transcript or text holds words of ``text`` (stemmed), best
-        BM25 score first. Rows written since the index was last refreshed are searched too."""
-        words = " ".join(re.findall(r"[\w']+", text))
-        if not words.strip():
+        """Items whose file name, transcript or text holds words of ``text``, best BM25 score
+        first: a word counts by its stem, again as written, and once more, at
+        ``FUZZY_BOOST``, within ``fuzzy_edits`` of it (``keyword_query``). Rows written since
+        the indices were last refreshed are searched too."""
+        words = re.findall(r"[\w']+", text)
+        if not words:
             return []
         clause = where.sql() if isinstance(where, Filter) else where
-        if not self._has_fts():
-            return self._keyword_scan(words, k, clause)
-        query: Any = self.items.search(words, query_type="fts", fts_columns="words").limit(k)
+        indices = {ix.name for ix in self.items.list_indices()}
+        if FTS_INDEX not in indices:
+            return self._keyword_scan(" ".join(words), k, clause)
+        fts = keyword_query(words, VERBATIM_INDEX in indices)
+        query: Any = self.items.search(fts, query_type="fts").limit(k)
         if clause:
             query = query.where(clause, prefilter=True)
         table = query.to_arrow()
@@ -400,9 +475,6 @@ class LanceStore:
 
     def _has_index(self) -> bool:
         return any("vector" in ix.columns for ix in self.items.list_indices())
-
-    def _has_fts(self) -> bool:
-        return any(ix.name == FTS_INDEX for ix in self.items.list_indices())
 
     # -- writes, each a single commit ----------------------------------------------------
 
@@ -496,8 +568,7 @@ class LanceStore:
         for column in KEY_COLUMNS:
             if f"{column}_idx" not in names:
                 self.items.create_index(column, config=BTree())
-        if FTS_INDEX not in names:
-            self.items.create_fts_index("words", name=FTS_INDEX, replace=True)
+        self.index_keywords()
         if n >= ANN_THRESHOLD and not self._has_index():
             self.build_index()
         cleanup = time.monotonic() - self._cleaned >= CLEANUP_S
@@ -505,6 +576,16 @@ class LanceStore:
         self._cleaned = time.monotonic() if cleanup else self._cleaned
         self.items.checkout_latest()  # what was committed through the dataset, seen now
         self._writes += 1
+
+    def index_keywords(self) -> None:
+        """Build each keyword index that is missing or was built otherwise than
+        ``KEYWORD_INDICES`` says (a collection from before schema v4). One commit each:
+        until it lands, queries use the index as it was."""
+        indices = {ix.name: ix for ix in self.items.list_indices()}
+        for name, (column, config) in KEYWORD_INDICES.items():
+            if name not in indices or _outdated(indices[name], config):
+                self.items.create_index(column, config=config, name=name, replace=True)
+                self._writes += 1
 
     def _latest(self) -> Any:
         """The table's latest version as a Lance dataset (for its maintenance calls)."""
