@@ -32,6 +32,12 @@ def test_collection_loads_on_first_use() -> None:
     assert _imported("import sensorium; sensorium.Collection") >= {"lancedb"}
 
 
+def test_dir_lists_the_lazy_names_without_loading_them() -> None:
+    """In a fresh interpreter, where ``Collection`` and ``open`` are not loaded yet."""
+    listed = "import sensorium; assert set(sensorium.__all__) <= set(dir(sensorium))"
+    assert _imported(listed) == set()
+
+
 def test_lazy_names_are_the_real_ones() -> None:
     import sensorium
     import sensorium.store
@@ -40,6 +46,6 @@ def test_lazy_names_are_the_real_ones() -> None:
 
     assert sensorium.Collection is Collection and sensorium.open is open_collection
     assert sensorium.store.LanceStore is LanceStore
-    assert set(sensorium.__all__) <= set(dir(sensorium)) | {"Collection", "open"}
+    assert set(sensorium.__all__) <= set(dir(sensorium))
     with pytest.raises(AttributeError):
         sensorium.no_such_name  # noqa: B018

@@ -85,12 +85,20 @@ __all__ = [
 ]
 
 
+_LAZY = ("Collection", "open")
+
+
 def __getattr__(name: str) -> Any:
     """``Collection`` and ``open``, imported on first use (PEP 562)."""
-    if name in ("Collection", "open"):
+    if name in _LAZY:
         from sensorium import collection
 
         value = collection.Collection if name == "Collection" else collection.open_collection
         globals()[name] = value  # later lookups skip this function
         return value
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    """The module's names and the lazy ones, not yet loaded (PEP 562)."""
+    return sorted({*globals(), *_LAZY})

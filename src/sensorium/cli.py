@@ -45,10 +45,12 @@ from sensorium.perceive import (
 from sensorium.perceive.inputs import expand_paths
 
 if TYPE_CHECKING:
+    from sensorium.collection import Collection
     from sensorium.search import Hit
 
-# The collection commands import the store (LanceDB, pyarrow: 130 MB and a second of start-up)
-# inside themselves, so that classify, transcribe or summarize never load it.
+# The collection commands open their collection through ``_collection``, which imports the store
+# (LanceDB, pyarrow: 130 MB and a second of start-up) on first use, so that classify,
+# transcribe or summarize never load it.
 
 __all__ = ["app", "main"]
 
@@ -311,6 +313,13 @@ def triage_cmd(
     out.print("\n" + esc(str(j["reply"]["text"])), highlight=False)
 
 
+def _collection(db: str | None) -> Collection:
+    """The collection at ``db`` (None: the default), its store imported only now."""
+    from sensorium.collection import Collection
+
+    return Collection(db)
+
+
 def _db_option() -> Any:
     return typer.Option(
         "--db",
@@ -345,11 +354,10 @@ def ingest_cmd(
         raise UsageError("--executor must be local or ray")
     if ray_address and executor != "ray":
         raise UsageError("--ray-address needs --executor ray")
-    from sensorium.collection import Collection
     from sensorium.distributed import RayOptions
 
     ray = RayOptions(address=ray_address) if executor == "ray" else None
-    coll = Collection(db)
+    coll = _collection(db)
     with _bar("ingesting") as bar:
         task = bar.add_task("ingest", total=None)
         report = coll.ingest(
@@ -503,7 +511,6 @@ def search_cmd(
 
     Videos are returned as moments (start and end in seconds). Words said, written or typed
     are matched as keywords too, fused with the meaning ranking."""
-    from sensorium.collection import Collection
     from sensorium.search import parse_weights
     from sensorium.store.base import Filter, parse_span
 
@@ -516,8 +523,8 @@ def search_cmd(
         taken_after=_date(taken_after, "--taken-after"),
         taken_before=_date(taken_before, "--taken-before"), camera=camera,
     )  # fmt: skip
-    hits = Collection(db).search(text, image, audio, parse_weights(weights), k, kind, path,
-                                 target, negative, like, filters, not no_keywords)  # fmt: skip
+    hits = _collection(db).search(text, image, audio, parse_weights(weights), k, kind, path,
+                                  target, negative, like, filters, not no_keywords)  # fmt: skip
     _print_hits(hits, as_json)
 
 
@@ -533,9 +540,7 @@ def similar_cmd(
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object per result.")] = False,
 ) -> None:
     """More like this: the files nearest to an item, of any kind, the item left out."""
-    from sensorium.collection import Collection
-
-    _print_hits(Collection(db).similar(key, k, kind, path), as_json)
+    _print_hits(_collection(db).similar(key, k, kind, path), as_json)
 
 
 @app.command("duplicates")
@@ -550,9 +555,7 @@ def duplicates_cmd(
 ) -> None:
     """Groups of near-identical images and sounds (re-encodes, resizes, crops, trims), the
     one to keep first."""
-    from sensorium.collection import Collection
-
-    groups = Collection(db).duplicates(threshold, kind)
+    groups = _collection(db).duplicates(threshold, kind)
     for g in groups:
         if as_json:
             _emit_json(g.to_json())
@@ -570,9 +573,7 @@ def stats(
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """Items by type, failures with reasons, size on disk, models."""
-    from sensorium.collection import Collection
-
-    s = Collection(db).stats()
+    s = _collection(db).stats()
     if as_json:
         _emit_json(s)
         return
@@ -593,9 +594,7 @@ def show(
     db: Annotated[str | None, _db_option()] = None,
 ) -> None:
     """Everything stored about one item (as JSON)."""
-    from sensorium.collection import Collection
-
-    collection = Collection(db)
+    collection = _collection(db)
     if collection.show(key) is None:
         raise UsageError(f"no item {key!r} in the collection")
     data = collection.details(key)

@@ -4,6 +4,9 @@ coffee (no human face); and faces mixed into image vectors as derived text."""
 
 from __future__ import annotations
 
+import os
+import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import matplotlib.cbook
@@ -94,6 +97,30 @@ def test_a_broken_image_reads_as_no_face(reader: FaceReader) -> None:
     bad = ImageMedia("bad", None, 1, 1)  # type: ignore[arg-type]
     (r,) = reader.read([bad])
     assert r.faces == [] and r.error and "faces could not be read" in r.error
+
+
+def _stderr_file() -> tuple[int, int]:
+    st = os.fstat(2)
+    return st.st_dev, st.st_ino
+
+
+def test_stderr_survives_interpreters_made_in_threads() -> None:
+    """Each interpreter is made with fd 2 swapped for /dev/null; two threads swapping at once
+    could restore each other's /dev/null and silence stderr for the rest of the process."""
+    from sensorium.encoders.faces import FACE_MODEL, _interpreter, _quiet_stderr
+    from sensorium.models import model_path
+
+    def quiet() -> None:
+        with _quiet_stderr():
+            time.sleep(0.01)  # long enough for the other threads to swap meanwhile
+
+    detector = str(model_path(FACE_MODEL) / _DETECTORS[FACE_MODEL].file)
+    before = _stderr_file()
+    for work in (quiet, lambda: _interpreter(detector, 1)):
+        with ThreadPoolExecutor(8) as pool:
+            for done in [pool.submit(work) for _ in range(16)]:
+                done.result()
+        assert _stderr_file() == before
 
 
 @pytest.fixture(scope="module")

@@ -43,6 +43,26 @@ def test_silence(encoder: SoundEncoder, silence: np.ndarray) -> None:
     assert out.patch_scores[0].shape[1] == 521
 
 
+def test_runs_across_clips_give_each_clips_own_scores(
+    encoder: SoundEncoder, crow_ogg: Path, hello_wav: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The batch's patches streamed in runs that cross chunks and clips (7-patch chunks, 5-patch
+    runs: 30 s of speech is 9 chunks and 12 runs) score as each clip's patches run alone."""
+    from sensorium.encoders import sound
+    from sensorium.eval.datasets import ASTERISK
+
+    clips = [media.load_audio(p) for p in (crow_ogg, ASTERISK / "demo-congrats.wav", hello_wav)]
+    alone = [encoder._patch_scores(log_mel_patches(m.samples)) for m in clips]  # (P, 521) each
+    assert len(alone[1]) > 6 * 5 and max(len(alone[0]), len(alone[2])) < 5  # patches
+    monkeypatch.setattr(sound, "CHUNK_PATCHES", 7)
+    monkeypatch.setattr(sound, "BATCH_PATCHES", 5)
+    out = encoder.run(clips)
+    assert [len(p) for p in out.patch_scores] == [len(a) for a in alone]
+    for ours, theirs in zip(out.patch_scores, alone):
+        np.testing.assert_allclose(ours, theirs, atol=1e-6)
+    np.testing.assert_allclose(out.scores, np.stack([a.mean(0) for a in alone]), atol=1e-6)
+
+
 # -- parity: the shipped float graph against plain runs on this CPU ---------------------------
 
 

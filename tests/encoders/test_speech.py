@@ -18,6 +18,20 @@ def tiny() -> SpeechRecognizer:
     return SpeechRecognizer("tiny.en")
 
 
+def test_prepare_audio_scales_quiet_speech_into_the_padding(hello_wav: Path) -> None:
+    """Written in place, the padded clip is what scaling, then padding, made of it."""
+    from sensorium.encoders.speech import PAD_SECONDS, prepare_audio
+
+    loud = media.load_audio(hello_wav).samples  # (T,) float32
+    pad = np.zeros(int(PAD_SECONDS * 16000), np.float32)
+    for x in (loud, loud * np.float32(0.1), np.zeros(0, np.float32)):
+        peak = float(np.abs(x).max()) if x.size else 0.0
+        scaled = x * (0.9 / peak) if 0.0 < peak < 0.5 else x
+        out = prepare_audio(x)
+        assert out.dtype == np.float32
+        assert np.array_equal(out, np.concatenate([pad, scaled, pad]))
+
+
 def test_real_speech(tiny: SpeechRecognizer, hello_wav: Path, librivox_wav: Path) -> None:
     assert normalize_text(tiny.transcribe(media.load_audio(hello_wav)).text) == "hello world"
     t = tiny.transcribe(media.load_audio(librivox_wav))

@@ -7,6 +7,7 @@ import zipfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -219,3 +220,37 @@ def test_the_decoder_repairs_nan_and_inf(tmp_path: Path) -> None:
     samples = load_audio(path).samples  # one array of the container's length
     assert np.array_equal(samples, np.concatenate(blocks))
     assert abs(len(samples) - 32000) < 200  # 2 s at 16 kHz
+
+
+@pytest.mark.parametrize("stated", [0.0, 0.3, 1.0, 3.0])  # of the true length; 0: not said
+def test_load_audio_whatever_the_header_says(
+    crow_ogg: Path, monkeypatch: pytest.MonkeyPatch, stated: float
+) -> None:
+    """The array ``load_audio`` sizes by the container's length holds the same samples when
+    the length is missing, short or long (a lying header), and the file is opened once."""
+    import av
+
+    from sensorium.media import audio
+
+    blocks = np.concatenate(list(audio.audio_blocks(crow_ogg)))
+    header: list[int] = []  # what the crow's header says, read as load_audio reads it
+    opened: list[str] = []
+
+    def length(*args: Any) -> int:
+        header.append(true_length(*args))
+        return round(stated * len(blocks))
+
+    def open_(file: str, *args: Any, **kwargs: Any) -> Any:
+        opened.append(file)
+        return real_open(file, *args, **kwargs)
+
+    true_length, real_open = audio._length, av.open
+    monkeypatch.setattr(audio, "_length", length)
+    monkeypatch.setattr(av, "open", open_)
+    monkeypatch.setattr(audio, "_JOIN_SECONDS", 0.25)  # 8 blocks: some fit, then the rest
+    samples = audio.load_audio(crow_ogg).samples
+    assert samples.dtype == np.float32 and np.array_equal(samples, blocks)
+    assert opened == [str(crow_ogg)]
+    assert len(header) == 1 and abs(header[0] - len(blocks)) < 1600  # within 0.1 s
+    if stated == 3.0:  # a copy, not a view of an array three times too long
+        assert samples.base is None

@@ -133,12 +133,17 @@ def test_searches_go_on_while_a_new_version_is_read(
     loader.start()
     assert reading.wait(30)
     answered: list[str] = []
-    searcher = threading.Thread(
-        target=lambda: answered.extend(_ids(index.search(caption_vectors[10], 1)))
-    )
+    found: list[Item | None] = []
+
+    def search() -> None:
+        answered.extend(_ids(index.search(caption_vectors[10], 1)))
+        found.append(index.get("i3"))  # reads by id go on too
+
+    searcher = threading.Thread(target=search)
     searcher.start()
     searcher.join(10)
     assert not searcher.is_alive() and answered and answered != ["i800"]  # the old version
+    assert found and found[0] is not None and found[0].id == "i3"
     release.set()
     loader.join(30)
     monkeypatch.setattr(store, "snapshot", snapshot)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import sys
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -193,21 +194,28 @@ def _interpreter(path: str, threads: int, reference: bool = False) -> Any:
     return it
 
 
+# File descriptor 2 is the process's: two threads swapping it at once could leave it silenced
+# for good (B saves the /dev/null that A put there, A restores stderr, B restores /dev/null).
+_STDERR_SWAP = threading.Lock()
+
+
 @contextmanager
 def _quiet_stderr() -> Iterator[None]:
     """File descriptor 2 pointed at /dev/null meanwhile. LiteRT's C++ logger writes "INFO:
     Created TensorFlow Lite XNNPACK delegate for CPU." with fprintf to stderr: TensorFlow's
     TF_CPP_MIN_LOG_LEVEL does not reach that logger, no Python API sets its level, and
-    ``sys.stderr`` is not what it writes to. A failure still raises, with its message."""
-    sys.stderr.flush()
-    saved = os.dup(2)
-    try:
-        with open(os.devnull, "wb") as null:
-            os.dup2(null.fileno(), 2)
-        yield
-    finally:
-        os.dup2(saved, 2)
-        os.close(saved)
+    ``sys.stderr`` is not what it writes to. A failure still raises, with its message. One
+    thread at a time (``_STDERR_SWAP``), from saving fd 2 to restoring it."""
+    with _STDERR_SWAP:
+        sys.stderr.flush()
+        saved = os.dup(2)
+        try:
+            with open(os.devnull, "wb") as null:
+                os.dup2(null.fileno(), 2)
+            yield
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
 
 
 class FaceReader:

@@ -98,11 +98,13 @@ def prepare_audio(samples: np.ndarray) -> np.ndarray:
     Written into the padded array directly: an hour is 230 MB, and scaling, converting and
     joining held up to three more copies of it."""
     peak = float(np.abs(samples).max()) if samples.size else 0.0
-    if 0.0 < peak < 0.5:
-        samples = samples * (0.9 / peak)
     pad = int(PAD_SECONDS * SAMPLE_RATE)
     out = np.zeros(len(samples) + 2 * pad, np.float32)
-    out[pad : pad + len(samples)] = samples
+    middle = out[pad : pad + len(samples)]  # a view: the products land in ``out``
+    if 0.0 < peak < 0.5:
+        np.multiply(samples, 0.9 / peak, out=middle)
+    else:
+        middle[:] = samples
     return out
 
 

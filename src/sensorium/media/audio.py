@@ -7,7 +7,7 @@ samples are repaired as they are decoded, so no caller sees them.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import av
@@ -20,10 +20,15 @@ __all__ = ["BLOCK_SECONDS", "MAX_SECONDS", "audio_blocks", "load_audio", "resamp
 
 MAX_SECONDS = 4 * 3600  # longer inputs are refused: 4 h of 16 kHz float32 is 0.9 GB
 BLOCK_SECONDS = 30.0  # audio_blocks' block: 1.9 MB of samples
+_JOIN_SECONDS = 60.0  # load_audio's block, copied into its one array as it comes
 
 
-def _decoded(path: Path, max_seconds: float) -> Iterator[np.ndarray]:
-    """The resampler's output as it comes, (n,) float32 pieces of about a codec frame."""
+def _decoded(
+    path: Path, max_seconds: float, stated: Callable[[int], None] | None = None
+) -> Iterator[np.ndarray]:
+    """The resampler's output as it comes, (n,) float32 pieces of about a codec frame.
+    ``stated`` is told the container's length (``_length``) once it is open, before the first
+    piece: ``load_audio`` sizes its array by it without opening the file a second time."""
     limit = int(max_seconds * SAMPLE_RATE)
     total = 0
     resampler = av.AudioResampler(format="flt", layout="mono", rate=SAMPLE_RATE)
@@ -31,6 +36,8 @@ def _decoded(path: Path, max_seconds: float) -> Iterator[np.ndarray]:
         if not container.streams.audio:
             raise DecodeError(path, "no audio stream")
         stream = container.streams.audio[0]
+        if stated is not None:
+            stated(_length(container, stream))
         for frame in container.decode(stream):
             for out in resampler.resample(frame):
                 chunk = _finite(out.to_ndarray().reshape(-1))  # (1, n) planar mono -> (n,)
@@ -58,12 +65,18 @@ def audio_blocks(
     decoded as they are read: memory holds one block, whatever the length. Joined, the blocks
     are ``load_audio``'s samples. Raises ``DecodeError`` (or ``MediaTooLargeError``) where
     decoding fails, after the blocks decoded before it."""
-    path = Path(path)
+    return _blocks(Path(path), seconds, max_seconds)
+
+
+def _blocks(
+    path: Path, seconds: float, max_seconds: float, stated: Callable[[int], None] | None = None
+) -> Iterator[np.ndarray]:
+    """``audio_blocks``; ``stated`` as ``_decoded``'s."""
     size = max(1, round(seconds * SAMPLE_RATE))
     pending: list[np.ndarray] = []
     held = 0
     try:
-        for chunk in _decoded(path, max_seconds):
+        for chunk in _decoded(path, max_seconds, stated):
             pending.append(chunk)
             held += len(chunk)
             if held >= size:
@@ -96,38 +109,53 @@ def resample(samples: np.ndarray, rate: int, from_rate: int = SAMPLE_RATE) -> np
 
 def load_audio(path: str | Path, max_seconds: float = MAX_SECONDS) -> AudioMedia:
     path = Path(path)
-    expected = min(_length(path), round(max_seconds * SAMPLE_RATE))
-    samples = _joined(audio_blocks(path, seconds=60.0, max_seconds=max_seconds), expected)
+    joined = _Joined(round(max_seconds * SAMPLE_RATE))
+    for block in _blocks(path, _JOIN_SECONDS, max_seconds, stated=joined.expect):
+        joined.add(block)
+    samples = joined.samples()
     if samples.size == 0:
         raise DecodeError(path, "no audio samples could be decoded")
     return AudioMedia(path=str(path), samples=samples)
 
 
-def _length(path: Path) -> int:
+def _length(container: av.container.InputContainer, stream: av.AudioStream) -> int:
     """The samples at 16 kHz the container says its audio lasts, 0 when it does not say."""
-    try:
-        with av.open(str(path)) as container:
-            stream = container.streams.audio[0]
-            if stream.duration and stream.time_base:
-                seconds = float(stream.duration * stream.time_base)
-            else:
-                seconds = (container.duration or 0) / av.time_base
-    except (av.error.FFmpegError, IndexError, ValueError, UnicodeDecodeError):
-        return 0  # audio_blocks says what is wrong
+    if stream.duration and stream.time_base:
+        seconds = float(stream.duration * stream.time_base)
+    else:
+        seconds = (container.duration or 0) / av.time_base
     return max(0, round(seconds * SAMPLE_RATE))
 
 
-def _joined(blocks: Iterator[np.ndarray], expected: int) -> np.ndarray:
-    """The blocks in one (T,) array, written into one of the ``expected`` length (with room
-    for the resampler's tail): a list joined at the end holds an hour twice (460 MB at once).
-    Where the container's length was wrong, what did not fit is joined after. The pages of
-    the array that are never written are never resident, so a view of it is returned."""
-    out = np.empty(expected + SAMPLE_RATE, np.float32)
-    filled, rest = 0, list[np.ndarray]()
-    for block in blocks:
-        if rest or filled + len(block) > len(out):
-            rest.append(block)
+class _Joined:
+    """Blocks joined in one (T,) array, written into one of the length the container states
+    (``expect``, with room for the resampler's tail): a list joined at the end holds an hour
+    twice (460 MB at once). Where the container's length was wrong, what did not fit is
+    joined after."""
+
+    def __init__(self, cap: int) -> None:
+        self.cap = cap  # samples at most (max_seconds'), whatever a header says
+        self.out = np.empty(0, np.float32)
+        self.filled = 0
+        self.rest: list[np.ndarray] = []  # what did not fit in ``out``
+
+    def expect(self, stated: int) -> None:
+        self.out = np.empty(min(stated, self.cap) + SAMPLE_RATE, np.float32)
+
+    def add(self, block: np.ndarray) -> None:
+        if self.rest or self.filled + len(block) > len(self.out):
+            self.rest.append(block)
         else:
-            out[filled : filled + len(block)] = block
-            filled += len(block)
-    return np.concatenate([out[:filled], *rest]) if rest else out[:filled]
+            self.out[self.filled : self.filled + len(block)] = block
+            self.filled += len(block)
+
+    def samples(self) -> np.ndarray:
+        if self.rest:
+            return np.concatenate([self.out[: self.filled], *self.rest])
+        # A view keeps the whole array alive. Its pages never written cost nothing only where
+        # the allocator mapped fresh memory (glibc does above its mmap threshold, up to 32 MB;
+        # below it reuses heap pages already resident), so where a header over-states the
+        # length by more than a tenth the samples are copied out and the array freed.
+        if self.filled < 0.9 * len(self.out):
+            return self.out[: self.filled].copy()
+        return self.out[: self.filled]

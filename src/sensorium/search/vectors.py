@@ -95,7 +95,7 @@ class VectorIndex:
         A new version is read without the search lock (at a million rows that takes about
         4 s, mostly the key columns): while one thread reads it, the others answer from the
         version before instead of waiting; only adding the new rows to the graph and the swap
-        hold the lock (milliseconds)."""
+        hold the lock (milliseconds: the new rows' lists are found before)."""
         version = self.store.version()
         st = self._state
         if st is not None and st.snapshot.version == version:
@@ -105,6 +105,7 @@ class VectorIndex:
             return st
         try:
             st = self._state
+            version = self.store.version()  # another loader may have gone further meanwhile
             if st is None or st.snapshot.version != version:
                 apply = self._load(st)
                 with self._lock:
@@ -148,10 +149,17 @@ class VectorIndex:
             meta = meta.combine_chunks()
         keys = keys.append_column("label", pa.array(label_of_row[keys.column("row").to_numpy()]))
 
+        # Outside the search lock, as the only loader: _append writes past the old length
+        # (searches read below it), and finding each new row's list only reads the centroids.
+        flat = _append(old.flat, vectors)
+        lists = None if old.graph is None else old.graph.quantizer.search(vectors, 1)[1]  # (F, 1)
+
         def apply() -> _State:
-            flat = _append(old.flat, vectors)  # rows past the old length: old readers unharmed
-            if old.graph is not None:
-                old.graph.add(vectors)  # into the lists of their nearest centroids
+            if old.graph is not None and lists is not None and len(vectors):
+                import faiss  # into the lists found above; labels follow on, as ``add`` gives
+
+                old.graph.add_core(len(vectors), faiss.swig_ptr(vectors), None,
+                                   faiss.swig_ptr(np.ascontiguousarray(lists.ravel())))  # fmt: skip
             return _State(snap, keys, columns, label_of_row, row_of_label, flat, meta,
                           old.graph, total - n)  # fmt: skip
 

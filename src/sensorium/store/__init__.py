@@ -1,8 +1,9 @@
 """Storage of a collection: the ``Store`` interface, its LanceDB backend, incremental ingest.
 
-``LanceStore`` imports LanceDB (about 110 MB and a second of start-up beyond pyarrow) on first
-use, so importing ``Filter`` or the records does not. ``ingest`` stays eager: it is also the
-name of a submodule, and a lazy attribute would hand out the module once it is imported.
+Only LanceDB is lazy: ``LanceStore`` imports it (about 110 MB and a second of start-up) on
+first use, so importing ``Filter`` or the records does not. pyarrow still loads with this
+package (``store.base`` builds its tables and filters with it). ``ingest`` stays eager: it is
+also the name of a submodule, and a lazy attribute would hand out the module once imported.
 """
 
 from __future__ import annotations
