@@ -184,7 +184,8 @@ def run(tmp: Path, commands: Sequence[str] | None = None, kinds: Sequence[str] |
     folder = tmp / "corpus"
     built = build(folder)
     tried = [k for k in built if not k.skip and (kinds is None or k.name in kinds)]
-    chosen = [c for c in COMMANDS if commands is None or c.name in commands]
+    chosen = [c for c in COMMANDS if (commands is None or c.name in commands)
+              and (c.many or not folder_only)]  # fmt: skip
     db = tmp / "db"
     if any(c.name.startswith("search") for c in chosen):  # a collection for them to search
         good = [str(k.path) for k in built if k.name in ("photo", "speech", "bird", "note")]
@@ -219,7 +220,7 @@ def _summed(data: dict[str, Any]) -> dict[str, Any]:
             "peak_rss_kind": max(c["alone"], key=lambda k: c["alone"][k]["mb"], default=""),
             "peak_rss_mb_next": _next_highest(c["alone"]),
             "peak_rss_mb_together": c["together"]["mb"] if "together" in c else None,
-            "slowest_s": max(r["s"] for r in calls),
+            "slowest_s": max((r["s"] for r in calls), default=0.0),  # none: a part run
         }
     sums = [c["summary"] for c in data["commands"].values()]
     data["kinds_tried"] = sum(not k["skip"] for k in data["kinds"])

@@ -26,7 +26,7 @@ from sensorium.eval.datasets import tuxpaint_stamps
 from sensorium.search.duplicates import DEFAULTS, _pairs, _unit
 
 NAME = "duplicates"
-THRESHOLDS = (0.6, 0.7, 0.8, 0.85, 0.9)
+THRESHOLDS = (0.6, 0.7, 0.75, 0.8, 0.85, 0.9)
 FLOORS = (0.0, 0.9)  # the shared-space vector's floor (0: features alone)
 FAMILIES = 60  # originals that get copies, of each kind
 DISTINCT = 100  # more originals without copies, of each kind

@@ -29,6 +29,8 @@ echo; echo '== text -> video moment: sensorium search "a tiger" --type video -k 
 $S search "a tiger" --type video -k 2
 echo; echo '== what is said: sensorium search "where does he say gorilla" -k 1'
 $S search "where does he say gorilla" -k 1
+echo; echo '== near-duplicates (Tux Paint ships some recordings twice): sensorium duplicates'
+$S duplicates
 echo; echo '== sensorium summarize library/videos/tuxpaint-01.mp4 --sheet sheet.png'
 $S summarize library/videos/tuxpaint-01.mp4 --sheet "$SAMPLES/sheet.png"
 echo; echo '== sensorium classify library/photos/*.jpg --labels ...'

@@ -13,6 +13,8 @@ import pytest
 from sensorium import media
 from sensorium.collection import Collection
 from sensorium.eval.datasets import TUXPAINT
+from sensorium.media.types import MediaKind
+from sensorium.search import duplicates
 from sensorium.search.fingerprint import alignment, sound_print, sound_print_of
 
 BIRDS = TUXPAINT / "animals/birds"
@@ -42,15 +44,34 @@ def test_a_copy_lines_up_and_another_recording_does_not(crow: np.ndarray) -> Non
         assert alignment(original, sound_print(other)) < 0.8, name
 
 
+def test_two_recordings_of_noise_are_not_copies() -> None:
+    """A steady sound (rain, wind, hum) looks the same in every frame; what tells two
+    recordings apart is how they change, which for noise is chance (synthetic: exact control
+    of what the two share)."""
+    rng = np.random.default_rng(0)
+    threshold = duplicates.RULES[MediaKind.AUDIO].threshold
+    steady = [rng.normal(0, 0.3, 48000).astype(np.float32) for _ in range(2)]
+    assert alignment(sound_print(steady[0]), sound_print(steady[1])) < 0.3
+    bursts = [np.zeros(16000, np.float32) for _ in range(2)]
+    for b in bursts:  # the same envelope: 0.4 s of noise in a second of silence
+        b[4000:10400] = rng.normal(0, 0.3, 6400)
+    assert alignment(sound_print(bursts[0]), sound_print(bursts[1])) < threshold
+    assert alignment(sound_print(bursts[0]), sound_print(bursts[0] * 0.1)) > 0.99
+
+
 def test_a_file_that_cannot_be_read_has_no_print(tmp_path: Path) -> None:
     assert sound_print_of(tmp_path / "gone.wav") is None
     (tmp_path / "text.wav").write_text("not a sound")
     assert sound_print_of(tmp_path / "text.wav") is None
 
 
+@pytest.mark.parametrize("budget", [duplicates.PRINTS_BUDGET, 1])
 def test_copies_of_a_recording_are_one_group(
-    tmp_path: Path, crow_ogg: Path, crow: np.ndarray
-) -> None:
+    tmp_path: Path, crow_ogg: Path, crow: np.ndarray, budget: int,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:  # fmt: skip
+    """The same groups whether every print is kept or each is read again when asked for."""
+    monkeypatch.setattr(duplicates, "PRINTS_BUDGET", budget)
     root = tmp_path / "sounds"
     root.mkdir()
     shutil.copy(crow_ogg, root / "crow.ogg")

@@ -13,37 +13,53 @@ pair of sounds they propose is confirmed by lining up the two recordings' spectr
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from sensorium.errors import UsageError
-from sensorium.search.fingerprint import alignment, sound_print_of
+from sensorium.media.types import MediaKind
+from sensorium.search.fingerprint import alignment, print_summary, sound_print_of
 from sensorium.search.vectors import faiss_module
 from sensorium.store.base import Store
 
 __all__ = ["DUPLICATE_THRESHOLD", "DuplicateGroup", "duplicates"]
 
-# Per kind, (threshold, floor on the cosine of the shared-space vectors), from
-# benchmarks/duplicates.py (pairs within returned groups; 160 photos, 60 with 4 copies each,
-# and as many sounds with 3). Photos: the threshold is the cosine of the features; at 0.7,
-# P 0.80 R 0.91 (0.8: P 0.94 R 0.70; centring the features or a vector floor did not help).
-# Sounds: the threshold is the correlation of the aligned spectrograms, over the pairs whose
-# features are at least SOUND_CANDIDATE alike: at 0.85, P 1.00 R 0.96 (0.8: P 0.99; another
-# recording of the same kind of sound reached 0.80 at most; features 0.85 and vectors 0.9
-# without the alignment: P 0.44 R 0.76).
-DEFAULTS = {"image": (0.7, 0.0), "audio": (0.85, 0.0)}
-DUPLICATE_THRESHOLD = DEFAULTS["image"][0]
-VECTOR_FLOOR = DEFAULTS["image"][1]
-SOUND_CANDIDATE = 0.3  # features cosine that makes two sounds worth lining up: low, since a
-# trim moves the encoder's 0.96 s patches (a crow trimmed by a tenth: cosine 0.52); the
-# alignment decides, and NEIGHBOURS bounds the pairs it checks
+
+@dataclass(frozen=True)
+class _Rule:
+    """How near-duplicates of one kind are found."""
+
+    threshold: float  # the default: images' features cosine, sounds' aligned correlation
+    floor: float  # the default floor on the cosine of the shared-space vectors
+    candidate: float | None = None  # cosine of features, or of print summaries, that proposes
+    # a pair to line up (sounds)
+    top: int | None = None  # only each item's nearest few are proposed (each costs a check)
+
+
+# From benchmarks/duplicates.py (pairs within returned groups; 160 photos, 60 with 4 copies
+# each, and as many sounds with 3). Photos: at features 0.7, P 0.80 R 0.91 (0.8: P 0.94
+# R 0.70; centring the features or a vector floor did not help). Sounds: the spectrograms'
+# correlation where they line up best (search/fingerprint.py), over each sound's 16 nearest
+# by features and by the summary of its print, at least 0.3 alike (a trim moves the
+# encoder's 0.96 s patches: a crow trimmed by a tenth has features cosine 0.52, and a short
+# effect's copy may rank 150th; by summary within the first 3); features 0.85 and vectors
+# 0.9 alone gave P 0.44 R 0.76.
+RULES = {
+    MediaKind.IMAGE: _Rule(0.7, 0.0),
+    MediaKind.AUDIO: _Rule(0.75, 0.0, candidate=0.3, top=16),
+}
+DEFAULTS = {k.value: (r.threshold, r.floor) for k, r in RULES.items()}
+DUPLICATE_THRESHOLD = RULES[MediaKind.IMAGE].threshold
+VECTOR_FLOOR = RULES[MediaKind.IMAGE].floor
 SOUND_FEATURES_ALONE = 0.85  # a sound that cannot be read now is judged by features at this
 DURATION_RATIO = 0.8  # sounds: the shorter at least this share of the longer (a trim is a copy)
-NEIGHBOURS = 16  # per item, with a graph (large collections), and per sound always
+PRINTS_BUDGET = 256 * 2**20  # bytes of prints kept (30 s of sound: 94 KB; an effect: 10 KB)
+NEIGHBOURS = 16  # per item, with a graph (large collections)
 EXACT_UP_TO = 20_000  # items of a kind compared all against all (blocks of 2,048)
-KINDS = ("image", "audio")
+KINDS = tuple(k.value for k in RULES)
 
 
 @dataclass
@@ -51,11 +67,13 @@ class DuplicateGroup:
     kind: str
     ids: list[str]  # the one to keep first: the largest (pixels, then bytes)
     paths: list[str]
-    similarity: list[float]  # each file's cosine to the first (1.0 for the first)
+    # each file's likeness to the first (1.0 for the first): for images the cosine of their
+    # features, for sounds the correlation of their aligned spectrograms
+    similarity: list[float]
 
     @property
     def score(self) -> float:
-        """The least similar member's cosine to the first."""
+        """The least similar member's likeness to the first."""
         return min(self.similarity[1:])
 
     def to_json(self) -> dict[str, Any]:
@@ -96,7 +114,8 @@ def _pairs(
                 cut = np.partition(sims, -(top + 1), axis=1)[:, -(top + 1), None]  # (B, 1)
                 sims = np.where(sims >= cut, sims, -1.0)
             i, j = np.nonzero(sims >= threshold)
-            keep = s + i != j  # both ways: j may be among i's nearest and not i among j's
+            # with ``top``, both ways: j may be among i's nearest and not i among j's
+            keep = s + i < j if top is None else s + i != j
             out.append((s + i[keep], j[keep], sims[i[keep], j[keep]]))
     else:
         graph = faiss.IndexHNSWFlat(x.shape[1], 16, faiss.METRIC_INNER_PRODUCT)
@@ -145,39 +164,62 @@ def _agree(
 
 
 class _Prints:
-    """Sounds' spectrogram prints by row, each read once; None where a file cannot be read
-    now (the pair is then judged by its features, at SOUND_FEATURES_ALONE)."""
+    """Sounds' spectrogram prints by row, read when first asked for and kept up to
+    PRINTS_BUDGET bytes (the least recently used go first, to be read again if asked for);
+    None where a file cannot be read now: the pair is then judged by its features, at
+    SOUND_FEATURES_ALONE."""
 
     def __init__(self, paths: list[str]) -> None:
         self.paths = paths
-        self.prints: dict[int, np.ndarray | None] = {}
+        self.kept: OrderedDict[int, np.ndarray | None] = OrderedDict()
+        self.bytes = 0
+
+    def get(self, r: int) -> np.ndarray | None:
+        if r in self.kept:
+            self.kept.move_to_end(r)
+            return self.kept[r]
+        found = sound_print_of(self.paths[r])
+        self.kept[r] = found
+        self.bytes += 0 if found is None else found.nbytes
+        while self.bytes > PRINTS_BUDGET and len(self.kept) > 2:
+            old = self.kept.popitem(last=False)[1]
+            self.bytes -= 0 if old is None else old.nbytes
+        return found
 
     def similarity(self, a: int, b: int, cosine: float) -> float:
-        for r in (a, b):
-            if r not in self.prints:
-                self.prints[r] = sound_print_of(self.paths[r])
-        pa, pb = self.prints[a], self.prints[b]
+        pa, pb = self.get(a), self.get(b)
         if pa is None or pb is None:
             return cosine if cosine >= SOUND_FEATURES_ALONE else 0.0
         return alignment(pa, pb)
 
 
 def _of_kind(
-    kind: str, table: dict[str, list[Any]], rows: list[int], threshold: float, floor: float
-) -> list[DuplicateGroup]:
+    rule: _Rule, kind: str, table: dict[str, list[Any]], rows: list[int], threshold: float,
+    floor: float,
+) -> list[DuplicateGroup]:  # fmt: skip
     """The groups among ``rows`` of the table (items of one kind)."""
     x = _unit([table["features"][r] for r in rows], [table["vector"][r] for r in rows])
-    sounds = kind == "audio"
-    i, j, cos = _pairs(x, SOUND_CANDIDATE, NEIGHBOURS) if sounds else _pairs(x, threshold)
+    prints = _Prints([table["path"][r] for r in rows])
+    i, j, cos = _pairs(x, threshold if rule.candidate is None else rule.candidate, rule.top)
+    if rule.candidate is not None:  # and each sound's nearest by the summary of its print
+        summaries = np.stack([print_summary(prints.get(r)) for r in range(len(rows))])
+        si, sj, _ = _pairs(summaries, rule.candidate, rule.top)  # (N, 2 * BANDS) above
+        pairs = np.unique(np.concatenate([i * len(rows) + j, si * len(rows) + sj]))
+        i, j = pairs // len(rows), pairs % len(rows)
+        cos = np.einsum("ij,ij->i", x[i], x[j])
     vectors = _unit([table["vector"][r] for r in rows], [], center=False)  # (N, 384)
     durations = np.array([table["duration"][r] or 0.0 for r in rows], np.float32)
     keep = _agree(i, j, vectors, durations, floor)
     i, j, cos = i[keep], j[keep], cos[keep]
-    prints = _Prints([table["path"][r] for r in rows])
-    if sounds:
-        aligned = [prints.similarity(a, b, c) for a, b, c in zip(i.tolist(), j.tolist(), cos)]
-        keep = np.array(aligned, np.float64) >= threshold
-        i, j = i[keep], j[keep]
+
+    def likeness(a: int, b: int, cosine: float) -> float:
+        return cosine if rule.candidate is None else prints.similarity(a, b, cosine)
+
+    if rule.candidate is not None:  # proposed by features, confirmed by lining up
+        order = np.lexsort((j, i))  # one row's pairs together: its print is read once
+        i, j, cos = i[order], j[order], cos[order]
+        liked = np.array([likeness(a, b, c) for a, b, c in zip(i.tolist(), j.tolist(), cos)])
+        i, j = i[liked >= threshold], j[liked >= threshold]
     # the one to keep: the most pixels, then the most bytes
     size = [((table["width"][r] or 0) * (table["height"][r] or 0), table["size"][r] or 0)
             for r in rows]  # fmt: skip
@@ -185,11 +227,7 @@ def _of_kind(
     for members in _groups(len(rows), i, j):
         members.sort(key=lambda m: size[m], reverse=True)
         first = members[0]
-        sims = [1.0] + [
-            prints.similarity(m, first, float(x[m] @ x[first])) if sounds
-            else float(x[m] @ x[first])
-            for m in members[1:]
-        ]  # fmt: skip
+        sims = [1.0] + [likeness(m, first, float(x[m] @ x[first])) for m in members[1:]]
         out.append(DuplicateGroup(kind, [table["id"][rows[m]] for m in members],
                                   [table["path"][rows[m]] for m in members], sims))  # fmt: skip
     return out
@@ -217,7 +255,8 @@ def duplicates(
         rows = [r for r, (kd, seg) in enumerate(zip(table["kind"], table["segment"]))
                 if kd == k and not seg]  # fmt: skip
         if len(rows) >= 2:
-            t = DEFAULTS[k][0] if threshold is None else threshold
-            out += _of_kind(k, table, rows, t, DEFAULTS[k][1] if vector_floor is None
-                            else vector_floor)  # fmt: skip
+            rule = RULES[MediaKind(k)]
+            out += _of_kind(rule, k, table, rows,
+                            rule.threshold if threshold is None else threshold,
+                            rule.floor if vector_floor is None else vector_floor)  # fmt: skip
     return sorted(out, key=lambda g: -g.score)
