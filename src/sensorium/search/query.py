@@ -11,7 +11,8 @@ from pathlib import Path
 import numpy as np
 
 from sensorium import media
-from sensorium.errors import MediaError, UsageError
+from sensorium.errors import MediaError, UnsupportedMediaError, UsageError
+from sensorium.media.types import AudioMedia, ImageMedia, MediaKind
 from sensorium.space import SharedSpace
 from sensorium.store.base import KINDS, Filter, _like
 from sensorium.store.records import Item
@@ -192,9 +193,15 @@ def embed_query(space: SharedSpace, query: Query) -> dict[str, QueryPart]:
         if path is None:
             continue
         try:
-            (e,) = space.embed([media.load(path)])
+            item = media.load(path)
         except MediaError as err:  # keeps its kind: unsupported, corrupt, too large
             raise type(err)(err.path, f"the query {name}: {err.cause}") from err
+        if not isinstance(item, ImageMedia if name == "image" else AudioMedia):
+            # a sound given as the image (or a photo as the sound) would search by what it is,
+            # silently: most likely the wrong option
+            held = "a video's sound" if media.sniff(path) is MediaKind.VIDEO else item.kind.value
+            raise UnsupportedMediaError(path, f"the query {name} holds {held}, not {name}")
+        (e,) = space.embed([item])
         parts[name] = QueryPart(e.vector, weight(name), e.labels)
     if sum(p.weight for p in parts.values()) <= 0:
         raise UsageError("the weights of the given query parts are all zero")
