@@ -60,6 +60,12 @@ def _one(name: str, args: Callable[[str], list[str]], takes: frozenset[str]) -> 
     return Command(name, lambda p, db: args(p[0]), takes, many=False, shown=False)
 
 
+def _search(option: str, takes: str) -> Command:
+    """``search --image FILE`` (or ``--audio``) over a small collection of real files."""
+    return Command(f"search-{option}", lambda p, db: ["search", f"--{option}", p[0], "--db", db],
+                   frozenset({takes}), many=False, shown=False)  # fmt: skip
+
+
 COMMANDS = [
     Command("ingest", lambda p, db: ["ingest", *p, "--db", db], EVERY, shown=False, fresh_db=True),
     Command("classify", lambda p, db: ["classify", *p, "--labels", LABELS], EVERY),
@@ -71,20 +77,8 @@ COMMANDS = [
     Command("describe", lambda p, db: ["describe", *p], frozenset({IMAGE, AUDIO})),
     Command("read", lambda p, db: ["read", *p], frozenset({IMAGE})),
     _one("summarize", lambda p: ["summarize", p], frozenset({VIDEO, MUTE_VIDEO})),
-    Command(
-        "search-image",
-        lambda p, db: ["search", "--image", p[0], "--db", db],
-        frozenset({IMAGE}),
-        many=False,
-        shown=False,
-    ),
-    Command(
-        "search-audio",
-        lambda p, db: ["search", "--audio", p[0], "--db", db],
-        frozenset({AUDIO}),
-        many=False,
-        shown=False,
-    ),
+    _search("image", IMAGE),
+    _search("audio", AUDIO),
     _one("ask", lambda p: ["ask", p, "what is in it?"], frozenset({IMAGE, AUDIO})),
     _one("triage-image", lambda p: ["triage", "--image", p], frozenset({IMAGE})),
     _one("triage-audio", lambda p: ["triage", "--audio", p], frozenset({AUDIO})),

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import shutil
+import signal
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +15,29 @@ import skimage.data
 from PIL import Image
 
 from sensorium.eval.datasets import ASTERISK, LIBRIVOX, TUXPAINT
+
+
+@contextmanager
+def _bounded(seconds: int) -> Iterator[None]:
+    """Fail instead of hanging: SIGALRM interrupts a blocked call (a named pipe opened, a
+    read of /dev/zero) in the main thread."""
+
+    def fail(*_: Any) -> None:
+        raise TimeoutError(f"still running after {seconds} s")
+
+    before = signal.signal(signal.SIGALRM, fail)
+    signal.alarm(seconds)
+    try:
+        yield
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, before)
+
+
+@pytest.fixture(scope="session")
+def bounded() -> Callable[[int], AbstractContextManager[None]]:
+    """``with bounded(seconds):`` around a call that must not hang."""
+    return _bounded
 
 
 def _need(path: Path) -> Path:

@@ -18,10 +18,9 @@ import dataclasses
 import math
 import os
 import shutil
-import signal
 import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
 
@@ -40,22 +39,7 @@ LABELS = ["a cup of coffee", "a bird", "a person speaking", "an elephant", "a me
 MEMORY_BOUND_MB = 1536
 # kind -> the bug (outside the files this corpus may fix) that keeps it out of the model runs
 KNOWN: dict[str, str] = {}
-
-
-@contextmanager
-def bounded(seconds: int) -> Iterator[None]:
-    """Fail instead of hanging: SIGALRM interrupts a blocked call in the main thread."""
-
-    def fail(*_: Any) -> None:
-        raise TimeoutError(f"still running after {seconds} s")
-
-    before = signal.signal(signal.SIGALRM, fail)
-    signal.alarm(seconds)
-    try:
-        yield
-    finally:
-        signal.alarm(0)
-        signal.signal(signal.SIGALRM, before)
+Bounded = Callable[[int], AbstractContextManager[None]]  # the ``bounded`` fixture
 
 
 @dataclasses.dataclass(frozen=True)
@@ -127,7 +111,9 @@ def _check_decoded(k: Kind) -> None:
         assert item.text.strip()
 
 
-def test_each_file_alone_decodes_or_is_refused_in_one_line(corpus: Corpus) -> None:
+def test_each_file_alone_decodes_or_is_refused_in_one_line(
+    corpus: Corpus, bounded: Bounded
+) -> None:
     kinds = corpus.kinds
     wrong = []
     for k in kinds:
@@ -164,7 +150,7 @@ def test_decoding_keeps_what_the_file_holds(corpus: Corpus) -> None:
     assert utf16 == latin1 == "Le café du matin coûte deux euros à Zürich."
 
 
-def test_an_hour_of_silence_decodes(tmp_path: Path) -> None:
+def test_an_hour_of_silence_decodes(tmp_path: Path, bounded: Bounded) -> None:
     (k,) = [k for k in build(tmp_path, slow=True) if k.slow]
     with bounded(60):
         item = media.load(k.path)
@@ -173,7 +159,9 @@ def test_an_hour_of_silence_decodes(tmp_path: Path) -> None:
 
 
 @pytest.fixture(scope="module")
-def ingested(corpus: Corpus, tmp_path_factory: pytest.TempPathFactory) -> tuple[Collection, Any]:
+def ingested(
+    corpus: Corpus, tmp_path_factory: pytest.TempPathFactory, bounded: Bounded
+) -> tuple[Collection, Any]:
     folder = corpus.folder
     collection = Collection(tmp_path_factory.mktemp("db"))
     with bounded(300):
@@ -198,7 +186,7 @@ def test_ingest_all_together_stores_the_good_and_names_each_bad(
     assert hits and all(names[h.item.path].media == IMAGE for h in hits)
 
 
-def test_ingest_each_bad_file_alone(corpus: Corpus, tmp_path: Path) -> None:
+def test_ingest_each_bad_file_alone(corpus: Corpus, tmp_path: Path, bounded: Bounded) -> None:
     collection = Collection(tmp_path / "db")  # one that has not seen them fail
     for k in _model_kinds(corpus.kinds):
         if k.expected == BAD:
@@ -208,7 +196,7 @@ def test_ingest_each_bad_file_alone(corpus: Corpus, tmp_path: Path) -> None:
             assert k.says in report.failed[0][1], (k.name, report.failed)
 
 
-def test_classify_each_file_alone(corpus: Corpus) -> None:
+def test_classify_each_file_alone(corpus: Corpus, bounded: Bounded) -> None:
     """With no neighbour to hide behind. Speech clips and videos (Whisper takes seconds a
     clip) are left to the run over the folder."""
     from sensorium.perceive import classify
@@ -257,7 +245,7 @@ def test_the_command_line_over_the_whole_folder(corpus: Corpus) -> None:
 
 
 def test_single_file_commands_name_the_bad_file(
-    corpus: Corpus, ingested: tuple[Collection, Any]
+    corpus: Corpus, ingested: tuple[Collection, Any], bounded: Bounded
 ) -> None:
     from sensorium.perceive import ask
 
