@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from rapidfuzz.distance import Levenshtein
 
 from sensorium.errors import UsageError
 from sensorium.search.query import (
@@ -45,7 +46,7 @@ from sensorium.search.query import (
 )
 from sensorium.search.vectors import Retriever
 from sensorium.space import SharedSpace
-from sensorium.store.base import Filter
+from sensorium.store.base import Filter, fuzzy_edits
 from sensorium.store.records import Item
 from sensorium.video.summary import named_sounds
 
@@ -184,24 +185,11 @@ def _same_stem(a: str, b: str) -> bool:
     return shared >= min(4, short) and shared >= short - 2
 
 
-def _edits(a: str, b: str, limit: int) -> int:
-    """Levenshtein distance of ``a`` and ``b``, or ``limit + 1`` as soon as it must be more."""
-    if abs(len(a) - len(b)) > limit:
-        return limit + 1
-    row = list(range(len(b) + 1))
-    for i, ca in enumerate(a, 1):
-        prev, row[0] = row[0], i
-        for j, cb in enumerate(b, 1):
-            prev, row[j] = row[j], min(row[j] + 1, row[j - 1] + 1, prev + (ca != cb))
-        if min(row) > limit:
-            return limit + 1
-    return min(row[-1], limit + 1)
-
-
 def _find(term: str, texts: list[tuple[dict[str, Any], str]], spelling: bool) -> _Match | None:
     """The first text holding ``term`` as written, else by stem, else (with ``spelling``)
-    the closest word within two edits. Regular expressions over whole texts rather than
-    their words: a keyword hit may be an hour's transcript (tokenising 50 such took 150 ms)."""
+    the closest word within ``fuzzy_edits`` of it, as the keyword index finds it. Regular
+    expressions over whole texts rather than their words: a keyword hit may be an hour's
+    transcript (tokenising 50 such took 150 ms)."""
     written = re.compile(_BEFORE + re.escape(term) + _AFTER)
     for place, text in texts:
         if written.search(text):
@@ -212,10 +200,11 @@ def _find(term: str, texts: list[tuple[dict[str, Any], str]], spelling: bool) ->
             if _same_stem(term, word):
                 return _Match(term, word, -1, place)
     best: _Match | None = None
-    for place, text in texts if spelling and len(term) >= 5 and term.isalpha() else ():
+    most = fuzzy_edits(term) if spelling else 0  # as far as the keyword index looks
+    for place, text in texts if most else ():
         for word in set(re.findall(WORD, text)):
-            limit = best.edits - 1 if best else 2
-            edits = _edits(term, word, limit)
+            limit = best.edits - 1 if best else most
+            edits = Levenshtein.distance(term, word, score_cutoff=limit)  # limit + 1: more
             if edits <= limit:
                 best = _Match(term, word, edits, place)
     return best

@@ -20,11 +20,22 @@ import pyarrow.compute as pc
 from sensorium.errors import UsageError
 from sensorium.store.records import Failure, FileState, Item
 
-__all__ = ["COLUMNS", "KINDS", "Filter", "Snapshot", "Store", "parse_span"]
+__all__ = ["COLUMNS", "KINDS", "Filter", "Snapshot", "Store", "fuzzy_edits", "parse_span"]
 
 KINDS = ("image", "audio", "video", "text")
 # The stored columns a filter reads: what the serving index keeps in memory beside vectors.
 COLUMNS = ("kind", "path", "duration", "size", "ingested_at", "taken", "camera")
+# A keyword may be misspelt (or misheard) by up to this many letters, by its length (shorter
+# words have too many neighbours: "mark" is one edit from "park"): the rule of every store's
+# keyword search, and of the search that explains what it matched.
+FUZZY_EDITS = ((8, 2), (5, 1))  # (at least this many letters, edits)
+
+
+def fuzzy_edits(word: str) -> int:
+    """How many letters ``word`` may be off by and still match (0: exactly)."""
+    if not word.isalpha():  # numbers and contractions: "2024" is not a misspelt "2023"
+        return 0
+    return next((edits for letters, edits in FUZZY_EDITS if len(word) >= letters), 0)
 
 
 def _like(glob: str) -> str:

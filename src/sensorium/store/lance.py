@@ -41,7 +41,7 @@ from lancedb.index import FTS, BTree, HnswSq
 from lancedb.query import BooleanQuery, FullTextQuery, MatchQuery, Occur
 
 from sensorium.errors import SensoriumError
-from sensorium.store.base import Filter
+from sensorium.store.base import Filter, fuzzy_edits
 from sensorium.store.maintenance import tidy
 from sensorium.store.records import Failure, FileState, Item
 
@@ -95,10 +95,8 @@ KEYWORD_INDICES = {
     FTS_INDEX: ("words", FTS(remove_stop_words=False)),
     VERBATIM_INDEX: ("verbatim", FTS(stem=False, remove_stop_words=False)),
 }
-# A word of the query may be misspelt (or misheard) by up to this many letters, by its
-# length (shorter words have too many neighbours: "mark" is one edit from "park"). A match
-# by spelling counts ``FUZZY_BOOST`` times its BM25 score, so a word as written wins.
-FUZZY_EDITS = ((8, 2), (5, 1))  # (at least this many letters, edits)
+# A match by spelling (within ``fuzzy_edits`` of a word) counts ``FUZZY_BOOST`` times its
+# BM25 score, so a word as written wins.
 FUZZY_BOOST = 0.3
 ANN_INDEX = "vector_idx"
 KEY_COLUMNS = ("id", "path")  # scalar (B-tree) indices, named "<column>_idx"
@@ -238,13 +236,6 @@ def items_from_table(table: pa.Table) -> list[Item]:
         for c in big:
             row[c] = arrays[c][i]
     return [_from_row(r) for r in light]
-
-
-def fuzzy_edits(word: str) -> int:
-    """How many letters ``word`` may be off by and still match (0: exactly)."""
-    if not word.isalpha():  # numbers and contractions: "2024" is not a misspelt "2023"
-        return 0
-    return next((edits for letters, edits in FUZZY_EDITS if len(word) >= letters), 0)
 
 
 def keyword_query(words: list[str], verbatim: bool = True) -> BooleanQuery:
