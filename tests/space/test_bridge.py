@@ -33,3 +33,16 @@ def test_bind_is_normalised() -> None:
 def test_bad_options() -> None:
     with pytest.raises(ValueError):
         BridgeOptions(top_k=0)
+
+
+def test_a_label_names_a_class_by_its_surest_name() -> None:
+    """Its own name as written before any case, before an alias: "Cardigan" (a corgi) is not
+    "cardigan" (a sweater), and "missile" names the class "missile", not "projectile, missile"."""
+    classes = ["Cardigan Welsh Corgi", "cardigan", "projectile", "missile"]
+    aliases = [("Cardigan",), ("cardigan",), ("projectile", "missile"), ("missile",)]
+    vectors = np.eye(4, 8, dtype=np.float32)
+    bridge = LabelBridge(classes, vectors, BridgeOptions(), aliases)
+    labels = ["cardigan", "Cardigan", "missile", "projectile"]
+    onto = bridge.onto_labels(np.eye(4, dtype=np.float32), labels, np.eye(4, 8), vectors)
+    np.testing.assert_allclose(onto.mass, [[0, 1, 0, 0], [1, 0, 0, 0], [0, 0, 0, 1], [0, 0, 1, 0]])
+    np.testing.assert_allclose(onto.coverage, 1.0)

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import gzip
 import importlib.util
-import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -17,7 +16,6 @@ from pathlib import Path
 import av
 
 from sensorium.errors import SensoriumError
-from sensorium.models import model_path
 
 __all__ = [
     "SPEECH_EFFECTS",
@@ -201,16 +199,16 @@ def imagenet_photos() -> list[tuple[Path, str]]:
     """(photo, ImageNet class name) for the ImageNet validation photos that the PyPI package
     ``foolbox`` ships (``foolbox/data/imagenet_NN_CLASS.jpg``; install it with ``--no-deps``:
     only its files are read, never imported). Real photos, labelled with the class index, named
-    here by the efficientnet-lite0 card's clean names (the names ``classify`` is given)."""
+    here by the engine's class names (the card's clean names, each naming one class)."""
     spec = importlib.util.find_spec("foolbox")  # locates the package without importing it
     folders = list(spec.submodule_search_locations or []) if spec else []
     files = sorted(Path(folders[0], "data").glob("imagenet_*.jpg")) if folders else []
     if not files:
         raise DatasetMissingError("ImageNet sample photos", "foolbox", "pip install --no-deps")
 
-    names = json.loads(
-        (model_path("efficientnet-lite0") / "imagenet1k_clean_names.json").read_text()
-    )
+    from sensorium.space.space import image_class_prompts  # the space loads models: lazily
+
+    names = image_class_prompts()[0]
     return [(f, names[int(f.stem.rsplit("_", 1)[1])]) for f in files]
 
 

@@ -60,11 +60,7 @@ class _Labels:
         space = self.space
         bridge = space.image_bridge
         shared = _softmax(LOGIT_SCALE * np.stack([e.vector for e in items]) @ self.image.T)
-        index = {name: j for j, name in reversed(list(enumerate(bridge.classes)))}
-        posterior = np.zeros((len(items), len(bridge.classes)), np.float32)  # (n, C)
-        for i, e in enumerate(items):
-            for name, p in e.labels:  # the classifier's best classes (the tail is small)
-                posterior[i, index[name]] = p
+        posterior = np.stack([e.class_scores for e in items if e.class_scores is not None])
         onto = bridge.onto_labels(posterior, self.names, self.image, _class_vectors(space),
                                   MAPPING)  # fmt: skip
         return onto.mass + (1.0 - onto.coverage)[:, None] * shared
@@ -77,7 +73,8 @@ def _class_vectors(space: SharedSpace) -> np.ndarray:
 
 def _by_classifier(space: SharedSpace, e: Embedded) -> bool:
     """Placed by the offline image classifier, whose posterior the labels can take."""
-    return e.kind is MediaKind.IMAGE and space.hub_encoder(e.kind) is None and bool(e.labels)
+    return (e.kind is MediaKind.IMAGE and space.hub_encoder(e.kind) is None
+            and e.class_scores is not None)  # fmt: skip
 
 
 def _classify_chunk(space: SharedSpace, decoded: list[tuple[Path, Media]], labels: _Labels,

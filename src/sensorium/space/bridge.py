@@ -14,6 +14,7 @@ that class's probability), and ``coverage`` says how much of the posterior the l
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -52,17 +53,56 @@ class OntoLabels:
     coverage: np.ndarray  # (N,) posterior mass of the classes the labels name, in [0, 1]
 
 
-def _norm(name: str) -> str:
-    return " ".join(name.lower().replace("_", " ").split())
+def _norm(name: str, case: bool = False) -> str:
+    name = " ".join(name.replace("_", " ").split())
+    return name if case else name.lower()
+
+
+def _tiers(name: str, aliases: Sequence[str]) -> list[tuple[set[str], bool]]:
+    """A class's names as a label may give them, from the surest to the loosest match: its
+    own names (the clean name and the first alias) as written, then in any case, then every
+    alias as written, then in any case. ImageNet needs each step: "Cardigan" (the corgi) is
+    not "cardigan" (the sweater), and "missile" is an alias of "projectile" but also a class
+    of its own."""
+    own = [name, *aliases[:1]]
+    return [({_norm(n, case) for n in names}, case)
+            for names in (own, list(aliases)) for case in (True, False)]  # fmt: skip
 
 
 class LabelBridge:
-    def __init__(self, classes: list[str], class_vectors: np.ndarray, options: BridgeOptions):
-        if len(classes) != len(class_vectors):
-            raise ValueError("one vector per class is needed")
+    def __init__(
+        self,
+        classes: list[str],
+        class_vectors: np.ndarray,
+        options: BridgeOptions,
+        aliases: Sequence[Sequence[str]] = (),
+    ) -> None:
+        """``aliases``: per class, the other names it goes by (ImageNet's synonyms: "water
+        ouzel" and "dipper" for "American dipper"); a label equal to one names the class."""
+        if len(classes) != len(class_vectors) or (aliases and len(aliases) != len(classes)):
+            raise ValueError("one vector (and one list of aliases) per class is needed")
         self.classes = classes
         self.vectors = class_vectors  # (C, D), rows L2-normalised
         self.options = options
+        # The names a label may equal to name a class, most specific first (see ``_named``).
+        self.tiers = [_tiers(c, more) for c, more in zip(classes, aliases or [()] * len(classes))]
+
+    def _named(self, labels: list[str]) -> dict[int, list[int]]:
+        """Class index -> the labels (indices) that name it, by the surest tier any reaches."""
+        as_written: dict[str, list[int]] = {}
+        any_case: dict[str, list[int]] = {}
+        for j, label in enumerate(labels):
+            as_written.setdefault(_norm(label, True), []).append(j)
+            any_case.setdefault(_norm(label), []).append(j)
+        out: dict[int, list[int]] = {}
+        for c, tiers in enumerate(self.tiers):
+            for names, case in tiers:
+                index = as_written if case else any_case
+                found = sorted({j for n in names for j in index.get(n, ())})
+                if found:
+                    out[c] = found
+                    break
+        return out
 
     def weights(self, scores: np.ndarray) -> np.ndarray:
         """(N, C) class scores -> (N, C) sparse weights summing to 1 per row."""
@@ -92,30 +132,28 @@ class LabelBridge:
         """(N, C) class scores -> the posterior mass each of ``labels`` (L,) takes.
 
         ``label_vectors`` (L, D) and ``class_vectors`` (C, D) are L2-normalised embeddings of
-        the labels and the class names, phrased alike. A label equal to a class name (case
-        and spacing aside) takes all of that class's score, so it never scores below the
-        classifier's own probability; the other ``top_k`` classes hand on their score times how
-        well their best label names them (cosine ``low`` -> 0, ``high`` -> 1), split over the
-        labels by ``softmax(cosine / temperature)``. What is not handed on (the coverage's
+        the labels and the class names, phrased alike. A label equal to a class name or alias
+        (``_tiers``) takes all of that class's score, whatever its rank, so it never scores
+        below the classifier's own probability; the other ``top_k`` classes hand on their score
+        times how well their best label names them (cosine ``low`` -> 0, ``high`` -> 1), split
+        over the labels by ``softmax(cosine / temperature)``. What is not handed on (the coverage's
         complement) is for the caller to place, e.g. by the shared space's scores."""
+        exact = self._named(labels)  # class -> the labels that name it exactly
+        mass = np.zeros((len(scores), len(labels)), np.float32)  # (N, L)
+        for c, js in exact.items():  # a named class hands on its whole score, at any rank
+            mass[:, js] += np.clip(scores[:, c], 0.0, 1.0)[:, None] / len(js)
         k = min(options.top_k, scores.shape[1])
-        top = np.argsort(-scores, axis=1)[:, :k]  # (N, k) the classes handed on
-        used = np.unique(top)  # (U,) only these need similarities
+        top = np.argsort(-scores, axis=1)[:, :k]  # (N, k) the classes handed on by likeness
+        used = np.array([c for c in np.unique(top) if c not in exact], dtype=int)  # (U,)
+        if not len(used):
+            return OntoLabels(mass, np.minimum(mass.sum(1), 1.0))
         sim = class_vectors[used] @ label_vectors.T  # (U, L)
         share = np.exp((sim - sim.max(1, keepdims=True)) / options.temperature)
         share /= share.sum(1, keepdims=True)  # (U, L) rows sum to 1
-        names = {_norm(lb): j for j, lb in enumerate(labels)}
-        named = np.array([_norm(self.classes[c]) in names for c in used])  # (U,) exact names
-        for u in np.flatnonzero(named):
-            exact = [j for j, lb in enumerate(labels) if _norm(lb) == _norm(self.classes[used[u]])]
-            share[u] = 0.0
-            share[u, exact] = 1.0 / len(exact)
-        best = np.where(named, 1.0, sim.max(1))  # (U,) how well the labels name each class
-        fit = np.clip((best - options.low) / (options.high - options.low), 0.0, 1.0)
+        fit = np.clip((sim.max(1) - options.low) / (options.high - options.low), 0.0, 1.0)
         row = {c: u for u, c in enumerate(used)}
-        mass = np.zeros((len(scores), len(labels)), np.float32)
         for i, classes in enumerate(top):
-            idx = [row[c] for c in classes]
-            handed = np.clip(scores[i, classes], 0.0, 1.0) * fit[idx]  # (k,)
-            mass[i] = handed @ share[idx]
+            idx = [row[c] for c in classes if c in row]
+            handed = np.clip(scores[i, used[idx]], 0.0, 1.0) * fit[idx]  # (k',)
+            mass[i] += handed @ share[idx]
         return OntoLabels(mass, np.minimum(mass.sum(1), 1.0))

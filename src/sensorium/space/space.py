@@ -14,6 +14,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import json
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -89,11 +90,28 @@ def image_class_prompts() -> tuple[list[str], list[str], list[str]]:
     """ImageNet's 1000 class names, their image prompts, and the prompts followed by each
     class's description (from the efficientnet-lite0 card's files)."""
     folder = model_path("efficientnet-lite0")
-    names: list[str] = json.loads((folder / "imagenet1k_clean_names.json").read_text())
+    clean: list[str] = json.loads((folder / "imagenet1k_clean_names.json").read_text())
+    names = _distinct(clean, image_class_aliases())
     about = json.loads((folder / "imagenet1k_gpt_names_descriptions.json").read_text())
     short = phrase(MediaKind.IMAGE, names)
     long = [f"{p} {about.get(str(i), {}).get('description', '')}" for i, p in enumerate(short)]
     return names, short, long
+
+
+def _distinct(names: list[str], aliases: list[tuple[str, ...]]) -> list[str]:
+    """Class names that name one class each: the clean list calls two pairs of classes alike
+    ("missile" for "projectile, missile" and "missile"; "sunglasses" twice), so a name shared
+    with another class gives way to the class's first WordNet name where that differs."""
+    seen = Counter(names)
+    return [a[0] if seen[n] > 1 and a and a[0] != n else n for n, a in zip(names, aliases)]
+
+
+def image_class_aliases() -> list[tuple[str, ...]]:
+    """Per ImageNet class, its WordNet synonyms ("tench", "Tinca tinca"): the names other
+    lists give it (the first is what ImageNet's folders and most label files call it)."""
+    folder = model_path("efficientnet-lite0")
+    raw: dict[str, str] = json.loads((folder / "imagenet1k_label_to_names.json").read_text())
+    return [tuple(n.strip() for n in raw[str(i)].split(",")) for i in range(len(raw))]
 
 
 @dataclass
@@ -114,6 +132,7 @@ class Embedded:
     written: str | None = None  # text read in an image (SpaceOptions.ocr)
     faces: FaceReading | None = None  # faces found in an image (SpaceOptions.faces)
     warnings: list[str] = field(default_factory=list)  # a part that failed; the rest is placed
+    class_scores: np.ndarray | None = None  # (C,) the offline classifier's whole posterior
 
 
 def cached_vectors(texts: list[str], encode: Callable[[list[str]], np.ndarray]) -> np.ndarray:
@@ -182,7 +201,7 @@ class SharedSpace:
         vectors = l2_normalize(
             cached_vectors(short, self.text.encode) + cached_vectors(long, self.text.encode)
         )
-        return LabelBridge(names, vectors, self.options.image_bridge)
+        return LabelBridge(names, vectors, self.options.image_bridge, image_class_aliases())
 
     @cached_property
     def sound_bridge(self) -> LabelBridge:
@@ -204,8 +223,9 @@ class SharedSpace:
             vectors = self.options.image_adapter.apply(out.features, vectors)
         labels = self.image_bridge.top_labels(out.probs)
         embedded = [
-            Embedded(m.path, m.kind, v, labels=lab, parts={Part.SEEN: 1.0}, features=f)
-            for m, v, lab, f in zip(items, vectors, labels, out.features)
+            Embedded(m.path, m.kind, v, labels=lab, parts={Part.SEEN: 1.0}, features=f,
+                     class_scores=p)
+            for m, v, lab, f, p in zip(items, vectors, labels, out.features, out.probs)
         ]
         if self.options.ocr:
             self.add_written(embedded, self.reader.read(list(items)))
