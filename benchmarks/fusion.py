@@ -25,6 +25,8 @@ from sensorium.fusion import (
 )
 from sensorium.fusion.pipeline import FusionConfig, build, model_meta, run_one
 
+NAME = "fusion"  # benchmarks/results/fusion.json, `--only fusion`
+
 ROOT = Path(__file__).resolve().parent.parent
 CONFIG = ROOT / "configs" / "tuxpaint-fusion.toml"
 SEEDS = tuple(range(10))  # the test set is small (158): 10 seeds to narrow the spread
@@ -145,3 +147,91 @@ def run(tmp: Path) -> dict[str, Any]:
         },
         "fast_path": fast_path(fs, cfg),
     }
+
+
+def markdown(f: dict[str, Any]) -> list[str]:
+    subsets = sorted({s for r in f["methods"].values() for s in r["subsets"]}, key=len)
+    short = {s: s.replace("caption", "C").replace("photo", "P").replace("sound", "S")
+             .replace("spoken", "V") for s in subsets}  # fmt: skip
+    counts = next(iter(f["methods"].values()))["subsets"]
+    lines = [
+        "## Fusion",
+        "",
+        f"Tux Paint stamp category ({len(f['classes'])} classes: the categories with fewer than "
+        '10 stamps, military, people, medical and naturalforces, are merged into "other") from '
+        f"the photo (P, all {f['present']['photo']}), caption (C, {f['present']['caption']}), "
+        f"sound effect (S, {f['present']['sound']}) and spoken caption (V, "
+        f"{f['present']['spoken']}, those Whisper heard words in). Fixed split by category "
+        f"(seed 0): {f['split']['train']} train, {f['split']['val']} validation, "
+        f"{f['split']['test']} test. Test macro-F1, mean over seeds {', '.join(map(str, f['seeds']))} (± std); hidden 128, "
+        f"early stopping on validation macro-F1, balanced sampler, bf16 autocast. Dropout: "
+        'modality dropout; "+consistency": each batch is also run complete and the dropped '
+        "view's prediction is pulled towards the complete one's (`consistency_weight = 1`), and "
+        "the epoch is chosen on the mean validation macro-F1 of complete inputs and of each "
+        "modality removed in turn (`select_on = robust`). "
+        '"−photo": macro-F1 lost when the photo is removed at test time '
+        "(items that have another modality).",
+        "",
+        "| model | all test | "
+        + " | ".join(f"{short[s]} (n={counts[s][1]})" for s in subsets)
+        + " | −photo | params | s/run |",
+        "|---|---|" + "---|" * len(subsets) + "---|---|---|",
+    ]
+    for name, r in f["methods"].items():
+        cells = " | ".join(
+            f"{r['subsets'][s][0]:.3f}" if s in r["subsets"] else "" for s in subsets
+        )
+        lines.append(f"| {name} | {r['macro_f1'][0]:.3f} ± {r['macro_f1'][1]:.3f} | {cells} | "
+                     f"{r['photo_removal_cost'][0]:.3f} | {r['parameters']:,} | {r['seconds']:.0f} |")  # fmt: skip
+    lines += [
+        "",
+        "Each modality alone (same split, test items that have it):",
+        "",
+        "| modality | test items | macro-F1 | on items with 2+ modalities |",
+        "|---|---|---|---|",
+    ]
+    for m, r in f["singles"].items():
+        lines.append(f"| {m} | {r['n_test']} | {r['macro_f1'][0]:.3f} ± {r['macro_f1'][1]:.3f} | "
+                     f"{r['multi_modal_f1'][0]:.3f} |")  # fmt: skip
+    best_name, best = max(f["methods"].items(), key=lambda kv: kv[1]["multi_modal_f1"][0])
+    single_name, single = max(((m, r) for m, r in f["singles"].items() if r["n_test"] == f["split"]["test"]),
+                              key=lambda kv: kv[1]["multi_modal_f1"][0])  # fmt: skip
+    c, fp = f["config_run"], f["fast_path"]
+    gain = 100 * (best["multi_modal_f1"][0] - single["multi_modal_f1"][0])
+    lines += [
+        "",
+        f"Best fusion on test items with two modalities or more: {best_name} "
+        f"{best['multi_modal_f1'][0]:.3f} against the best single modality ({single_name}) "
+        f"{single['multi_modal_f1'][0]:.3f}: **{gain:+.1f} points**.",
+        "",
+    ]
+    lines.append("Macro-F1 lost when the photo is removed (−photo), without modality dropout → "
+                 "with it, and F1 on all test items:")  # fmt: skip
+    lines.append("")
+    for method in dict.fromkeys(name.split()[0] for name in f["methods"]):
+        runs = {k.split(" ", 1)[1]: r for k, r in f["methods"].items() if k.split()[0] == method}
+        if "dropout=0.0" not in runs:
+            continue
+        no = runs.pop("dropout=0.0")
+        cost = no["photo_removal_cost"][0]
+        parts = [f"{v} {r['photo_removal_cost'][0]:.3f} ({r['photo_removal_cost'][0] / cost:.0%}"
+                 f" of it; F1 {r['macro_f1'][0]:.3f})" for v, r in runs.items()]  # fmt: skip
+        lines.append(f"- {method}: without {cost:.3f} (F1 {no['macro_f1'][0]:.3f}); "
+                     + "; ".join(parts) + ".")  # fmt: skip
+    lines += [
+        "",
+        f"Distillation: a {c['student_parameters']:,}-parameter early-fusion student "
+        f"({c['student_parameters'] / c['teacher_parameters']:.0%} of the "
+        f"{c['teacher_parameters']:,}-parameter {c['method']} teacher) scores "
+        f"{c['student'][0]:.3f} ± {c['student'][1]:.3f} against the teacher's "
+        f"{c['teacher_test_f1']:.3f}: **{c['student'][0] / c['teacher_test_f1']:.0%}**.",
+        "",
+        f"One training run, `sensorium train fusion {c['config']}` (3 seeds of {c['method']} plus "
+        f"3 students, features cached): **{c['seconds']:.0f} s** on {f['machine']['cores']} cores.",
+        "",
+        f"Fast path: attention fusion on photo-only inputs skips the cross-modal block: "
+        f"{fp['items_per_s_fast']:.0f} against {fp['items_per_s_full']:.0f} items/s, "
+        f"{fp['saving']:.0%} less time, same output: {fp['same_output']}.",
+        "",
+    ]
+    return lines

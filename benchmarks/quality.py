@@ -23,6 +23,8 @@ from sensorium.perceive import classify
 from sensorium.perceive.transcribe import recognizer
 from sensorium.space import BridgeOptions, LabelBridge
 
+NAME = "quality"  # benchmarks/results/quality.json, `--only quality`
+
 PHOTO_LABELS = [
     "cat",
     "dog",
@@ -210,3 +212,100 @@ def run(tmp: Path) -> dict[str, Any]:
         "short_words": [short_words("tiny.en"), short_words("base")],
         "no_invented_text": [no_invented_text("tiny.en"), no_invented_text("base")],
     }
+
+
+def _recall_row(name: str, r: dict[str, float]) -> str:
+    return (
+        f"| {name} | {r['R@1']:.3f} | {r['R@5']:.3f} | {r['R@10']:.3f} | {r['median_rank']:.0f} |"
+    )
+
+
+def _recall_table(
+    title: str, data: dict[str, Any], spaces: tuple[str, ...], directions: tuple[str, ...]
+) -> list[str]:
+    lines = [
+        "",
+        title,
+        "",
+        "| direction, space | R@1 | R@5 | R@10 | median rank |",
+        "|---|---|---|---|---|",
+    ]
+    for space in spaces:
+        for d in directions:
+            lines.append(_recall_row(f"{d.replace('_', ' ')}, {space}", data[space][d]))
+    return lines
+
+
+def markdown(q: dict[str, Any]) -> list[str]:
+    zs, tp, ts, sc = (
+        q["zero_shot_photos"],
+        q["tuxpaint_photo_caption"],
+        q["tuxpaint_sound_caption"],
+        q["tuxpaint_spoken_caption"],
+    )
+    lines = [
+        "## Zero-shot photos",
+        "",
+        f"Sample photos of scikit-image, scikit-learn and matplotlib against {len(zs['labels'])} "
+        f"labels ({', '.join(zs['labels'])}): top-1 **{zs['top1']:.2f}**.",
+        "",
+        "| photo | truth | predicted | score |",
+        "|---|---|---|---|",
+    ]
+    lines += [
+        f"| {r['photo']} | {r['truth']} | {r['predicted']} | {r['score']} |" for r in zs["rows"]
+    ]
+    lines += _recall_table(
+        f"## Tux Paint photo ↔ caption ({tp['pairs']} stamps, chance R@1 {tp['chance_R@1']:.4f})",
+        tp, ("sensorium", "simple_bridge_floor"), ("image_to_caption", "caption_to_image"),
+    )  # fmt: skip
+    lines += _recall_table(
+        f"## Tux Paint sound ↔ caption ({ts['pairs']} effects, chance R@1 {ts['chance_R@1']:.4f})",
+        ts, ("sensorium", "sound_bridge_only"), ("sound_to_caption", "caption_to_sound"),
+    )  # fmt: skip
+    lines += [
+        "",
+        f"Spoken caption → written caption ({sc['pairs']} English `_desc.ogg`), through the transcript:",
+        "",
+        "| | R@1 | R@5 | R@10 | median rank |",
+        "|---|---|---|---|---|",
+        _recall_row("spoken → written", sc["spoken_to_written"]),
+        "",
+        "## Speech to text (WER)",
+        "",
+        "40 Asterisk prompts (≤ 25 s, evenly spread over the sorted list) and 5 LibriVox sentences; "
+        "lower-cased, punctuation dropped, numbers compared as words.",
+        "",
+        "| model | utterances | words | WER | seconds |",
+        "|---|---|---|---|---|",
+    ]
+    lines += [
+        f"| {w['model']} | {w['utterances']} | {w['words']} | **{100 * w['wer']:.1f}%** | {w['seconds']:.0f} |"
+        for w in q["wer"]
+    ]
+    if "short_words" in q:
+        lines += [
+            "",
+            "Isolated words (Asterisk `digits/`: numbers, ordinals, days, months): WER with the normalise-and-pad step (`prepare_audio`) against the raw clip, same model, same run.",
+            "",
+            "| model | utterances | WER prepared | WER raw |",
+            "|---|---|---|---|",
+        ]
+        lines += [
+            f"| {w['model']} | {w['utterances']} | **{100 * w['wer_prepared']:.1f}%** | {100 * w['wer_raw']:.1f}% |"
+            for w in q["short_words"]
+        ]
+    lines += [
+        "",
+        "## No invented text",
+        "",
+        "Tux Paint sound effects that hold no voice (letters, digits and dreidel letters that say their "
+        "own name are left out: `SPEECH_EFFECTS`), plus silence, white noise, quiet noise and mains hum.",
+        "",
+        "| model | clips | empty text | what was invented |",
+        "|---|---|---|---|",
+    ]
+    for n in q["no_invented_text"]:
+        inv = "; ".join(f"{i['file']}: “{i['text']}”" for i in n["invented"]) or "nothing"
+        lines.append(f"| {n['model']} | {n['clips']} | **{100 * n['empty']:.1f}%** | {inv} |")
+    return [*lines, "", f"Peak memory of the quality run: {q['peak_rss_mb']:.0f} MB.", ""]

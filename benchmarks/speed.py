@@ -19,6 +19,8 @@ from sensorium.models import model_path
 from sensorium.models.prepare import efficientnet_torch
 from sensorium.perceive.transcribe import recognizer
 
+NAME = "speed"  # benchmarks/results/speed.json, `--only speed`
+
 
 def _rate(fn: Callable[[], object], items: int, repeat: int = 3) -> float:
     """Best items/s over ``repeat`` runs (after one warm-up): the least noisy estimate."""
@@ -153,3 +155,47 @@ def speech_rtf() -> dict[str, Any]:
 def run() -> dict[str, Any]:
     return {"image": image_encoding(), "text": text_encoding(), "sound": sound_encoding(),
             "speech": speech_rtf()}  # fmt: skip
+
+
+def markdown(s: dict[str, Any]) -> list[str]:
+    im, tx, sp = s["image"], s["text"], s["speech"]
+    return [
+        "## Speed",
+        "",
+        f"Machine: {s['machine']['cpu']}, {s['machine']['cores']} cores, {s['machine']['date']}.",
+        "",
+        "| what | plain reference path | fast path | ratio |",
+        "|---|---|---|---|",
+        f"| image encoding, batch 16 (EfficientNet-Lite0) | torch eager {im['torch_eager_b16']:.1f} img/s "
+        f"| ONNX Runtime {im['onnx_b16']:.1f} img/s | **{im['ratio_b16']:.2f}x** |",
+        f"| image encoding, batch 1 | torch eager {im['torch_eager_b1']:.1f} img/s "
+        f"| ONNX Runtime {im['onnx_b1']:.1f} img/s | {im['onnx_b1'] / im['torch_eager_b1']:.2f}x |",
+        f"| text encoding (MiniLM-L6, Tux Paint captions) | torch fp32 {tx['torch_fp32_per_s']:.0f} sent/s "
+        f"| ONNX int8 {tx['onnx_int8_per_s']:.0f} sent/s | **{tx['ratio']:.2f}x** |",
+        "",
+        f"Image decode + encode end to end (Tux Paint PNGs): {im['end_to_end_decode_encode']:.1f} img/s.",
+        "",
+        *_sound_markdown(s.get("sound")),
+        f"Speech, {sp['audio_seconds']:.0f} s of real speech in one file: real-time factor "
+        f"tiny.en **{sp['tiny.en_rtf']:.3f}**, base {sp['base_rtf']:.3f} (base takes "
+        f"{sp['base_vs_tiny_time']:.1f}x tiny.en's time). One short utterance: tiny.en "
+        f"{sp['tiny.en_seconds_per_short_utterance']:.2f} s, base {sp['base_seconds_per_short_utterance']:.2f} s "
+        "(fixed cost dominates short clips).",
+        "",
+        f"Peak memory of the speed run: {s['peak_rss_mb']:.0f} MB.",
+        "",
+    ]
+
+
+def _sound_markdown(sd: dict[str, Any] | None) -> list[str]:
+    if not sd:
+        return []
+    return [
+        f"YAMNet on {sd['clips']} Tux Paint sound effects ({sd['audio_seconds']:.0f} s), clips/s: "
+        f"shipped float graph (patches batched) **{sd['float_per_s']:.0f}**; the wheel's QDQ "
+        f"graph with fused integer kernels (the old, CPU-dependent path) {sd['qdq_fused_per_s']:.0f} "
+        f"(float runs at {sd['float_vs_qdq_fused']:.2f}x of it); the QDQ graph run plainly "
+        f"{sd['qdq_plain_per_s']:.0f}. Beside it: decoding the files {sd['decode_per_s']:.0f}/s, "
+        f"the log-mel front end {sd['front_end_per_s']:.0f}/s.",
+        "",
+    ]

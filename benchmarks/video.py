@@ -30,6 +30,8 @@ from sensorium.eval.videos import (
 from sensorium.media.video import frames
 from sensorium.video import analyze
 
+NAME = "video"  # benchmarks/results/video.json, `--only video`
+
 
 def _iou(a: tuple[float, float], b: tuple[float, float]) -> float:
     inter = max(0.0, min(a[1], b[1]) - max(a[0], b[0]))
@@ -160,6 +162,53 @@ def memory(tmp: Path, minutes: int = 30) -> dict[str, Any]:
 def run(tmp: Path) -> dict[str, Any]:
     return {"moments": moment_retrieval(tmp), "photo_moments": photo_moments(tmp),
             "speed": speed(tmp), "memory": memory(tmp)}  # fmt: skip
+
+
+def markdown(v: dict[str, Any]) -> list[str]:
+    m, sp, mem = v["moments"], v["speed"], v["memory"]
+    w, p = m["with_speech"], m["pictures_only"]
+    return [
+        "## Video",
+        "",
+        f"Moments: {w['videos']} videos built from Tux Paint photos with their spoken captions "
+        f"({w['queries']} shots of 4 to 8 s, {w['video_seconds']:.0f} s in all; "
+        "`sensorium.eval.videos.tuxpaint_videos`), ingested, then each animal's name searched "
+        "as text. A hit counts when the first result is the right video with a moment "
+        "overlapping the true interval at IoU >= 0.5.",
+        "",
+        "| videos | right video | right moment (IoU >= 0.5) | mean IoU |",
+        "|---|---|---|---|",
+        f"| with their audio track | {w['right_video']:.3f} | **{w['moment_iou50']:.3f}** | "
+        f"{w['mean_iou']:.3f} |",
+        f"| the same without audio (pictures only) | {p['right_video']:.3f} | "
+        f"{p['moment_iou50']:.3f} | {p['mean_iou']:.3f} |",
+        "",
+        f"Speed on {sp['seconds']:.0f} s of {sp['video']}, sampled at 1 fps: decoding alone "
+        f"{sp['decode_only_x_realtime']:.1f}x real time; decoding plus image, sound and speech "
+        f"encoding **{sp['full_x_realtime']:.1f}x real time**, i.e. "
+        f"{sp['ratio_full_vs_decode']:.2f} of the speed of decoding alone.",
+        "",
+        f"Memory: `ingest` of one {mem['minutes']}-minute video (640x360, 25 fps, "
+        f"{mem['bytes'] / 1e6:.0f} MB, {mem['moments']} moments) peaks at "
+        f"**{mem['peak_rss_mb']:.0f} MB** resident and takes {mem['seconds']:.0f} s.",
+        "",
+        *_photo_moments_markdown(v),
+    ]
+
+
+def _photo_moments_markdown(v: dict[str, Any]) -> list[str]:
+    pm = v.get("photo_moments")
+    if not pm or "all" not in pm:
+        return []
+    a = pm["all"]
+    return [
+        f"Moments on videos of real photos (ImageNet validation photos filling the frame, "
+        f"`eval.videos.photo_videos`; half with the class names spoken by espeak-ng, half "
+        f"silent): right moment at IoU >= 0.5 **{a['moment_iou50']:.2f}** over {a['queries']} "
+        f"queries (spoken {pm['spoken']['moment_iou50']:.2f}, silent "
+        f"{pm['silent']['moment_iou50']:.2f}); right video {a['right_video']:.2f}.",
+        "",
+    ]
 
 
 if __name__ == "__main__":
