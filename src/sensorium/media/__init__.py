@@ -12,6 +12,7 @@ from pathlib import Path
 from sensorium.errors import DecodeError
 from sensorium.media.audio import load_audio
 from sensorium.media.image import load_image
+from sensorium.media.names import fs_path, path_text
 from sensorium.media.sniff import check_regular, sniff
 from sensorium.media.text import load_text
 from sensorium.media.types import SAMPLE_RATE, AudioMedia, ImageMedia, Media, MediaKind, TextMedia
@@ -26,10 +27,12 @@ __all__ = [
     "TextMedia",
     "check_regular",
     "decode",
+    "fs_path",
     "load",
     "load_audio",
     "load_image",
     "load_text",
+    "path_text",
     "sniff",
 ]
 

@@ -1,7 +1,14 @@
-"""Decode images with Pillow: orientation, alpha, bounded size, reduced-scale JPEG decoding."""
+"""Decode images: orientation, alpha, bounded size, reduced-scale decoding.
+
+Pillow reads JPEG, PNG, GIF, BMP, TIFF, WebP and AVIF itself, HEIC/HEIF through the
+``pillow-heif`` plugin (registered on first use: importing it costs 0.15 s), and camera RAW
+goes to LibRaw (``media/raw.py``), recognised by its bytes before Pillow sees it (a NEF or a
+DNG is a TIFF to Pillow, which would show its thumbnail).
+"""
 
 from __future__ import annotations
 
+import functools
 import re
 import warnings
 from pathlib import Path
@@ -10,9 +17,10 @@ import numpy as np
 from PIL import Image, UnidentifiedImageError
 
 from sensorium.errors import DecodeError, MediaTooLargeError
+from sensorium.media.raw import load_raw, raw_format
 from sensorium.media.types import ImageMedia
 
-__all__ = ["MAX_PIXELS", "load_image"]
+__all__ = ["MAX_PIXELS", "heif_support", "load_image", "read_head"]
 
 MAX_PIXELS = 100_000_000  # 100 MP: above this we refuse (decompression-bomb guard)
 
@@ -73,8 +81,35 @@ def _reduced(im: Image.Image, min_side: int) -> Image.Image:
     return im.reduce(factor)
 
 
+@functools.cache
+def heif_support() -> None:
+    """Let Pillow open HEIC/HEIF (once a process). libheif applies a HEIF's own rotation and
+    mirroring as it decodes, and pillow-heif then reports EXIF orientation 1: never twice."""
+    from pillow_heif import register_heif_opener
+
+    register_heif_opener()
+
+
+# Formats whose decoder can decode a smaller version: JPEG by DCT scaling, HEIF by taking an
+# embedded thumbnail (pillow-heif picks the smallest that is not smaller than asked).
+_DRAFT = ("JPEG", "HEIF")
+
+
+def read_head(path: Path, size: int = 8192) -> bytes:
+    """The first ``size`` bytes of a file; a ``DecodeError`` when it cannot be read."""
+    try:
+        with path.open("rb") as f:
+            return f.read(size)
+    except OSError as e:
+        raise DecodeError(path, e.strerror or str(e)) from e
+
+
 def _over(pixels: str) -> str:
     return f"{pixels} is over the bound of {MAX_PIXELS:,} pixels (a decompression bomb?)"
+
+
+def _first_line(e: Exception) -> str:
+    return (str(e).strip().splitlines() or [type(e).__name__])[0]
 
 
 def load_image(path: str | Path, min_side: int | None = None) -> ImageMedia:
@@ -85,6 +120,10 @@ def load_image(path: str | Path, min_side: int | None = None) -> ImageMedia:
     formats are shrunk by a whole factor right after decoding, to bound memory.
     """
     path = Path(path)
+    if raw_format(read_head(path)) is not None:
+        im, width, height = load_raw(path, MAX_PIXELS, min_side)  # upright RGB
+        return ImageMedia(str(path), _reduced(im, min_side) if min_side else im, width, height)
+    heif_support()
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
@@ -92,7 +131,7 @@ def load_image(path: str | Path, min_side: int | None = None) -> ImageMedia:
             width, height = im.size
             if width * height > MAX_PIXELS:
                 raise MediaTooLargeError(path, _over(f"{width}x{height} pixels"))
-            if min_side and im.format == "JPEG":
+            if min_side and im.format in _DRAFT:
                 im.draft("RGB", (min_side, min_side))
             im.seek(0)  # first frame of an animation
             im.load()
@@ -111,6 +150,7 @@ def load_image(path: str | Path, min_side: int | None = None) -> ImageMedia:
         raise MediaTooLargeError(path, _over(f"{int(n[1]):,} pixels" if n else "its size")) from e
     except UnidentifiedImageError as e:  # its message repeats the path
         raise DecodeError(path, "cannot decode the image (a broken or unknown header)") from e
-    except (OSError, ValueError, SyntaxError, EOFError) as e:
-        raise DecodeError(path, f"cannot decode the image ({e})") from e
+    except (OSError, ValueError, SyntaxError, EOFError, RuntimeError) as e:
+        # RuntimeError: libheif's words for a broken HEIF that pillow-heif passes on
+        raise DecodeError(path, f"cannot decode the image ({_first_line(e)})") from e
     return ImageMedia(path=str(path), image=rgb, width=width, height=height)

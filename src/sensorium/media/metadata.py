@@ -1,31 +1,56 @@
-"""What a photo's EXIF says about it: when it was taken and with which camera.
+"""What a photo says about itself: when it was taken and with which camera (EXIF), and the
+titles, descriptions and keywords people wrote into it (XMP, IPTC) or beside it (an XMP
+sidecar: ``IMG_1.CR2.xmp`` or ``IMG_1.xmp``, as Lightroom and darktable write them).
 
-Read with Pillow from the file's header only (no pixels decoded). A file without EXIF, or
-with broken EXIF, has none: ``(0.0, "")``; this never raises for a bad file.
+Read from the file's header only (no pixels decoded): Pillow for every format it opens
+(HEIF through pillow-heif), and for a RAW that Pillow does not open (RAF, ORF, RW2, CR3) the
+EXIF of its embedded preview. A file without any of it, or with broken metadata, has none:
+``PhotoMeta()``; this never raises for a bad file.
 """
 
 from __future__ import annotations
 
 import calendar
 import re
+import xml.etree.ElementTree as ET
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
-from PIL import Image
+from PIL import Image, IptcImagePlugin
 
-__all__ = ["PhotoMeta", "photo_meta"]
+from sensorium.media.image import heif_support, read_head
+from sensorium.media.raw import raw_format, raw_preview
+
+__all__ = ["PhotoMeta", "clean_keywords", "parse_iptc", "parse_xmp", "photo_meta"]
 
 _DATE_TIME_ORIGINAL = 0x9003  # in the Exif sub-IFD
 _DATE_TIME = 0x0132  # in IFD0: when the file was last changed, a fallback
 _MAKE, _MODEL = 0x010F, 0x0110
 _EXIF_IFD = 0x8769
+_XMP_TAG = 700  # a TIFF's XMP packet (DNG and TIFF-based RAWs too)
 _DATE = re.compile(r"(\d{4}):(\d{2}):(\d{2})[ T](\d{2}):(\d{2}):(\d{2})")
+
+_DC = "{http://purl.org/dc/elements/1.1/}"
+_RDF = "{http://www.w3.org/1999/02/22-rdf-syntax-ns#}"
+_XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
+_XMP_MAX = 2 << 20  # bytes of XMP read at most (a packet is a few KB; padding included)
+# IPTC-IIM datasets (record 2): what a caption writer fills in
+_IPTC_KEYWORDS, _IPTC_TITLE, _IPTC_HEADLINE, _IPTC_CAPTION = (2, 25), (2, 5), (2, 105), (2, 120)
+_IPTC_UTF8 = (1, 90)  # "coded character set": ESC % G is UTF-8
+MAX_KEYWORDS = 100  # per file: beyond that a list is noise, not description
+MAX_KEYWORD = 100  # characters of one keyword
+MAX_TEXT = 2000  # characters of a title or description
 
 
 @dataclass(frozen=True)
 class PhotoMeta:
     taken: float = 0.0  # Unix seconds, the camera's clock read as UTC (EXIF has no zone); 0 unknown
     camera: str = ""  # "Make Model", the make not repeated ("Canon Canon EOS 5D" -> "Canon EOS 5D")
+    title: str = ""  # XMP dc:title, else IPTC object name or headline
+    description: str = ""  # XMP dc:description, else IPTC caption
+    keywords: tuple[str, ...] = ()  # XMP dc:subject and IPTC keywords, each once, as written
 
 
 def _seconds(value: object) -> float:
@@ -45,15 +70,159 @@ def _text(value: object) -> str:
     return " ".join(str(value or "").replace("\x00", " ").split())
 
 
-def photo_meta(path: str | Path) -> PhotoMeta:
-    """The date taken and camera of a JPEG, TIFF, WebP, PNG or HEIF with EXIF."""
-    try:
-        with Image.open(path) as im:
-            exif = im.getexif()
-            sub = exif.get_ifd(_EXIF_IFD)
-            taken = _seconds(sub.get(_DATE_TIME_ORIGINAL)) or _seconds(exif.get(_DATE_TIME))
-            make, model = _text(exif.get(_MAKE)), _text(exif.get(_MODEL))
-    except Exception:  # any unreadable header means: nothing known
+def clean_keywords(words: Iterable[str]) -> tuple[str, ...]:
+    """Keywords trimmed, each once (case aside), in order; empty ones dropped. A ``|`` (the
+    separator of a hierarchical keyword, "Places|Italy") stays: it is the writer's."""
+    out: dict[str, str] = {}
+    for word in words:
+        word = " ".join(word.split())[:MAX_KEYWORD]
+        if word and word.casefold() not in out:
+            out[word.casefold()] = word
+    return tuple(out.values())[:MAX_KEYWORDS]
+
+
+def _packet(data: bytes) -> bytes | None:
+    """The XMP packet's XML: from ``<x:xmpmeta`` (or a bare ``<rdf:RDF``) to its end tag. A
+    document type is refused: XMP has none, and entities are how XML bombs are made."""
+    data = data[:_XMP_MAX]
+    if b"<!DOCTYPE" in data or b"<!ENTITY" in data:
+        return None
+    for start, end in ((b"<x:xmpmeta", b"</x:xmpmeta>"), (b"<x:xapmeta", b"</x:xapmeta>"),
+                       (b"<rdf:RDF", b"</rdf:RDF>")):  # fmt: skip
+        i, j = data.find(start), data.rfind(end)
+        if i >= 0 and j > i:
+            return data[i : j + len(end)]
+    return None
+
+
+def _items(node: ET.Element | None) -> list[ET.Element]:
+    """The values of an XMP array property (``rdf:Bag``, ``rdf:Seq``, ``rdf:Alt``), or the
+    property itself when it is a simple value."""
+    if node is None:
+        return []
+    lis = node.findall(f"./*/{_RDF}li")
+    return lis or [node]
+
+
+def _alt(nodes: list[ET.Element]) -> str:
+    """A language alternative: the default language's text, else the first."""
+    texts = [(n.get(_XML_LANG), _text(n.text)) for n in nodes if _text(n.text)]
+    return next((t for lang, t in texts if lang == "x-default"), texts[0][1] if texts else "")
+
+
+def parse_xmp(data: bytes | str) -> PhotoMeta:
+    """Title, description and keywords from an XMP packet (embedded or a sidecar's)."""
+    raw = data.encode("utf-8", "replace") if isinstance(data, str) else data
+    packet = _packet(raw)
+    if packet is None:
         return PhotoMeta()
+    try:
+        root = ET.fromstring(packet)
+    except ET.ParseError:
+        return PhotoMeta()
+    keywords: list[str] = []
+    title = description = ""
+    for desc in root.iter(f"{_RDF}Description"):
+        keywords += [_text(n.text) for n in _items(desc.find(f"{_DC}subject"))]
+        # a simple property may also be written as an attribute: dc:title="..."
+        title = title or _alt(_items(desc.find(f"{_DC}title"))) or _text(desc.get(f"{_DC}title"))
+        description = (
+            description
+            or _alt(_items(desc.find(f"{_DC}description")))
+            or _text(desc.get(f"{_DC}description"))
+        )
+    return PhotoMeta(title=title[:MAX_TEXT], description=description[:MAX_TEXT],
+                     keywords=clean_keywords(keywords))  # fmt: skip
+
+
+def _iptc_text(value: bytes, utf8: bool) -> str:
+    try:
+        return value.decode("utf-8")  # what nearly every writer uses, declared or not
+    except UnicodeDecodeError:
+        return value.decode("latin-1") if not utf8 else value.decode("utf-8", "replace")
+
+
+def parse_iptc(info: dict[tuple[int, int], Any] | None) -> PhotoMeta:
+    """Title, caption and keywords from IPTC-IIM datasets (Pillow's ``getiptcinfo``)."""
+    if not info:
+        return PhotoMeta()
+    utf8 = info.get(_IPTC_UTF8) == b"\x1b%G"
+
+    def values(key: tuple[int, int]) -> list[str]:
+        v = info.get(key)
+        found = v if isinstance(v, list) else [] if v is None else [v]
+        return [_text(_iptc_text(x, utf8)) for x in found if isinstance(x, bytes)]
+
+    title = next(iter(values(_IPTC_TITLE) + values(_IPTC_HEADLINE)), "")
+    caption = next(iter(values(_IPTC_CAPTION)), "")
+    return PhotoMeta(title=title[:MAX_TEXT], description=caption[:MAX_TEXT],
+                     keywords=clean_keywords(values(_IPTC_KEYWORDS)))  # fmt: skip
+
+
+def _merge(*metas: PhotoMeta) -> PhotoMeta:
+    """The first known date, camera, title and description; every keyword."""
+    pick = lambda name: next((getattr(m, name) for m in metas if getattr(m, name)), None)  # noqa: E731
+    return PhotoMeta(taken=pick("taken") or 0.0, camera=pick("camera") or "",
+                     title=pick("title") or "", description=pick("description") or "",
+                     keywords=clean_keywords(k for m in metas for k in m.keywords))  # fmt: skip
+
+
+def _exif(im: Image.Image) -> PhotoMeta:
+    exif = im.getexif()
+    sub = exif.get_ifd(_EXIF_IFD)
+    taken = _seconds(sub.get(_DATE_TIME_ORIGINAL)) or _seconds(exif.get(_DATE_TIME))
+    make, model = _text(exif.get(_MAKE)), _text(exif.get(_MODEL))
     camera = model if make and model.lower().startswith(make.lower()) else f"{make} {model}"
     return PhotoMeta(taken, camera.strip())
+
+
+def _embedded_xmp(im: Image.Image) -> bytes | str | None:
+    """The XMP packet where each Pillow plugin keeps it: ``info`` (JPEG, WebP, AVIF, HEIF),
+    a PNG's iTXt chunk, a TIFF's tag 700."""
+    found = im.info.get("xmp") or im.info.get("XML:com.adobe.xmp")
+    if not found and hasattr(im, "tag_v2"):
+        found = im.tag_v2.get(_XMP_TAG)
+    return found if isinstance(found, (bytes, str)) else None
+
+
+def _from_image(im: Image.Image) -> PhotoMeta:
+    xmp = _embedded_xmp(im)
+    try:
+        iptc = IptcImagePlugin.getiptcinfo(im)
+    except Exception:  # a broken IPTC block loses only itself
+        iptc = None
+    return _merge(_exif(im), parse_xmp(xmp) if xmp else PhotoMeta(), parse_iptc(iptc))
+
+
+def _sidecar(path: Path) -> PhotoMeta:
+    """An XMP sidecar beside the file: ``NAME.EXT.xmp`` (darktable), ``NAME.xmp`` (Lightroom)."""
+    for name in (path.name + ".xmp", path.stem + ".xmp", path.stem + ".XMP"):
+        side = path.with_name(name)
+        try:
+            if side != path and side.is_file():
+                with side.open("rb") as f:
+                    return parse_xmp(f.read(_XMP_MAX))
+        except OSError:
+            continue
+    return PhotoMeta()
+
+
+def photo_meta(path: str | Path) -> PhotoMeta:
+    """The date taken, camera, title, description and keywords of a photo: JPEG, TIFF, PNG,
+    WebP, AVIF, HEIF or camera RAW, and its XMP sidecar (which a title in the file yields to:
+    a sidecar is where an editor writes what was changed)."""
+    path = Path(path)
+    heif_support()
+    found = PhotoMeta()
+    try:
+        with Image.open(path) as im:
+            found = _from_image(im)
+    except Exception:  # any unreadable header means: nothing known from it
+        try:
+            if raw_format(read_head(path)) is not None:
+                preview = raw_preview(path)
+                if preview is not None:
+                    found = _from_image(preview)
+        except Exception:
+            pass
+    return _merge(_sidecar(path), found)

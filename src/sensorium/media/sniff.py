@@ -9,9 +9,10 @@ from pathlib import Path
 import filetype
 
 from sensorium.errors import DecodeError, MissingFileError, UnsupportedMediaError
+from sensorium.media.raw import raw_format
 from sensorium.media.types import MediaKind, av_cause
 
-__all__ = ["check_regular", "sniff"]
+__all__ = ["check_regular", "image_format", "sniff"]
 
 _HEAD = 8192  # enough for every signature filetype knows, and for the text check
 
@@ -94,6 +95,32 @@ _CONFIRM = {
 }
 
 
+# ISO-BMFF brands of still images and image sequences (HEIF, AVIF): a phone's photo, burst
+# or live-photo still. filetype knows only some ("heic", or "mif1" listing "heic"), and PyAV
+# would take the rest for a video without streams.
+_IMAGE_BRANDS = frozenset({b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"mif1",
+                           b"mif2", b"msf1", b"avif", b"avis"})  # fmt: skip
+
+
+def _ftyp_brands(head: bytes) -> set[bytes]:
+    """The major and compatible brands of an ISO-BMFF file's ``ftyp`` box (empty if none)."""
+    if head[4:8] != b"ftyp":
+        return set()
+    size = min(int.from_bytes(head[:4], "big"), len(head), 256)
+    return {head[8:12], *(head[i : i + 4] for i in range(16, size - 3, 4))}
+
+
+def image_format(head: bytes) -> str | None:
+    """ "HEIF", "AVIF" or a RAW format ("DNG", "NEF", ...) when the bytes ``head`` begin one
+    of the camera formats that a signature library does not tell from others, else None."""
+    brands = _ftyp_brands(head)
+    if b"avif" in brands or b"avis" in brands:
+        return "AVIF"
+    if brands & _IMAGE_BRANDS:
+        return "HEIF"
+    return raw_format(head)
+
+
 def _streams_kind(path: Path) -> MediaKind:
     """Open a container with PyAV: video when it has a video stream, else audio."""
     import av
@@ -126,6 +153,8 @@ def sniff(path: str | Path) -> MediaKind:
         raise DecodeError(path, e.strerror or str(e)) from e
     if not head:
         raise DecodeError(path, "the file is empty")
+    if image_format(head) is not None:
+        return MediaKind.IMAGE
     guess = filetype.guess(head)
     if guess is not None and not _CONFIRM.get(guess.mime, lambda _: True)(head):
         guess = None  # a short signature the header does not bear out

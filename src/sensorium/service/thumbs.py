@@ -8,10 +8,11 @@ from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
-from PIL import Image, ImageDraw, ImageOps
+from PIL import Image, ImageDraw
 
 from sensorium import media
 from sensorium.errors import DecodeError, NotFoundError
+from sensorium.media.names import fs_path
 from sensorium.media.types import AudioMedia, TextMedia
 from sensorium.store.records import Item
 
@@ -30,17 +31,11 @@ def _jpeg(image: Image.Image) -> bytes:
 
 
 def _image(path: Path) -> bytes:
-    try:
-        with Image.open(path) as f:
-            f.draft("RGB", (SIDE, SIDE))  # JPEGs decode at a reduced scale: much cheaper
-            im: Image.Image = ImageOps.exif_transpose(f)
-            if im.mode in ("RGBA", "LA", "P"):
-                im = im.convert("RGBA")
-                im = Image.alpha_composite(Image.new("RGBA", im.size, "white"), im)
-            im.thumbnail((SIDE, SIDE))
-            return _jpeg(im)
-    except (OSError, ValueError, Image.DecompressionBombError) as e:
-        raise DecodeError(path, f"cannot draw a thumbnail: {e}") from e
+    """Decoded as for encoding (``media.load_image``: every format, EXIF orientation, alpha
+    on white), at a reduced scale where the format allows (JPEG, HEIF, a RAW's preview)."""
+    im = media.load_image(path, min_side=SIDE).image
+    im.thumbnail((SIDE, SIDE))
+    return _jpeg(im)
 
 
 def _video(path: Path, at: float) -> bytes:
@@ -113,10 +108,10 @@ def _cached(path: str, kind: str, at: float, mtime: float) -> tuple[bytes, str]:
 def thumbnail(item: Item) -> tuple[bytes, str]:
     """(bytes, media type) for an item; a video moment shows a frame from its first second.
     Raises ``NotFoundError`` when the file is gone, ``MediaError`` when it cannot be read."""
-    path = Path(item.path)
+    path = fs_path(item.path)  # a name that is not UTF-8 is stored escaped
     try:
         mtime = path.stat().st_mtime
     except OSError as e:
         raise NotFoundError(f"{path.name}: the file is gone") from e
     at = item.start + min(0.5, max(0.0, item.end - item.start) / 2) if item.kind == "video" else 0
-    return _cached(item.path, item.kind, round(at, 2), mtime)
+    return _cached(str(path), item.kind, round(at, 2), mtime)
