@@ -394,7 +394,8 @@ def _short(path: str) -> str:
 
 
 _KEYWORD_IN = {"said": "what was said", "written": "what is written", "typed": "the text",
-               "name": "the file name"}  # fmt: skip
+               "name": "the file name", "caption": "the caption",
+               "keywords": "the keywords"}  # fmt: skip
 
 
 def _describe(exp: dict[str, Any]) -> str:
@@ -501,6 +502,10 @@ def search_cmd(
     camera: Annotated[
         str | None, typer.Option(help="Photos from this camera (part of its EXIF make/model).")
     ] = None,
+    keyword: Annotated[
+        str | None,
+        typer.Option(help="Files with this keyword (XMP, IPTC, or a folder they sit in)."),
+    ] = None,
     no_keywords: Annotated[
         bool, typer.Option("--no-keywords", help="Meaning only: no keyword matching.")
     ] = False,
@@ -521,7 +526,7 @@ def search_cmd(
         max_duration=parse_span(max_duration) if max_duration else None,
         min_size=min_size, max_size=max_size, since=_date(since, "--since"),
         taken_after=_date(taken_after, "--taken-after"),
-        taken_before=_date(taken_before, "--taken-before"), camera=camera,
+        taken_before=_date(taken_before, "--taken-before"), camera=camera, keyword=keyword,
     )  # fmt: skip
     hits = _collection(db).search(text, image, audio, parse_weights(weights), k, kind, path,
                                   target, negative, like, filters, not no_keywords)  # fmt: skip

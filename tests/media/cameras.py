@@ -8,13 +8,14 @@ has a writer that installs from a registry: those are tested by their headers.
 
 from __future__ import annotations
 
+import struct
 from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 from PIL import Image
 
-__all__ = ["FORMATS", "compass", "write", "write_dng"]
+__all__ = ["FORMATS", "compass", "iptc_block", "jpeg_with_app13", "write", "write_dng", "xmp"]
 
 ORIENTATION = 0x0112
 WHITE = 4095  # 12-bit samples
@@ -115,3 +116,41 @@ def write(fmt: str, folder: Path, name: str, rgb: np.ndarray, orientation: int =
     """``rgb`` written as ``folder/name.<suffix>`` in ``fmt`` (a key of ``FORMATS``)."""
     suffix, writer = FORMATS[fmt]
     return writer(folder / f"{name}{suffix}", rgb, orientation)
+
+
+# What people write into their files: XMP packets and IPTC, as their tools write them.
+
+
+def xmp(title: str, description: str, keywords: list[str]) -> bytes:
+    """An XMP packet as Lightroom, darktable and digiKam write one."""
+    bag = "".join(f"<rdf:li>{k}</rdf:li>" for k in keywords)
+    alt = '<rdf:li xml:lang="de">Deutsch</rdf:li>'  # another language: not the default's
+    alt += f'<rdf:li xml:lang="x-default">{description}</rdf:li>'
+    about = f"<dc:description><rdf:Alt>{alt}</rdf:Alt></dc:description>" if description else ""
+    return f"""<?xpacket begin="\ufeff" id="W5M0MpCehiHzreSzNTczkc9d"?>
+<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF
+  xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">
+ <rdf:Description rdf:about="" xmlns:dc="http://purl.org/dc/elements/1.1/">
+  <dc:title><rdf:Alt><rdf:li xml:lang="x-default">{title}</rdf:li></rdf:Alt></dc:title>
+  {about}
+  <dc:subject><rdf:Bag>{bag}</rdf:Bag></dc:subject>
+ </rdf:Description></rdf:RDF></x:xmpmeta>
+<?xpacket end="w"?>""".encode()
+
+
+def iptc_block(records: list[tuple[int, int, bytes]]) -> bytes:
+    """IPTC-IIM datasets wrapped as Photoshop writes them (an 8BIM resource 0x0404)."""
+    iim = b"".join(b"\x1c" + bytes([r, d]) + struct.pack(">H", len(v)) + v for r, d, v in records)
+    iim += b"\x00" * (len(iim) % 2)
+    return b"8BIM\x04\x04\x00\x00" + struct.pack(">I", len(iim)) + iim
+
+
+def jpeg_with_app13(path: Path, block: bytes, packet: bytes | None = None) -> Path:
+    """A JPEG from Pillow (with an XMP ``packet``) and an APP13 "Photoshop 3.0" segment put
+    after SOI, as Photoshop writes IPTC."""
+    Image.fromarray(compass()).save(path, "JPEG", xmp=packet or b"")
+    data = path.read_bytes()
+    payload = b"Photoshop 3.0\x00" + block
+    segment = b"\xff\xed" + struct.pack(">H", len(payload) + 2) + payload
+    path.write_bytes(data[:2] + segment + data[2:])
+    return path

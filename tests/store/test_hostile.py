@@ -23,10 +23,10 @@ def test_pipes_devices_link_loops_and_undecodable_names(tmp_path: Path) -> None:
         report = Collection(tmp_path / "db").ingest([folder])
     finally:
         signal.alarm(0)
-    assert report.added == 1
+    assert report.added == 2  # the note, and the file whose name is not UTF-8
     failed = dict(report.failed)
     assert failed[str(folder / "pipe.wav")] == "a named pipe, not a regular file: skipped"
     # paths are stored resolved: the link is named by what it points at
     assert failed["/dev/zero"] == "a character device, not a regular file: skipped"
     assert "loop" in failed[str(folder / "loop.jpg")]
-    assert failed[f"{folder}/caf\\xe9.txt"] == "the file name is not valid UTF-8: rename the file"
+    assert len(failed) == 3

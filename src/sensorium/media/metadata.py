@@ -35,6 +35,7 @@ _DATE = re.compile(r"(\d{4}):(\d{2}):(\d{2})[ T](\d{2}):(\d{2}):(\d{2})")
 _DC = "{http://purl.org/dc/elements/1.1/}"
 _RDF = "{http://www.w3.org/1999/02/22-rdf-syntax-ns#}"
 _XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
+_HEAD = 1 << 20  # bytes of a RAW read for its metadata: it comes before the sensor data
 _XMP_MAX = 2 << 20  # bytes of XMP read at most (a packet is a few KB; padding included)
 # IPTC-IIM datasets (record 2): what a caption writer fills in
 _IPTC_KEYWORDS, _IPTC_TITLE, _IPTC_HEADLINE, _IPTC_CAPTION = (2, 25), (2, 5), (2, 105), (2, 120)
@@ -167,8 +168,7 @@ def _merge(*metas: PhotoMeta) -> PhotoMeta:
                      keywords=clean_keywords(k for m in metas for k in m.keywords))  # fmt: skip
 
 
-def _exif(im: Image.Image) -> PhotoMeta:
-    exif = im.getexif()
+def _exif(exif: Image.Exif) -> PhotoMeta:
     sub = exif.get_ifd(_EXIF_IFD)
     taken = _seconds(sub.get(_DATE_TIME_ORIGINAL)) or _seconds(exif.get(_DATE_TIME))
     make, model = _text(exif.get(_MAKE)), _text(exif.get(_MODEL))
@@ -191,7 +191,16 @@ def _from_image(im: Image.Image) -> PhotoMeta:
         iptc = IptcImagePlugin.getiptcinfo(im)
     except Exception:  # a broken IPTC block loses only itself
         iptc = None
-    return _merge(_exif(im), parse_xmp(xmp) if xmp else PhotoMeta(), parse_iptc(iptc))
+    return _merge(_exif(im.getexif()), parse_xmp(xmp) if xmp else PhotoMeta(), parse_iptc(iptc))
+
+
+def _from_tiff(head: bytes) -> PhotoMeta:
+    """A TIFF-based RAW that Pillow does not open (a DNG whose first directory is the
+    sensor's mosaic): its first directory and EXIF read from the file's first bytes."""
+    exif = Image.Exif()
+    exif.load(head)
+    xmp = exif.get(_XMP_TAG)
+    return _merge(_exif(exif), parse_xmp(xmp) if isinstance(xmp, (bytes, str)) else PhotoMeta())
 
 
 def _sidecar(path: Path) -> PhotoMeta:
@@ -219,10 +228,13 @@ def photo_meta(path: str | Path) -> PhotoMeta:
             found = _from_image(im)
     except Exception:  # any unreadable header means: nothing known from it
         try:
-            if raw_format(read_head(path)) is not None:
-                preview = raw_preview(path)
-                if preview is not None:
-                    found = _from_image(preview)
+            head = read_head(path, _HEAD)
+            if raw_format(head) is None:
+                pass
+            elif head[:4] in (b"II*\x00", b"MM\x00*"):
+                found = _from_tiff(head)
+            elif (preview := raw_preview(path)) is not None:  # RAF, ORF, RW2, CR3
+                found = _from_image(preview)
         except Exception:
             pass
     return _merge(_sidecar(path), found)

@@ -160,13 +160,15 @@ class _Match:
 
 def _texts(item: Item) -> list[tuple[dict[str, Any], str]]:
     """An item's texts, folded, where an explanation names them: said, written or typed, the
-    file name. A video moment says when; a recording's line is found later (``_at``)."""
+    file name, the caption and keywords written in the file (and its folders' names). A video
+    moment says when; a recording's line is found later (``_at``)."""
     said: dict[str, Any] = {"in": "said"}
     if item.kind == "video":
         said["at"] = round(item.start, 2)
     typed = "written" if item.kind in ("image", "video") else "typed"
     return [(said, fold(item.transcript)), ({"in": typed}, fold(item.text)),
-            ({"in": "name"}, fold(Path(item.path).name))]  # fmt: skip
+            ({"in": "name"}, fold(Path(item.path).name)), ({"in": "caption"}, fold(item.caption)),
+            ({"in": "keywords"}, fold(" | ".join(item.keywords)))]  # fmt: skip
 
 
 def _same_stem(a: str, b: str) -> bool:

@@ -8,6 +8,7 @@ tested to select the same rows (tests/search/test_filters.py).
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Collection
 from dataclasses import dataclass, fields
@@ -24,7 +25,7 @@ __all__ = ["COLUMNS", "KINDS", "Filter", "Snapshot", "Store", "fuzzy_edits", "pa
 
 KINDS = ("image", "audio", "video", "text")
 # The stored columns a filter reads: what the serving index keeps in memory beside vectors.
-COLUMNS = ("kind", "path", "duration", "size", "ingested_at", "taken", "camera")
+COLUMNS = ("kind", "path", "duration", "size", "ingested_at", "taken", "camera", "keywords")
 # A keyword may be misspelt (or misheard) by up to this many letters, by its length (shorter
 # words have too many neighbours: "mark" is one edit from "park"): the rule of every store's
 # keyword search, and of the search that explains what it matched.
@@ -64,6 +65,7 @@ class Filter:
     taken_after: float | None = None  # EXIF date taken (Unix seconds); unknown dates fail
     taken_before: float | None = None
     camera: str | None = None  # a case-insensitive part of the EXIF "Make Model"
+    keyword: str | None = None  # one of the item's keywords (XMP, IPTC, a folder), any case
 
     def __post_init__(self) -> None:
         if self.kind is not None and self.kind not in KINDS:
@@ -100,6 +102,10 @@ class Filter:
         if self.camera:
             camera = self.camera.lower().replace("'", "''").replace("%", r"\%").replace("_", r"\_")
             clauses.append(f"lower(camera) LIKE '%{camera}%' ESCAPE '\\'")
+        if self.keyword:
+            quoted = _keyword_json(self.keyword).replace("\\", "\\\\").replace("'", "''")
+            quoted = quoted.replace("%", r"\%").replace("_", r"\_")
+            clauses.append(f"lower(keywords) LIKE '%{quoted}%' ESCAPE '\\'")
         return " AND ".join(clauses) or None
 
     def mask(self, columns: dict[str, pa.Array]) -> np.ndarray:
@@ -118,7 +124,17 @@ class Filter:
         if self.camera:
             cam = pc.utf8_lower(pc.fill_null(columns["camera"], ""))
             keep &= pc.match_substring(cam, self.camera.lower()).to_numpy(zero_copy_only=False)
+        if self.keyword:
+            tags = pc.utf8_lower(pc.fill_null(columns["keywords"], "[]"))
+            hit = pc.match_substring(tags, _keyword_json(self.keyword))
+            keep &= hit.to_numpy(zero_copy_only=False)
         return keep
+
+
+def _keyword_json(keyword: str) -> str:
+    """A keyword as it stands, lower-cased, in the stored JSON list (``"beach"``, quotes
+    included: a whole keyword, not a part of one)."""
+    return json.dumps(" ".join(keyword.split()).lower(), ensure_ascii=False)
 
 
 def parse_span(value: str) -> float:

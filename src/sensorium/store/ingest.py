@@ -32,8 +32,9 @@ from sensorium import media
 from sensorium.encoders.faces import EXPRESSION_MODEL
 from sensorium.encoders.image import SIZE
 from sensorium.encoders.ocr import OCR_MODEL
-from sensorium.errors import MediaError
-from sensorium.media.metadata import photo_meta
+from sensorium.errors import MediaError, MissingFileError
+from sensorium.media.metadata import clean_keywords, photo_meta
+from sensorium.media.names import path_text
 from sensorium.media.types import AudioMedia, ImageMedia, Media, MediaKind, TextMedia
 from sensorium.media.video import VideoInfo, probe
 from sensorium.models.cache import sha256_file
@@ -96,11 +97,16 @@ def item_id(path: str) -> str:
 class Todo:
     """A file to encode, as planned: what it was when planned (the item records it)."""
 
-    path: Path
+    path: Path  # as the file system gives it (``text`` is how it is stored and shown)
     size: int
     mtime: float
     sha256: str
     known: bool  # the store has an item for this path already
+    folders: tuple[str, ...] = ()  # the folders it sits in under its ingest root, outermost first
+
+    @property
+    def text(self) -> str:
+        return path_text(self.path)
 
 
 Decoded = tuple[Todo, str, Media | VideoInfo]  # a file, its kind, its media (a video: probed)
@@ -141,14 +147,16 @@ def _models(space: SharedSpace, kind: str) -> dict[str, str]:
 def build_item(todo: Todo, kind: str, m: Media, e: Embedded, space: SharedSpace) -> Item:
     """A file placed in the space -> its stored item (with the models that placed it)."""
     item = Item(
-        id=item_id(str(todo.path)), path=str(todo.path), sha256=todo.sha256, size=todo.size,
+        id=item_id(todo.text), path=todo.text, sha256=todo.sha256, size=todo.size,
         mtime=todo.mtime, kind=kind, vector=e.vector, labels=e.labels, features=e.features,
-        models=_models(space, kind), ingested_at=time.time(),
+        models=_models(space, kind), ingested_at=time.time(), keywords=list(todo.folders),
     )  # fmt: skip
     if isinstance(m, ImageMedia):
         item.width, item.height = m.width, m.height
-        meta = photo_meta(todo.path)  # EXIF date taken and camera, for filters
+        meta = photo_meta(todo.path)  # EXIF date and camera (filters), XMP and IPTC (words)
         item.taken, item.camera = meta.taken, meta.camera
+        item.caption = "\n".join(t for t in (meta.title, meta.description) if t)
+        item.keywords = list(clean_keywords([*meta.keywords, *todo.folders]))
     elif isinstance(m, AudioMedia):
         item.duration = m.duration
     elif isinstance(m, TextMedia):
@@ -170,21 +178,20 @@ def build_moments(todo: Todo, v: VideoAnalysis, space: SharedSpace) -> list[Item
     for seg in v.segments:
         words = [{"start": w.start, "end": w.end, "text": w.text} for w in seg.words]
         items.append(Item(
-            id=item_id(f"{todo.path}#{seg.index}"), path=str(todo.path), sha256=todo.sha256,
+            id=item_id(f"{todo.text}#{seg.index}"), path=todo.text, sha256=todo.sha256,
             size=todo.size, mtime=todo.mtime, kind="video", vector=seg.vector,
             duration=v.duration, width=v.info.width, height=v.info.height, labels=seg.seen,
             transcript=seg.said, segments=words, features=seg.features,
             models=_models(space, "video"),
             ingested_at=time.time(), segment=seg.index, start=seg.start, end=seg.end,
             heard=seg.heard, part_vectors=seg.part_vectors, text=seg.written[:TEXT_KEEP],
+            keywords=list(todo.folders),
         ))  # fmt: skip
     return items
 
 
 def _failure(todo: Todo, e: MediaError) -> Outcome:
-    return Outcome(
-        todo, failure=Failure(str(todo.path), todo.size, todo.mtime, e.cause, time.time())
-    )
+    return Outcome(todo, failure=Failure(todo.text, todo.size, todo.mtime, e.cause, time.time()))
 
 
 def image_side(space: SharedSpace | SpaceOptions) -> int | None:
@@ -246,12 +253,12 @@ class Embedder:
 def commit(store: Store, outcomes: list[Outcome], report: IngestReport) -> None:
     """The one writer: a batch's items in one store commit (all visible or none), then its
     failures; the report counts what was added, updated and failed."""
-    new = {str(o.todo.path) for o in outcomes if not o.todo.known}  # no rows to look for
+    new = {o.todo.text for o in outcomes if not o.todo.known}  # no rows to look for
     store.upsert([i for o in outcomes for i in o.items], new)
     failures = [o.failure for o in outcomes if o.failure is not None]
     store.record_failures(failures)
     report.failed.extend((f.path, f.error) for f in failures)
-    report.warnings.extend((str(o.todo.path), w) for o in outcomes for w in o.warnings)
+    report.warnings.extend((o.todo.text, w) for o in outcomes for w in o.warnings)
     for o in outcomes:
         if o.failure is not None:
             continue
@@ -269,13 +276,39 @@ class Plan:
     touched: dict[str, float]  # same content, new mtime: record the mtime only
     gone: list[str]  # stored paths under the roots whose files are gone (removed with sync)
     report: IngestReport  # unchanged files and files refused before decoding
+    # Files refused before decoding (a pipe, a device, a link loop): recorded by ``finish``,
+    # so that the collection's failures count every file it did not take.
+    refused: list[Failure] = field(default_factory=list)
+
+
+class _Refusals:
+    """Files refused while planning: a line in the report each, and a failure to record
+    (but a path that names no file, and a file refused before that is still as it was)."""
+
+    def __init__(self, report: IngestReport) -> None:
+        self.report = report
+        self.failures: list[Failure] = []
+
+    def add(self, path: Path, cause: str, record: bool = True) -> None:
+        text = path_text(path)
+        self.report.failed.append((text, cause))
+        if not record:
+            return
+        try:
+            st = path.lstat()
+            size, mtime = st.st_size, st.st_mtime
+        except OSError:
+            size, mtime = 0, 0.0
+        self.failures.append(Failure(text, size, mtime, cause, time.time()))
 
 
 def _plan_files(
-    paths: list[Path], states: dict[str, FileState], report: IngestReport, space: SharedSpace
-) -> tuple[list[Todo], dict[str, float]]:
+    paths: list[Path], states: dict[str, FileState], refusals: _Refusals, space: SharedSpace,
+    folders: Callable[[Path], tuple[str, ...]],
+) -> tuple[list[Todo], dict[str, float]]:  # fmt: skip
     """Which files to encode, and which only need their mtime recorded. A file stored through
     other models than the space's (an adapter turned on, another Whisper) is encoded again."""
+    report = refusals.report
     todo: list[Todo] = []
     touched: dict[str, float] = {}
     for path in paths:
@@ -283,49 +316,63 @@ def _plan_files(
             media.check_regular(path)  # hashing a named pipe or /dev/zero would never end
             st = path.stat()
         except MediaError as e:
-            report.failed.append((str(path), e.cause))
+            refusals.add(path, e.cause, record=not isinstance(e, MissingFileError))
             continue
         except OSError as e:
-            report.failed.append((str(path), e.strerror or str(e)))
+            refusals.add(path, e.strerror or str(e))
             continue
-        known = states.get(str(path))
+        text = path_text(path)
+        known = states.get(text)
         if known and not known.failed and known.models != _models(space, known.kind):
-            todo.append(Todo(path, st.st_size, st.st_mtime, sha256_file(path), True))
+            todo.append(Todo(path, st.st_size, st.st_mtime, sha256_file(path), True,
+                             folders(path)))  # fmt: skip
             continue
         if known and known.size == st.st_size and known.mtime == st.st_mtime:
             if known.failed:
-                report.failed.append((str(path), "unchanged since it failed"))
+                report.failed.append((text, "unchanged since it failed"))
             else:
                 report.unchanged += 1
             continue
         sha = sha256_file(path)
         if known and not known.failed and known.sha256 == sha:
-            touched[str(path)] = st.st_mtime
+            touched[text] = st.st_mtime
             report.unchanged += 1
             continue
-        todo.append(Todo(path, st.st_size, st.st_mtime, sha, bool(known and not known.failed)))
+        todo.append(Todo(path, st.st_size, st.st_mtime, sha, bool(known and not known.failed),
+                         folders(path)))  # fmt: skip
     return todo, touched
 
 
-def _resolved(paths: Iterable[Path], report: IngestReport) -> list[Path]:
-    """Absolute paths without links, each once; a link loop or a file name that is not UTF-8
-    (the store keeps paths as UTF-8 text) is a failed line, not a traceback."""
+def _resolved(paths: Iterable[Path], refusals: _Refusals) -> list[Path]:
+    """Absolute paths without links, each once; a link loop is a failed line, not a
+    traceback. A file name that is not UTF-8 is kept (``media.names``)."""
     out = set()
     for p in paths:
         try:
-            str(p).encode()
             out.add(p.resolve())
-        except UnicodeEncodeError:
-            name = os.fsencode(p).decode("utf-8", "backslashreplace")
-            report.failed.append((name, "the file name is not valid UTF-8: rename the file"))
         except (RuntimeError, OSError) as e:  # pathlib raises RuntimeError on a loop
-            report.failed.append((str(p), f"cannot resolve the path ({e})"))
+            refusals.add(p, f"cannot resolve the path ({e})")
     return sorted(out)
+
+
+def _folders(roots: list[Path]) -> Callable[[Path], tuple[str, ...]]:
+    """path -> the names of the folders it sits in under the outermost root that holds it
+    (none for a file given by itself): "holiday/2021/beach.jpg" in "holiday" -> ("2021",)."""
+    folders = sorted((r for r in roots if r.is_dir()), key=lambda r: len(r.parts))
+
+    def names(path: Path) -> tuple[str, ...]:
+        for root in folders:
+            if path.is_relative_to(root):
+                return tuple(path_text(name) for name in path.parent.relative_to(root).parts)
+        return ()
+
+    return names
 
 
 def _gone(roots: list[Path], seen: set[str], states: dict[str, FileState]) -> list[str]:
     """Stored paths under the ingested roots whose files no longer exist."""
-    prefixes = [str(r) if r.is_file() else str(r).rstrip("/") + "/" for r in roots]
+    texts = [path_text(r) for r in roots]
+    prefixes = [t if r.is_file() else t.rstrip("/") + "/" for r, t in zip(roots, texts)]
     return [p for p in states if p not in seen and any(p == x or p.startswith(x) for x in prefixes)]
 
 
@@ -335,27 +382,32 @@ def _scope(paths: list[Path]) -> str | None:
     if not paths:
         return None
     common = os.path.commonpath([str(p) for p in paths])
-    return None if common == os.path.sep else common
+    return None if common == os.path.sep else path_text(common)
 
 
 def plan(
     store: Store, space: SharedSpace, paths: Iterable[Path], roots: list[Path], sync: bool = False
 ) -> Plan:
     """Read the store's states once and decide what to encode (reads only: the driver then
-    records ``touched`` and, after the last commit, forgets ``gone``)."""
+    records ``touched`` and, after the last commit, ``finish`` forgets ``gone`` and records
+    ``refused``)."""
     report = IngestReport()
-    files = _resolved(paths, report)
+    refusals = _Refusals(report)
+    files = _resolved(paths, refusals)
     resolved = [r.resolve() for r in roots]
     states = store.states(_scope([*files, *resolved]))
-    todo, touched = _plan_files(files, states, report, space)
-    gone = _gone(resolved, {str(p) for p in files}, states) if sync else []
-    return Plan(todo, touched, gone, report)
+    todo, touched = _plan_files(files, states, refusals, space, _folders(resolved))
+    seen = {path_text(p) for p in files} | {f.path for f in refusals.failures}
+    gone = _gone(resolved, seen, states) if sync else []
+    return Plan(todo, touched, gone, report, refusals.failures)
 
 
 def finish(store: Store, planned: Plan) -> IngestReport:
-    """After the last commit: forget the gone files, then the store's housekeeping."""
+    """After the last commit: forget the gone files, record the refused ones, then the
+    store's housekeeping."""
     store.delete(planned.gone)
     planned.report.removed = len(planned.gone)
+    store.record_failures(planned.refused)
     store.maintain()
     return planned.report
 

@@ -41,6 +41,7 @@ from lancedb.index import FTS, BTree, HnswSq
 from lancedb.query import BooleanQuery, FullTextQuery, MatchQuery, Occur
 
 from sensorium.errors import SensoriumError
+from sensorium.media.names import path_text
 from sensorium.store.base import Filter, fuzzy_edits
 from sensorium.store.maintenance import tidy
 from sensorium.store.records import Failure, FileState, Item
@@ -54,8 +55,9 @@ __all__ = [
     "keyword_query",
 ]
 
-# v2 added video moments; v3 EXIF (taken, camera) and keywords (words); v4 their verbatim copy
-SCHEMA_VERSION = 4
+# v2 added video moments; v3 EXIF (taken, camera) and keywords (words); v4 their verbatim copy;
+# v5 what a file says of itself (keywords, caption)
+SCHEMA_VERSION = 5
 DIM = 384
 ANN_THRESHOLD = 10_000  # the index already halves query time here (benchmarks/search.py)
 ANN_NPROBES = 16  # IVF partitions visited per query
@@ -82,6 +84,10 @@ V3_FILL = {
 }
 V4_FIELDS = [pa.field("verbatim", pa.string())]  # ``words`` again, indexed as written
 V4_FILL = {"verbatim": "words"}
+V5_FIELDS = [
+    pa.field("keywords", pa.string()),  # JSON ["keyword", ...]: XMP, IPTC, folder names
+    pa.field("caption", pa.string()),  # title and description written in the file
+]
 READ_CONSISTENCY = timedelta(seconds=1)  # how soon this process sees other processes' commits
 # Asking LanceDB for the table version costs 1-7 ms (a hop through its event loop thread), so
 # a query asks at most this often; this store's own commits are known at once.
@@ -139,6 +145,7 @@ ITEMS = pa.schema(
         *V2_FIELDS,
         *V3_FIELDS,
         *V4_FIELDS,
+        *V5_FIELDS,
     ]
 )
 FAILURES = pa.schema(
@@ -162,15 +169,27 @@ def _prefix(text: str) -> str:
     return escaped.replace("'", "''")
 
 
+def _key(key: str) -> str:
+    """A key as stored: a path as the file system gave it (a name that is not UTF-8 holds
+    surrogates) as its text (``media.names``); text, as it is."""
+    try:
+        key.encode()
+        return key
+    except UnicodeEncodeError:
+        return path_text(key)
+
+
 def _in(column: str, values: list[str]) -> str:
     return f"{column} IN ({', '.join(_sql_str(v) for v in values)})"
 
 
 def keywords(item: Item) -> str:
     """What keyword search reads: the file name (split at ``_ . -``), what was said and what
-    was written or typed."""
+    was written or typed, the caption and keywords written in the file and its folders' names
+    (split as the name is, and at a hierarchical keyword's ``|``)."""
     name = re.sub(r"[_.\-]+", " ", Path(item.path).name)
-    return " ".join(t for t in (name, item.transcript, item.text) if t)
+    tags = re.sub(r"[_.\-|]+", " ", " ".join(item.keywords))
+    return " ".join(t for t in (name, item.transcript, item.text, item.caption, tags) if t)
 
 
 def _to_row(item: Item) -> dict[str, Any]:
@@ -190,6 +209,7 @@ def _to_row(item: Item) -> dict[str, Any]:
         "part_vectors": np.concatenate([item.part_vectors[n] for n in names]).astype(np.float32)
         if names else None,
         "taken": item.taken, "camera": item.camera, "words": words, "verbatim": words,
+        "keywords": json.dumps(item.keywords, ensure_ascii=False), "caption": item.caption,
     }  # fmt: skip
 
 
@@ -207,6 +227,7 @@ def _from_row(row: dict[str, Any]) -> Item:
         end=row.get("end") or 0.0, heard=[tuple(x) for x in json.loads(row.get("heard") or "[]")],
         part_vectors=_parts(row.get("part_names"), row.get("part_vectors")),
         taken=row.get("taken") or 0.0, camera=row.get("camera") or "",
+        caption=row.get("caption") or "", keywords=json.loads(row.get("keywords") or "[]"),
     )  # fmt: skip
 
 
@@ -331,8 +352,9 @@ class LanceStore:
         """v1 -> v2: the moment columns are added, empty (one commit); v2 -> v3: the EXIF
         columns, empty, and the keywords, computed from the columns the rows have (one more
         commit); v3 -> v4: the keywords' verbatim copy (one more; its index and the words'
-        new one, which keeps stop words, are built by the next ``maintain``). A run killed
-        before the version is written adds only what is still missing."""
+        new one, which keeps stop words, are built by the next ``maintain``); v4 -> v5: the
+        file's own keywords and caption, empty (one more). A run killed before the version
+        is written adds only what is still missing."""
         present = set(self.items.schema.names)
         filled = {*V3_FILL, *V4_FILL}
         missing = [f for f in [*V2_FIELDS, *V3_FIELDS] if f.name not in {*present, *filled}]
@@ -342,6 +364,9 @@ class LanceStore:
             fill = {name: sql for name, sql in fills.items() if name not in present}
             if fill:
                 self.items.add_columns(fill)
+        later = [f for f in V5_FIELDS if f.name not in present]  # after v4's, as in ``ITEMS``
+        if later:
+            self.items.add_columns(later)
 
     # -- reads ---------------------------------------------------------------------------
 
@@ -424,11 +449,12 @@ class LanceStore:
         return version
 
     def get(self, key: str) -> Item | None:
+        key = _key(key)
         found = self._rows(f"id = {_sql_str(key)} OR path = {_sql_str(key)}")
         return min(found, key=lambda i: i.segment) if found else None
 
     def moments(self, path: str) -> list[Item]:
-        return sorted(self._rows(f"path = {_sql_str(path)}"), key=lambda i: i.segment)
+        return sorted(self._rows(f"path = {_sql_str(_key(path))}"), key=lambda i: i.segment)
 
     def _rows(self, where: str) -> list[Item]:
         table = self.items.to_lance().to_table(filter=where)

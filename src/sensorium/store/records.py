@@ -13,7 +13,7 @@ __all__ = ["Failure", "FileState", "Item"]
 @dataclass
 class Item:
     id: str  # stable key: a hash of the absolute path
-    path: str  # absolute path
+    path: str  # absolute path, as text: bytes of a name that are not UTF-8 as \xHH (media.names)
     sha256: str
     size: int
     mtime: float
@@ -40,6 +40,11 @@ class Item:
     # and the camera ("Make Model", "" unknown).
     taken: float = 0.0
     camera: str = ""
+    # What the file says of itself (XMP, IPTC: media/metadata.py): its title and description,
+    # one a line; its keywords, then the names of the folders it sits in under the ingest's
+    # root, outermost first. Both are matched as words; ``Filter.keyword`` picks a keyword.
+    caption: str = ""
+    keywords: list[str] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
         """Everything stored but the vectors (their sizes instead) and a moment's fields."""
