@@ -1,7 +1,8 @@
 """The FastAPI application: errors mapped by kind, the guard, the page, start-up.
 
-Every error leaves as JSON ``{"error": kind, "detail": one line}`` with the status its kind
-calls for; anything unexpected is logged here and answered 500 without a traceback.
+Every error leaves as the contract's one model, ``{"error": kind, "detail": one line}`` (and
+``field`` when one input is at fault), with the status its kind calls for (contract.py);
+anything unexpected is logged here and answered 500 without a traceback.
 """
 
 from __future__ import annotations
@@ -16,14 +17,24 @@ from typing import Any
 import anyio
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import FileResponse, JSONResponse
+from fastapi.openapi.utils import get_openapi
+from fastapi.responses import FileResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException
 
 import sensorium
 from sensorium.collection import Collection
 from sensorium.errors import MediaError, SensoriumError
+from sensorium.service.contract import (
+    STATUS,
+    InvalidInput,
+    error_response,
+    exact_schema,
+    field_name,
+    kind_of,
+)
 from sensorium.service.guard import Guard
+from sensorium.service.protocol import Head, allowed_methods
 from sensorium.service.routes import router
 from sensorium.service.state import Service, ServiceConfig, media_error_detail
 
@@ -31,39 +42,40 @@ __all__ = ["STATUS", "ServiceConfig", "create_app", "serve"]
 
 log = logging.getLogger("sensorium.service")
 
-# An error's kind -> the HTTP status that says it (errors.py draws the kinds)
-STATUS = {
-    "usage": 400, "forbidden": 403, "missing": 404, "too_large": 413, "unsupported": 415,
-    "corrupt": 422, "unusable": 422, "model": 503, "error": 500,
-}  # fmt: skip
 STATIC = Path(str(resources.files("sensorium.service") / "static"))
+DESCRIPTION = """Search, classify, transcribe and describe images, sounds, video and text.
 
-
-def _error(status: int, kind: str, detail: str) -> JSONResponse:
-    return JSONResponse({"error": kind, "detail": detail}, status_code=status)
+Every error is one JSON model, `Error`: `{"error": kind, "detail": one line}`, with `field`
+when one input is at fault; each operation lists the statuses it may answer with."""
 
 
 def _handlers(app: FastAPI) -> None:
     @app.exception_handler(SensoriumError)
     async def sensorium_error(_: Request, e: SensoriumError) -> JSONResponse:
-        detail = media_error_detail(e) if isinstance(e, MediaError) else e.to_json()["detail"]
-        return _error(STATUS.get(e.kind, 500), e.kind, detail)
+        detail = media_error_detail(e) if isinstance(e, MediaError) else str(e)
+        field = e.field if isinstance(e, InvalidInput) else None
+        return error_response(e.kind, detail, field)
 
     @app.exception_handler(RequestValidationError)
     async def invalid(_: Request, e: RequestValidationError) -> JSONResponse:
         first: dict[str, Any] = e.errors()[0] if e.errors() else {}
-        where = ".".join(str(x) for x in first.get("loc", ())[1:]) or "request"
-        return _error(422, "invalid", f"{where}: {first.get('msg', 'invalid')}")
+        field = field_name(first.get("loc", ()))
+        return error_response("invalid", f"{field}: {first.get('msg', 'invalid')}", field)
 
     @app.exception_handler(HTTPException)
-    async def http_error(_: Request, e: HTTPException) -> JSONResponse:
-        kind = {401: "unauthorized", 404: "missing", 405: "method"}.get(e.status_code, "http")
-        return _error(e.status_code, kind, str(e.detail).splitlines()[0])
+    async def http_error(request: Request, e: HTTPException) -> Response:
+        headers = dict(e.headers or {})
+        if e.status_code == 405:  # every method of the resource, not only the first route's
+            allow = ", ".join(allowed_methods(app.routes, request.url.path))
+            if request.method == "OPTIONS":
+                return Response(status_code=204, headers={"Allow": allow})
+            headers["Allow"] = allow
+        return error_response(kind_of(e.status_code), str(e.detail), headers=headers)
 
     @app.exception_handler(Exception)
     async def unexpected(request: Request, e: Exception) -> JSONResponse:
         log.error("%s %s failed", request.method, request.url.path, exc_info=e)
-        return _error(500, "internal", "internal error (see the server log)")
+        return error_response("internal", "internal error (see the server log)")
 
 
 def create_app(config: ServiceConfig | None = None, collection: Collection | None = None) -> Any:
@@ -83,8 +95,7 @@ def create_app(config: ServiceConfig | None = None, collection: Collection | Non
     app = FastAPI(
         title="Sensorium",
         version=sensorium.__version__,
-        description="Search, classify, transcribe and describe images, sounds, video and "
-        "text. Errors are JSON: {error: kind, detail: one line}.",
+        description=DESCRIPTION,
         lifespan=lifespan,
     )
     app.state.service = service
@@ -96,6 +107,16 @@ def create_app(config: ServiceConfig | None = None, collection: Collection | Non
     async def page() -> FileResponse:
         return FileResponse(STATIC / "index.html", media_type="text/html")
 
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schema = get_openapi(title=app.title, version=app.version,
+                                 description=app.description, routes=app.routes)  # fmt: skip
+            app.openapi_schema = exact_schema(schema, config.token is not None,
+                                              service.choices)  # fmt: skip
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+    app.add_middleware(Head)
     app.add_middleware(Guard, token=config.token, max_bytes=config.max_bytes)
     return app
 

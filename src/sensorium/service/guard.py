@@ -14,11 +14,18 @@ from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from sensorium.service.contract import STATUS, error_body
+
 __all__ = ["TOKEN_COOKIE", "Guard"]
 
 TOKEN_COOKIE = "sensorium_token"  # the page sets it, so <img> and <video> can load media
 # GETs that a browser makes from tags, which cannot send a header: the cookie is enough here
 _COOKIE_PATHS = ("/media", "/thumbnail")
+
+
+async def send_error(send: Send, kind: str, detail: str, **headers: str) -> None:
+    """The contract's error model, sent before the application sees the request."""
+    await send_json(send, STATUS[kind], error_body(kind, detail), **headers)
 
 
 async def send_json(send: Send, status: int, body: dict[str, Any], **headers: str) -> None:
@@ -52,14 +59,13 @@ class Guard:
             return
         headers = dict(scope["headers"])
         if self.token and scope["path"].startswith("/api") and not self._authorized(scope, headers):
-            await send_json(send, 401, {"error": "unauthorized",
-                                        "detail": "send Authorization: Bearer <token>"},
-                            www_authenticate="Bearer")  # fmt: skip
+            await send_error(send, "unauthorized", "send Authorization: Bearer <token>",
+                             www_authenticate="Bearer")  # fmt: skip
             return
         length = headers.get(b"content-length")
         if length is not None:
             if not length.isdigit():
-                await send_json(send, 400, {"error": "usage", "detail": "bad Content-Length"})
+                await send_error(send, "usage", "bad Content-Length")
             elif int(length) > self.max_bytes:
                 await self._too_large(send)
             else:
@@ -72,9 +78,9 @@ class Guard:
 
     async def _too_large(self, send: Send) -> None:
         mb = self.max_bytes / 2**20
-        await send_json(send, 413, {"error": "too_large",
-                                    "detail": f"the upload is over the {mb:g} MB bound"},
-                        connection="close")  # fmt: skip
+        await send_error(
+            send, "too_large", f"the upload is over the {mb:g} MB bound", connection="close"
+        )
 
     async def _bounded(self, scope: Scope, receive: Receive, send: Send) -> None:
         """A body without a length: read it up to the bound, then hand it on."""

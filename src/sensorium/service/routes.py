@@ -7,16 +7,18 @@ import dataclasses
 import mimetypes
 import time
 from pathlib import Path
-from typing import Annotated, Any
+from stat import S_ISREG
+from typing import Annotated, Any, Literal
 
 import anyio
 from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
 from fastapi.responses import FileResponse, Response
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 import sensorium
 from sensorium.api import model_cards
-from sensorium.errors import NotFoundError, UsageError
+from sensorium.errors import NotFoundError, UnsupportedMediaError, UsageError
+from sensorium.media.types import MediaKind
 from sensorium.perceive import (
     ask,
     iter_classify,
@@ -27,40 +29,87 @@ from sensorium.perceive import (
 )
 from sensorium.search import Hit, parse_weights
 from sensorium.service import thumbs
+from sensorium.service.contract import (
+    ONLY_NEGATIVES,
+    InvalidInput,
+    Refuse,
+    blank,
+    error_response,
+    errors,
+    flag,
+)
+from sensorium.service.protocol import HEAD_KEY, unservable_range
+from sensorium.service.schemas import (
+    Cards,
+    Duplicates,
+    Health,
+    ItemDetails,
+    Job,
+    Jobs,
+    Perceived,
+    SearchResults,
+    Stats,
+)
 from sensorium.service.state import Service
 from sensorium.store.base import Filter as StoreFilter
 
 __all__ = ["router"]
 
-router = APIRouter(prefix="/api")
+# Operation ids are the route functions' names: a generated client calls ``search_get``
+router = APIRouter(prefix="/api", generate_unique_id_function=lambda route: route.name)
 CHUNK = 1 << 20  # bytes copied at a time from an upload to its file
 MAX_FILES = 16  # files per classify, transcribe, describe or read request
+MAX_SIZE = 2**63 - 1  # bytes: the store's sizes are 64-bit
 
 
 def service(request: Request) -> Service:
     return request.app.state.service  # type: ignore[no-any-return]
 
 
+Kind = Literal["image", "audio", "video", "text"]  # store.base.KINDS
+Target = Literal["seen", "heard", "said"]  # search.query.TARGETS
+# A text query must hold more than spaces and concepts to leave out ("-people")
+SearchText = Annotated[
+    str, Refuse(ONLY_NEGATIVES, "say what to look for: spaces and -concepts alone find nothing")
+]
+# "text=1,image=0.5": each part at most once a name, a weight in [0, 1e6)
+_WEIGHT = r"(text|image|audio|like)=(\d{1,6}(\.\d{0,17})?|\.\d{1,17})"
+WEIGHTS = rf"^{_WEIGHT}(,{_WEIGHT})*$"
+
 E = Annotated[Service, Depends(service)]
 K = Annotated[int, Query(ge=1, le=100, description="How many results.")]
-KindQ = Annotated[str | None, Query(alias="type", description="image | audio | video | text")]
-PathQ = Annotated[str | None, Query(description="Only paths matching this glob.")]
-NotQ = Annotated[list[str] | None, Query(alias="not", description="Concepts to leave out.")]
-LikeQ = Annotated[str | None, Query(description="More like this item (id).")]
-KeywordsQ = Annotated[bool, Query(description="Also match the words (fused by rank).")]
+KindQ = Annotated[Kind | None, Query(alias="type", description="Only items of this kind.")]
+PathQ = Annotated[str | None, Query(max_length=1000, description="Only paths matching this glob.")]
+Concepts = list[Annotated[str, Field(max_length=1000)]]
+NotQ = Annotated[
+    Concepts | None, Query(alias="not", max_length=20, description="Concepts to leave out.")
+]
+LikeQ = Annotated[
+    str | None, Query(min_length=1, max_length=1000, description="More like this item (id).")
+]
+Flag = Annotated[bool, BeforeValidator(flag)]  # true or false, nothing else
+KeywordsQ = Annotated[Flag, Query(description="Also match the words (fused by rank).")]
 
 
 class Filters(BaseModel):
     """Metadata filters beyond type and path (query parameters of the same names)."""
 
-    min_duration: float | None = Field(None, ge=0, description="Seconds.")
-    max_duration: float | None = Field(None, ge=0)
-    min_size: int | None = Field(None, ge=0, description="Bytes.")
-    max_size: int | None = Field(None, ge=0)
-    since: float | None = Field(None, description="Ingested at or after (Unix seconds).")
-    taken_after: float | None = Field(None, description="EXIF date taken (Unix seconds).")
-    taken_before: float | None = None
+    min_duration: float | None = Field(None, ge=0, allow_inf_nan=False, description="Seconds.")
+    max_duration: float | None = Field(None, ge=0, allow_inf_nan=False)
+    min_size: int | None = Field(None, ge=0, le=MAX_SIZE, description="Bytes.")
+    max_size: int | None = Field(None, ge=0, le=MAX_SIZE)
+    since: float | None = Field(None, allow_inf_nan=False,
+                                description="Ingested at or after (Unix seconds).")  # fmt: skip
+    taken_after: float | None = Field(None, allow_inf_nan=False,
+                                      description="EXIF date taken (Unix seconds).")  # fmt: skip
+    taken_before: float | None = Field(None, allow_inf_nan=False)
     camera: str | None = Field(None, max_length=200, description="Part of the EXIF camera.")
+
+    def empty(self) -> bool:
+        """A range whose low end is above its high end: nothing lies in it."""
+        pairs = ((self.min_duration, self.max_duration), (self.min_size, self.max_size),
+                 (self.taken_after, self.taken_before))  # fmt: skip
+        return any(lo is not None and hi is not None and lo > hi for lo, hi in pairs)
 
     def to_filter(self) -> StoreFilter:
         return StoreFilter(**self.model_dump())
@@ -77,44 +126,62 @@ def hit_json(hit: Hit) -> dict[str, Any]:
     return out
 
 
-class SearchResults(BaseModel):
-    results: list[dict[str, Any]]
-    seconds: float
+def _results(hits: list[Hit], t0: float) -> dict[str, Any]:
+    return {"results": [hit_json(h) for h in hits], "seconds": round(time.perf_counter() - t0, 3)}
 
 
 class IngestRequest(BaseModel):
-    paths: list[str] = Field(min_length=1, max_length=1000, description="Under the --root folders.")
+    model_config = ConfigDict(json_schema_extra={"examples": [{"paths": ["."]}]})
+    paths: list[Annotated[str, Field(max_length=4096)]] = Field(
+        min_length=1, max_length=1000,
+        description="Files and folders under the --root folders; a relative path is taken "
+        "from the first root.",
+    )  # fmt: skip
 
 
-@router.get("/health")
+@router.get("/health", response_model=Health, responses=errors())
 async def health(e: E) -> dict[str, Any]:
     return {"status": "ok", "version": sensorium.__version__, "models_loaded": e.ready,
             "uptime_s": round(time.time() - e.started, 1)}  # fmt: skip
 
 
-@router.get("/search", response_model=SearchResults)
+@router.get("/search", response_model=SearchResults, responses=errors(404, 422, 503))
 async def search_get(
     e: E,
-    q: Annotated[str, Query(min_length=1, max_length=1000, description="What to look for.")],
+    q: Annotated[
+        SearchText,
+        Query(
+            min_length=1,
+            max_length=1000,
+            description="What to look for.",
+            examples=["a dog on the beach -people"],
+        ),
+    ],
     filters: FiltersQ,
     k: K = 10,
     kind: KindQ = None,
     path: PathQ = None,
-    target: Annotated[str | None, Query(alias="in", description="seen | heard | said")] = None,
+    target: Annotated[
+        Target | None,
+        Query(alias="in", description="Match the text against what is seen, heard or said only."),
+    ] = None,
     negative: NotQ = None,
     like: LikeQ = None,
     keywords: KeywordsQ = True,
 ) -> dict[str, Any]:
     """Search by text ("beach -people" leaves people out); a video is returned at its best
-    moment (start, end). Words said, written or typed are matched too, and explained."""
+    moment (start, end). Words said, written or typed are matched too, and explained. A
+    range filter whose low end is above its high end matches nothing."""
     t0 = time.perf_counter()
+    if filters.empty():
+        return _results([], t0)
     where = filters.to_filter()
     hits = await e.model_call(lambda: e.collection.search(
         q, None, None, None, k, kind, path, target, negative, like, where, keywords))  # fmt: skip
-    return {"results": [hit_json(h) for h in hits], "seconds": round(time.perf_counter() - t0, 3)}
+    return _results(hits, t0)
 
 
-async def _save(upload: UploadFile, folder: str, index: int) -> Path:
+async def _save(upload: UploadFile, folder: str, index: int, field: str) -> Path:
     """Write an upload to its own file (the body is already bounded by the guard)."""
     path = Service.upload_path(folder, upload.filename, index)
     path.parent.mkdir(parents=True)
@@ -122,46 +189,75 @@ async def _save(upload: UploadFile, folder: str, index: int) -> Path:
         while chunk := await upload.read(CHUNK):
             f.write(chunk)
     if path.stat().st_size == 0:
-        raise UsageError(f"{upload.filename or 'upload'}: the file is empty")
+        raise InvalidInput(field, f"{upload.filename or 'upload'}: the file is empty")
     return path
 
 
-async def _checked(e: Service, uploads: list[UploadFile], folder: str) -> list[Path]:
+async def _checked(e: Service, uploads: list[UploadFile], folder: str, field: str) -> list[Path]:
     """Save and decode each upload: one that is unsupported or corrupt ends the request."""
-    if len(uploads) > MAX_FILES:
-        raise UsageError(f"at most {MAX_FILES} files a request")
-    paths = [await _save(u, folder, i) for i, u in enumerate(uploads)]
-    for p in paths:
-        await e.model_call(Service.check_media, p)
-    return paths
+    return [p for p, _ in await _kinds(e, uploads, folder, field)]
 
 
-@router.post("/search", response_model=SearchResults)
+async def _kinds(
+    e: Service, uploads: list[UploadFile], folder: str, field: str
+) -> list[tuple[Path, MediaKind]]:
+    """As ``_checked``, with each upload's kind."""
+    paths = [await _save(u, folder, i, field) for i, u in enumerate(uploads)]
+    return [(p, await e.model_call(Service.check_media, p)) for p in paths]
+
+
+async def _one(e: Service, upload: UploadFile | None, folder: str, field: str) -> Path | None:
+    """An optional upload of the form, saved under ``folder/field`` and checked."""
+    return (await _checked(e, [upload], f"{folder}/{field}", field))[0] if upload else None
+
+
+def _weights(spec: str | None, given: list[str]) -> dict[str, float]:
+    """The weights of the query parts; when every given part weighs 0 they say nothing about
+    the mix, and the parts weigh the same."""
+    weights = parse_weights(spec)
+    return weights if sum(weights.get(p, 1.0) for p in given) > 0 else {}
+
+
+@router.post("/search", response_model=SearchResults,
+             responses=errors(400, 404, 413, 415, 422, 503))  # fmt: skip
 async def search_post(
     e: E,
-    q: Annotated[str | None, Form(max_length=1000)] = None,
+    q: Annotated[SearchText | None, Form(min_length=1, max_length=1000)] = None,
     image: Annotated[UploadFile | None, File(description="An image to search with.")] = None,
     audio: Annotated[UploadFile | None, File(description="A sound or speech clip.")] = None,
-    weights: Annotated[str | None, Form(description="e.g. text=1,image=0.5")] = None,
+    weights: Annotated[
+        str | None,
+        Form(
+            pattern=WEIGHTS,
+            max_length=200,
+            description="Each part's weight, e.g. text=1,image=0.5 "
+            "(parts: text, image, audio, like).",
+        ),
+    ] = None,
     k: Annotated[int, Form(ge=1, le=100)] = 10,
-    kind: Annotated[str | None, Form(alias="type")] = None,
-    path: Annotated[str | None, Form()] = None,
-    target: Annotated[str | None, Form(alias="in")] = None,
-    negative: Annotated[list[str] | None, Form(alias="not")] = None,
-    like: Annotated[str | None, Form()] = None,
+    kind: Annotated[Kind | None, Form(alias="type")] = None,
+    path: Annotated[str | None, Form(max_length=1000)] = None,
+    target: Annotated[Target | None, Form(alias="in")] = None,
+    negative: Annotated[
+        list[Annotated[str, Field(max_length=1000)]] | None, Form(alias="not", max_length=20)
+    ] = None,
+    like: Annotated[str | None, Form(min_length=1, max_length=1000)] = None,
 ) -> dict[str, Any]:
-    """Search by text and/or an uploaded image and/or audio, with weights."""
+    """Search by text and/or an uploaded image and/or audio and/or an item (like), with
+    weights. At least one of them; `in` and `not` need the text."""
     t0 = time.perf_counter()
+    given = [p for p, v in (("text", q), ("image", image), ("audio", audio), ("like", like)) if v]
+    mix = _weights(weights, given)
     with Service.upload_dir() as folder:
-        image_path = (await _checked(e, [image], folder))[0] if image else None
-        audio_path = (await _checked(e, [audio], folder + "/a"))[0] if audio else None
+        image_path = await _one(e, image, folder, "image")
+        audio_path = await _one(e, audio, folder, "audio")
         hits = await e.model_call(lambda: e.collection.search(
-            q or None, image_path, audio_path, parse_weights(weights), k, kind or None,
-            path or None, target or None, negative, like or None))  # fmt: skip
-    return {"results": [hit_json(h) for h in hits], "seconds": round(time.perf_counter() - t0, 3)}
+            q or None, image_path, audio_path, mix, k, kind, path or None, target, negative,
+            like or None))  # fmt: skip
+    return _results(hits, t0)
 
 
-@router.get("/items/{item_id}")
+@router.get("/items/{item_id}", response_model=ItemDetails, responses=errors(404))
 async def item(e: E, item_id: str) -> dict[str, Any]:
     """Everything stored about an item but its vectors; a video with its moments."""
     data = await anyio.to_thread.run_sync(e.collection.details, item_id)
@@ -174,19 +270,53 @@ async def item(e: E, item_id: str) -> dict[str, Any]:
     return data
 
 
-@router.get("/items/{item_id}/media", response_class=FileResponse)
-async def item_media(e: E, item_id: str) -> FileResponse:
-    """The item's file, by id only; HTTP Range requests get 206 and Content-Range."""
+_FILE = {"schema": {"type": "string", "format": "binary"}}
+_SERVED = ("image/*", "audio/*", "video/*", "text/plain", "application/octet-stream")
+_MEDIA_RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {"description": "The file, as its kind's media type.",
+          "content": dict.fromkeys(_SERVED, _FILE)},
+    206: {"description": "The bytes a `Range` header asked for (several: multipart/byteranges).",
+          "content": dict.fromkeys((*_SERVED, "multipart/byteranges"), _FILE),
+          "headers": {"Content-Range": {"schema": {"type": "string"}, "required": True}}},
+    **errors(404, 416),
+}  # fmt: skip
+
+
+def _media_type(path: Path, kind: str) -> str:
+    """A text is served as plain text whatever its name says (never as HTML on this origin)."""
+    guess = mimetypes.guess_type(path.name)[0] or ""
+    if kind == "text":
+        return "text/plain"
+    return (
+        guess if guess.split("/")[0] in ("image", "audio", "video") else "application/octet-stream"
+    )
+
+
+@router.get("/items/{item_id}/media", response_class=FileResponse, responses=_MEDIA_RESPONSES)
+async def item_media(request: Request, e: E, item_id: str) -> Response:
+    """The item's file, by id only. A `Range` header gets 206 and Content-Range; one that is
+    malformed or lies outside the file gets 416."""
     item = e.collection.item(item_id)
     path = Path(item.path)
-    if not path.is_file():
+    try:
+        stat = path.stat()
+    except OSError:
+        stat = None
+    if stat is None or not S_ISREG(stat.st_mode):
         raise NotFoundError(f"{path.name}: the file is gone")
-    kind = mimetypes.guess_type(path.name)[0] or {"text": "text/plain"}.get(item.kind)
-    return FileResponse(path, media_type=kind or "application/octet-stream",
-                        headers={"Cache-Control": "private, max-age=60"})  # fmt: skip
+    response = FileResponse(path, media_type=_media_type(path, item.kind), stat_result=stat,
+                            headers={"Cache-Control": "private, max-age=60"})  # fmt: skip
+    if why := unservable_range(request, stat.st_size, response):
+        return error_response("range", why, headers={"Content-Range": f"bytes */{stat.st_size}"})
+    if request.scope.get(HEAD_KEY):
+        request.scope["method"] = "HEAD"  # routed as GET: now the file sends its headers only
+    return response
 
 
-@router.get("/items/{item_id}/thumbnail", response_class=Response)
+@router.get("/items/{item_id}/thumbnail", response_class=Response, responses={
+    200: {"description": "JPEG (an image, a video moment) or PNG (a waveform, a text).",
+          "content": {"image/jpeg": _FILE, "image/png": _FILE}},
+    **errors(404, 422)})  # fmt: skip
 async def item_thumbnail(e: E, item_id: str) -> Response:
     """A small picture: the image, a video moment's frame, a sound's waveform."""
     item = e.collection.item(item_id)
@@ -195,54 +325,56 @@ async def item_thumbnail(e: E, item_id: str) -> Response:
                     headers={"Cache-Control": "private, max-age=300"})  # fmt: skip
 
 
-@router.get("/items/{item_id}/similar", response_model=SearchResults)
+@router.get("/items/{item_id}/similar", response_model=SearchResults,
+            responses=errors(404, 422))  # fmt: skip
 async def item_similar(e: E, item_id: str, filters: FiltersQ, k: K = 10, kind: KindQ = None,
                        path: PathQ = None) -> dict[str, Any]:  # fmt: skip
     """More like this: the files nearest to the item."""
     t0 = time.perf_counter()
+    if filters.empty():
+        e.collection.item(item_id)  # an unknown item is still 404
+        return _results([], t0)
     where = filters.to_filter()
     hits = await anyio.to_thread.run_sync(
         lambda: e.collection.similar(item_id, k, kind, path, where)
     )
-    return {"results": [hit_json(h) for h in hits], "seconds": round(time.perf_counter() - t0, 3)}
+    return _results(hits, t0)
 
 
-@router.get("/duplicates")
+@router.get("/duplicates", response_model=Duplicates, responses=errors(422))
 async def duplicates(
     e: E,
-    threshold: Annotated[
-        float | None,
-        Query(
-            gt=0,
-            le=1,
-            description="Images: cosine of features; sounds: correlation "
-            "of aligned spectrograms (default per kind).",
-        ),
-    ] = None,
-    kind: Annotated[str | None, Query(alias="type", description="image | audio")] = None,
-) -> dict[str, Any]:
+    threshold: Annotated[float | None, Query(
+        gt=0, le=1, description="Images: cosine of features; sounds: correlation of aligned "
+        "spectrograms (default per kind).")] = None,
+    kind: Annotated[Literal["image", "audio"] | None, Query(alias="type")] = None,
+) -> dict[str, Any]:  # fmt: skip
     """Groups of near-identical images and sounds, the one to keep first."""
     groups = await anyio.to_thread.run_sync(lambda: e.collection.duplicates(threshold, kind))
     return {"groups": [g.to_json() for g in groups]}
 
 
-Files = Annotated[list[UploadFile], File(description="One or more files.")]
+Files = Annotated[list[UploadFile], File(max_length=MAX_FILES,
+                                         description=f"One to {MAX_FILES} files.")]  # fmt: skip
+PERCEIVE_ERRORS = errors(400, 413, 415, 422, 503)
 
 
 async def _perceive(e: Service, files: list[UploadFile], run: Any) -> dict[str, Any]:
     """Save and check the uploads, run ``run(paths)`` (an iterator of results), and name each
     result by its upload's file name."""
     with Service.upload_dir() as folder:
-        paths = await _checked(e, files, folder)
+        paths = await _checked(e, files, folder, "files")
         results = await e.model_call(lambda: list(run(paths)))
     names = {str(p): f.filename or p.name for p, f in zip(paths, files)}
     return {"results": [dataclasses.replace(r, path=names.get(r.path, Path(r.path).name)).to_json()
                         for r in results]}  # fmt: skip
 
 
-@router.post("/classify")
+@router.post("/classify", response_model=Perceived, responses=PERCEIVE_ERRORS)
 async def classify(
-    e: E, files: Files, labels: Annotated[str, Form(description="Comma-separated labels.")],
+    e: E, files: Files,
+    labels: Annotated[str, Refuse(blank(","), "give at least one label"), Form(max_length=10000,
+                                description="Comma-separated labels, e.g. a bird,a car,music.")],
     top: Annotated[int, Form(ge=1, le=100)] = 3,
 ) -> dict[str, Any]:  # fmt: skip
     """Zero-shot classification of each file against the labels."""
@@ -252,89 +384,103 @@ async def classify(
     )
 
 
-@router.post("/transcribe")
+@router.post("/transcribe", response_model=Perceived, responses=PERCEIVE_ERRORS)
 async def transcribe(
     e: E, files: Files,
-    model: Annotated[str, Form(description="tiny.en | base")] = "base",
-    hint: Annotated[str | None, Form()] = None,
-    language: Annotated[str | None, Form()] = None,
+    model: Annotated[str, Form(description="A Whisper model that is installed.")] = "base",
+    hint: Annotated[str | None, Form(max_length=1000, description="Words to expect.")] = None,
+    language: Annotated[str | None, Form(description="A Whisper language code (default: "
+                                         "detected).")] = None,
 ) -> dict[str, Any]:  # fmt: skip
     """Speech to text with timestamps; silence, music and noise give empty text."""
+    e.check_choice("transcribe", "model", model)
+    if language is not None:
+        e.check_choice("transcribe", "language", language)
     return await _perceive(e, files, lambda ps: iter_transcribe(
-        ps, model, hint or None, language or None, engine=e.engine))  # fmt: skip
+        ps, model, hint or None, language, engine=e.engine))  # fmt: skip
 
 
-@router.post("/describe")
+@router.post("/describe", response_model=Perceived, responses=PERCEIVE_ERRORS)
 async def describe(
-    e: E, files: Files, read: Annotated[bool | None, Form(description="Read text.")] = None
+    e: E, files: Files, read: Annotated[Flag | None, Form(description="Read text.")] = None
 ) -> dict[str, Any]:
     """What images show and sounds are, in words."""
     return await _perceive(e, files, lambda ps: iter_describe(ps, read, engine=e.engine))
 
 
-@router.post("/read")
+@router.post("/read", response_model=Perceived, responses=PERCEIVE_ERRORS)
 async def read(e: E, files: Files) -> dict[str, Any]:
     """Text read in images (OCR)."""
     return await _perceive(e, files, lambda ps: iter_read(ps, engine=e.engine))
 
 
-@router.post("/ask")
+@router.post("/ask", responses=PERCEIVE_ERRORS)
 async def ask_post(
     e: E,
     file: Annotated[UploadFile, File(description="An image, a sound or a video.")],
-    question: Annotated[str, Form(min_length=1, max_length=500)],
-) -> dict[str, Any]:
+    question: Annotated[str, Form(min_length=1, max_length=500,
+                                  description="e.g. how many people are in the picture?")],
+) -> dict[str, Any]:  # fmt: skip
     """Answer a question about an image, a sound or a video from what is perceived in it, with
     the evidence (for a video, each piece timed); "I can't tell" when nothing perceived answers
     it."""
+    name = file.filename or "upload"
     with Service.upload_dir() as folder:
-        (path,) = await _checked(e, [file], folder)
+        ((path, kind),) = await _kinds(e, [file], folder, "file")
+        if kind is MediaKind.TEXT:
+            raise UnsupportedMediaError(name, "a text file: nothing to perceive")
         answer = await e.model_call(lambda: ask(path, question, e.engine))
     if answer.error:
-        raise UsageError(answer.error)
-    return answer.to_json()
+        raise UsageError(f"{Path(name).name}: {answer.error}")
+    return answer.to_json() | {"path": Path(name).name}  # never the server's upload path
 
 
-@router.post("/triage")
+@router.post("/triage", responses=errors(400, 413, 415, 422, 503))
 async def triage_post(
     e: E,
-    text: Annotated[str | None, Form(max_length=10000)] = None,
+    text: Annotated[
+        Annotated[str, Refuse(blank(), "the text holds nothing but spaces")] | None,
+        Form(max_length=10000, description="The ticket's words."),
+    ] = None,
     image: Annotated[UploadFile | None, File(description="A photo or screenshot.")] = None,
     audio: Annotated[UploadFile | None, File(description="A voice message.")] = None,
     products: Annotated[
-        bool, Form(description="Find the product in the served collection.")
+        Flag, Form(description="Find the product in the served collection.")
     ] = False,
 ) -> dict[str, Any]:
-    """Triage a support ticket: category, sentiment and emotion, urgency, what the image
-    shows, the product, a drafted reply; each finding names the modality it came from."""
+    """Triage a support ticket (text, an image, a voice message: at least one): category,
+    sentiment and emotion, urgency, what the image shows, the product, a drafted reply; each
+    finding names the modality it came from."""
     with Service.upload_dir() as folder:
-        image_path = (await _checked(e, [image], folder))[0] if image else None
-        audio_path = (await _checked(e, [audio], folder + "/a"))[0] if audio else None
+        image_path = await _one(e, image, folder, "image")
+        audio_path = await _one(e, audio, folder, "audio")
         ticket = await e.model_call(lambda: triage(
-            text or None, image_path, audio_path, e.collection if products else None,
+            text, image_path, audio_path, e.collection if products else None,
             engine=e.engine))  # fmt: skip
     return ticket.to_json()
 
 
-@router.post("/ingest", status_code=202)
+@router.post(
+    "/ingest", status_code=202, response_model=Job, responses=errors(400, 403, 404, 413, 422)
+)
 async def ingest(e: E, body: IngestRequest) -> dict[str, Any]:
     """Ingest files and folders under the --root folders, as a job; searches go on meanwhile."""
     job = await anyio.to_thread.run_sync(e.submit_ingest, body.paths)
     return job.to_json()
 
 
-@router.get("/jobs")
+@router.get("/jobs", response_model=Jobs, responses=errors())
 async def jobs(e: E) -> dict[str, Any]:
     return {"jobs": [j.to_json() for j in sorted(e.jobs.values(), key=lambda j: -j.created)]}
 
 
-@router.get("/jobs/{job_id}")
+@router.get("/jobs/{job_id}", response_model=Job, responses=errors(404))
 async def job(e: E, job_id: str) -> dict[str, Any]:
     """An ingest job's progress: state, done of total, failures with reasons."""
     return e.job(job_id).to_json()
 
 
-@router.get("/stats")
+@router.get("/stats", response_model=Stats, responses=errors())
 async def stats(e: E) -> dict[str, Any]:
     data = await anyio.to_thread.run_sync(e.collection.stats)
     data.pop("folder", None)  # a server path the client has no use for
@@ -342,6 +488,6 @@ async def stats(e: E) -> dict[str, Any]:
     return data
 
 
-@router.get("/models")
+@router.get("/models", response_model=Cards, responses=errors())
 async def models() -> dict[str, Any]:
     return {"models": await anyio.to_thread.run_sync(model_cards)}

@@ -23,6 +23,7 @@ from sensorium.collection import Collection
 from sensorium.engine import Engine, default_engine
 from sensorium.errors import MediaError, NotFoundError, SensoriumError, UsageError
 from sensorium.media.types import AudioMedia, ImageMedia, MediaKind
+from sensorium.service.contract import InvalidInput
 
 __all__ = ["ForbiddenPath", "Job", "Service", "ServiceConfig"]
 
@@ -102,6 +103,14 @@ class Service:
         self._limiter: anyio.CapacityLimiter | None = None
         self.started = time.time()
         self.ready = False
+        self.choices = choices()
+
+    def check_choice(self, operation: str, field: str, value: str) -> None:
+        """Refuse a value outside one of the enums that ``choices`` gives the schema."""
+        allowed = self.choices[operation][field]
+        if value not in allowed:
+            shown = ", ".join(allowed[:8]) + (", ..." if len(allowed) > 8 else "")
+            raise InvalidInput(field, f"{field}: one of {shown}")
 
     # -- models ----------------------------------------------------------------------------
 
@@ -136,10 +145,15 @@ class Service:
         given_roots = [*self.roots, *(r.absolute() for r in self.config.roots)]
         if not any(path.absolute().is_relative_to(r) for r in given_roots):
             raise ForbiddenPath(f"{raw}: outside the --root folders")
-        real = path.resolve()  # links followed: a link out of a root is refused here
-        if not any(real.is_relative_to(r) for r in self.roots):
+        try:
+            real = path.resolve()  # links followed: a link out of a root is refused here
+            inside = any(real.is_relative_to(r) for r in self.roots)
+            exists = inside and real.exists()
+        except OSError as e:  # a name too long, a loop of links
+            raise NotFoundError(f"{raw[:200]}: {e.strerror or 'cannot be read'}") from e
+        if not inside:
             raise ForbiddenPath(f"{raw}: leads outside the --root folders")
-        if not real.exists():
+        if not exists:
             raise NotFoundError(f"{raw}: no such file or folder")
         return real
 
@@ -220,6 +234,18 @@ class Service:
         else:
             media.decode(path, kind)
         return kind
+
+
+def choices() -> dict[str, dict[str, list[str]]]:
+    """The enums that depend on what is installed: operation -> field -> values. The speech
+    models whose files are here, and the languages Whisper knows."""
+    from faster_whisper.tokenizer import _LANGUAGE_CODES
+
+    from sensorium.encoders.speech import WHISPER_MODELS
+    from sensorium.models import get_card, is_ready
+
+    models = [m for m, card in WHISPER_MODELS.items() if is_ready(get_card(card))]
+    return {"transcribe": {"model": models, "language": sorted(_LANGUAGE_CODES)}}
 
 
 def media_error_detail(e: MediaError) -> str:

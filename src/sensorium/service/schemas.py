@@ -1,0 +1,118 @@
+"""What the routes answer, declared: the fields every answer holds, typed; the library's own
+``to_json`` may add more (``extra="allow"``), which a client keeps as additional properties."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+__all__ = [
+    "Cards",
+    "Duplicates",
+    "Health",
+    "Hit",
+    "ItemDetails",
+    "Job",
+    "Jobs",
+    "Perceived",
+    "SearchResults",
+    "Stats",
+]
+
+Kind = Literal["image", "audio", "video", "text"]  # store.base.KINDS, as the schema's enum
+_OPEN = ConfigDict(extra="allow")
+
+
+class Health(BaseModel):
+    status: Literal["ok"]
+    version: str
+    models_loaded: bool = Field(description="The models are loaded (the first search is fast).")
+    uptime_s: float = Field(ge=0)
+
+
+class Hit(BaseModel):
+    """A search result: a file, or a video at its best moment (``start``, ``end``)."""
+
+    model_config = _OPEN
+    id: str
+    path: str
+    type: Kind
+    score: float
+    start: float | None = Field(description="Seconds, for a video moment; else null.")
+    end: float | None
+    explanation: dict[str, Any] = Field(description="What matched: seen, heard, said, words.")
+    media_url: str
+    thumbnail_url: str
+
+
+class SearchResults(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{
+                "results": [{
+                    "id": "3ea4c0", "path": "/home/me/clips/animals.mp4", "type": "video",
+                    "score": 0.557, "start": 9.0, "end": 13.0,
+                    "explanation": {"moment": {"start": 9.0, "end": 13.0}, "seen": ["lion"],
+                                    "said": "Lion", "matched": "seen", "parts": {"text": 0.43}},
+                    "media_url": "/api/items/3ea4c0/media",
+                    "thumbnail_url": "/api/items/3ea4c0/thumbnail",
+                }],
+                "seconds": 0.02,
+            }]
+        }
+    )  # fmt: skip
+    results: list[Hit]
+    seconds: float = Field(ge=0)
+
+
+class ItemDetails(BaseModel):
+    """Everything stored about an item but its vectors; a video's ``moments``."""
+
+    model_config = _OPEN
+    id: str
+    path: str
+    kind: Kind
+    media_url: str
+    thumbnail_url: str
+    start: float
+    end: float
+
+
+class Duplicates(BaseModel):
+    groups: list[dict[str, Any]] = Field(description="{kind, score, items: [{id, path, "
+                                         "similarity}]}, the one to keep first.")  # fmt: skip
+
+
+class Perceived(BaseModel):
+    results: list[dict[str, Any]] = Field(
+        description="One per upload, named by its file name; an unusable one has `error`."
+    )
+
+
+class Job(BaseModel):
+    id: str
+    state: Literal["queued", "running", "done", "failed"]
+    paths: int = Field(ge=0, description="Paths given.")
+    total: int | None = Field(ge=0, description="Files to encode, once planned.")
+    done: int = Field(ge=0)
+    failed: list[dict[str, Any]] = Field(description="[{path, error}]")
+    report: dict[str, Any] | None
+    error: str | None
+    created: float
+    finished: float | None
+
+
+class Jobs(BaseModel):
+    jobs: list[Job]
+
+
+class Stats(BaseModel):
+    model_config = _OPEN
+    items: int = Field(ge=0)
+    by_type: dict[str, int]
+    roots: list[str]
+
+
+class Cards(BaseModel):
+    models: list[dict[str, Any]]
