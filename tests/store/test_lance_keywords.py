@@ -66,9 +66,9 @@ def test_v3_collection_is_reindexed_in_place(
     import pyarrow as pa
     from lancedb.index import FTS
 
-    from sensorium.store.lance import ITEMS, V4_FIELDS, _to_row
+    from sensorium.store.lance import ITEMS, SCHEMA_VERSION, V4_FIELDS, V5_FIELDS, _to_row
 
-    v3 = pa.schema([f for f in ITEMS if f.name not in {g.name for g in V4_FIELDS}])
+    v3 = pa.schema([f for f in ITEMS if f.name not in {g.name for g in V4_FIELDS + V5_FIELDS}])
     folder = tmp_path / "v3"
     folder.mkdir()
     (folder / "sensorium.json").write_text(json.dumps({"schema_version": 3}))
@@ -77,7 +77,7 @@ def test_v3_collection_is_reindexed_in_place(
     table.add(pa.Table.from_pylist(rows, v3))
     table.create_index("words", config=FTS(), name=FTS_INDEX)  # v3's: stop words dropped
     store = LanceStore(folder)
-    assert json.loads((folder / "sensorium.json").read_text())["schema_version"] == 4
+    assert json.loads((folder / "sensorium.json").read_text())["schema_version"] == SCHEMA_VERSION
     column = store.items.to_arrow().select(["words", "verbatim"])
     assert column.column("verbatim").to_pylist() == column.column("words").to_pylist()
     assert _indices(store)[FTS_INDEX]["remove_stop_words"] is True

@@ -116,13 +116,15 @@ def load_image(path: str | Path, min_side: int | None = None) -> ImageMedia:
     """Decode ``path`` to RGB.
 
     ``min_side``: the caller will resize to about this many pixels, so a JPEG may be decoded
-    at a reduced scale (DCT scaling, Pillow's ``draft``): several times less CPU; other
+    at a reduced scale (DCT scaling, Pillow's ``draft``), a HEIF from its embedded thumbnail
+    and a RAW from its preview when they are large enough: several times less CPU; other
     formats are shrunk by a whole factor right after decoding, to bound memory.
     """
     path = Path(path)
     if raw_format(read_head(path)) is not None:
-        im, width, height = load_raw(path, MAX_PIXELS, min_side)  # upright RGB
-        return ImageMedia(str(path), _reduced(im, min_side) if min_side else im, width, height)
+        upright, width, height = load_raw(path, MAX_PIXELS, min_side)  # RGB
+        image = _reduced(upright, min_side) if min_side else upright
+        return ImageMedia(str(path), image, width, height)
     heif_support()
     try:
         with warnings.catch_warnings():

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from PIL import Image, IptcImagePlugin
+from PIL import Image, ImageFile, IptcImagePlugin
 
 from sensorium.media.image import heif_support, read_head
 from sensorium.media.raw import raw_format, raw_preview
@@ -188,7 +188,7 @@ def _embedded_xmp(im: Image.Image) -> bytes | str | None:
 def _from_image(im: Image.Image) -> PhotoMeta:
     xmp = _embedded_xmp(im)
     try:
-        iptc = IptcImagePlugin.getiptcinfo(im)
+        iptc = IptcImagePlugin.getiptcinfo(im) if isinstance(im, ImageFile.ImageFile) else None
     except Exception:  # a broken IPTC block loses only itself
         iptc = None
     return _merge(_exif(im.getexif()), parse_xmp(xmp) if xmp else PhotoMeta(), parse_iptc(iptc))
