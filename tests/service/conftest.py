@@ -1,5 +1,6 @@
 """A real small collection (photos, sounds, speech, a video) ingested once, served by the
-app in-process (TestClient) and by uvicorn on a free loopback port (the browser tests)."""
+app in-process (TestClient) and by uvicorn on a free loopback port (the browser, contract and
+generated-client tests)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -65,14 +67,13 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-@pytest.fixture(scope="session")
-def live_url(collection: Collection, media_root: Path) -> Iterator[str]:
-    """The service under uvicorn on 127.0.0.1, in a thread, stopped at the end."""
+@contextmanager
+def _live(app: Any) -> Iterator[str]:
+    """``app`` under uvicorn on 127.0.0.1, in a thread, stopped at the end."""
     import uvicorn
 
     port = _free_port()
-    config = uvicorn.Config(_app(collection, media_root), host="127.0.0.1", port=port,
-                            log_level="warning")  # fmt: skip
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning")
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
@@ -84,3 +85,19 @@ def live_url(collection: Collection, media_root: Path) -> Iterator[str]:
     yield f"http://127.0.0.1:{port}"
     server.should_exit = True
     thread.join(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def live_url(collection: Collection, media_root: Path) -> Iterator[str]:
+    """The service under uvicorn on 127.0.0.1 (the browser, contract and client tests)."""
+    with _live(_app(collection, media_root)) as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def live_token_url(collection: Collection) -> Iterator[str]:
+    """As ``live_url`` with ``--token s3cret``, and no roots: it shares the collection, and
+    only one service writes to it."""
+    config = ServiceConfig(collection.folder, (), MAX_UPLOAD_MB, "s3cret")
+    with _live(create_app(config, collection)) as url:
+        yield url

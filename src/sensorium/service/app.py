@@ -66,7 +66,8 @@ def _handlers(app: FastAPI) -> None:
     async def http_error(request: Request, e: HTTPException) -> Response:
         headers = dict(e.headers or {})
         if e.status_code == 405:  # every method of the resource, not only the first route's
-            allow = ", ".join(allowed_methods(app.routes, request.url.path))
+            routes = [*app.routes, *router.routes]  # the API's own: included, not flattened
+            allow = ", ".join(allowed_methods(routes, request.url.path))
             if request.method == "OPTIONS":
                 return Response(status_code=204, headers={"Allow": allow})
             headers["Allow"] = allow

@@ -40,6 +40,7 @@ from sensorium.service.contract import (
 )
 from sensorium.service.protocol import HEAD_KEY, unservable_range
 from sensorium.service.schemas import (
+    Answer,
     Cards,
     Duplicates,
     Health,
@@ -49,6 +50,7 @@ from sensorium.service.schemas import (
     Perceived,
     SearchResults,
     Stats,
+    Ticket,
 )
 from sensorium.service.state import Service
 from sensorium.store.base import Filter as StoreFilter
@@ -414,7 +416,7 @@ async def read(e: E, files: Files) -> dict[str, Any]:
     return await _perceive(e, files, lambda ps: iter_read(ps, engine=e.engine))
 
 
-@router.post("/ask", responses=PERCEIVE_ERRORS)
+@router.post("/ask", response_model=Answer, responses=PERCEIVE_ERRORS)
 async def ask_post(
     e: E,
     file: Annotated[UploadFile, File(description="An image, a sound or a video.")],
@@ -435,7 +437,7 @@ async def ask_post(
     return answer.to_json() | {"path": Path(name).name}  # never the server's upload path
 
 
-@router.post("/triage", responses=errors(400, 413, 415, 422, 503))
+@router.post("/triage", response_model=Ticket, responses=errors(400, 413, 415, 422, 503))
 async def triage_post(
     e: E,
     text: Annotated[

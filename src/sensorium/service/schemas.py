@@ -8,6 +8,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 __all__ = [
+    "Answer",
     "Cards",
     "Duplicates",
     "Health",
@@ -18,6 +19,7 @@ __all__ = [
     "Perceived",
     "SearchResults",
     "Stats",
+    "Ticket",
 ]
 
 Kind = Literal["image", "audio", "video", "text"]  # store.base.KINDS, as the schema's enum
@@ -88,6 +90,25 @@ class Perceived(BaseModel):
     results: list[dict[str, Any]] = Field(
         description="One per upload, named by its file name; an unusable one has `error`."
     )
+
+
+class Answer(BaseModel):
+    """An answer about an upload, from what is perceived in it."""
+
+    model_config = _OPEN
+    path: str = Field(description="The upload's file name.")
+    question: str
+    kind: str = Field(description="What the question asks for: count, shown, heard, ...")
+    answer: str = Field(description='"I can\'t tell" when nothing perceived answers it.')
+    confidence: float
+    evidence: list[dict[str, Any]] = Field(description="{from, what, score}, timed for a video.")
+
+
+class Ticket(BaseModel):
+    """A triaged support ticket; each finding names the modalities it came from."""
+
+    model_config = _OPEN
+    modalities: list[Literal["text", "image", "audio"]] = Field(min_length=1)
 
 
 class Job(BaseModel):
