@@ -28,17 +28,17 @@ from pydantic_core import core_schema
 from sensorium.errors import SensoriumError
 
 __all__ = [
-    "ONLY_NEGATIVES",
+    "HAS_TEXT",
     "STATUS",
     "Error",
+    "Holds",
     "InvalidInput",
-    "Refuse",
-    "blank",
     "error_body",
     "error_response",
     "errors",
     "exact_schema",
     "flag",
+    "nonblank",
 ]
 
 # An error's kind -> the HTTP status that says it (sensorium.errors draws the library's kinds;
@@ -128,14 +128,31 @@ def errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
 
 
 # -- patterns shared by the schema and the server ----------------------------------------------
-# Spelled with literal characters, so that Python's re, pydantic's Rust regex and the ECMA
-# regexes of schema tools read them alike. The space is Python's (str.isspace, re's \s), the
-# one the library strips and splits with.
+# Spelled with literal characters, so that Python's re and the ECMA regexes of schema tools
+# read them alike. The space is Python's (str.isspace, re's \s), the one the library strips and
+# splits with. Each is a search for what a text must hold, written as alternatives at its top:
+# a single unanchored class beside ``maxLength`` is read by tools as if anchored (Schemathesis
+# 4.32 rewrites ``[^ ]`` to ``^[^ ]{1,N}$``), and ``not``, which would say it plainly, breaks
+# Schemathesis's coverage phase in a form with a file.
 
 _SPACE = "".join(ch for ch in map(chr, range(0x3001)) if ch.isspace())
 _NEG = f'-(?:"[^"]+"|[^{_SPACE}"-][^{_SPACE}"]*)'  # "-word" or '-"two words"', as rclip
-# A text query of nothing but spaces and concepts to leave out ("-people"): nothing to find
-ONLY_NEGATIVES = f"^[{_SPACE}]*(?:{_NEG}(?:[{_SPACE}]+{_NEG})*)?[{_SPACE}]*$"
+_NEGS = f"^[{_SPACE}]*(?:{_NEG}[{_SPACE}]+)*"  # spaces and whole concepts to leave out, then:
+_TEXT = (
+    f"[^{_SPACE}-]",  # a word
+    f"-(?:[{_SPACE}-]|$)",  # a dash that starts no concept
+    '-"(?:"|[^"]*$)',  # a quote that never closes, or closes on nothing
+    f'-"[^"]+"[^{_SPACE}]',  # a quoted concept run into more text
+    f'-[^{_SPACE}"-][^{_SPACE}"]*"',  # a concept run into a quote
+)
+# A text query that holds something to look for, not only concepts to leave out ("-people"):
+# exactly the texts that search.query.parse_negatives leaves words in (tested)
+HAS_TEXT = "|".join(_NEGS + t for t in _TEXT)
+
+
+def nonblank(also: str = "") -> str:
+    """A pattern found in a text holding a character other than spaces and ``also``."""
+    return f"\\w|[^\\w{also}{_SPACE}]"  # a word character, or any other one that is not
 
 
 def flag(value: Any) -> Any:
@@ -146,24 +163,16 @@ def flag(value: Any) -> Any:
     return value
 
 
-def blank(also: str = "") -> str:
-    """A pattern matched by a text of nothing but spaces and the characters ``also``."""
-    return f"^[{also}{_SPACE}]*$"
-
-
 @dataclass(frozen=True)
-class Refuse:
-    """``Annotated[str, Refuse(pattern, why)]``: a text that ``pattern`` matches whole is
-    refused (422, ``why``), and the schema says so (``not: {pattern}``). Said as what is refused
-    rather than as a pattern a text must contain: tools read an unanchored ``pattern`` beside
-    ``maxLength`` as if it were anchored (Schemathesis 4.32 rewrites ``[^ ]`` to
-    ``^[^ ]{1,N}$``)."""
+class Holds:
+    """``Annotated[str, Holds(pattern, why)]``: a text in which ``pattern`` is not found is
+    refused (422, ``why``), and the schema says the same (``pattern``)."""
 
     pattern: str
     why: str
 
     def check(self, value: str) -> str:
-        if re.fullmatch(self.pattern, value):
+        if not re.search(self.pattern, value):
             raise ValueError(self.why)
         return value
 
@@ -171,7 +180,7 @@ class Refuse:
         return core_schema.no_info_after_validator_function(self.check, handler(source))
 
     def __get_pydantic_json_schema__(self, schema: Any, handler: GetJsonSchemaHandler) -> Any:
-        return {**handler(schema), "not": {"pattern": self.pattern}}
+        return {**handler(schema), "pattern": self.pattern}
 
 
 # -- the schema made exact -----------------------------------------------------------------------
@@ -194,9 +203,9 @@ def _required(*names: str) -> list[dict[str, Any]]:
     return [{"required": [n]} for n in names]
 
 
-def _needs(field: str, other: str) -> dict[str, Any]:
-    """``field`` only together with ``other``."""
-    return {"anyOf": [{"not": {"required": [field]}}, {"required": [other]}]}
+def _only_with(other: str, *fields: str) -> dict[str, Any]:
+    """``fields`` only together with ``other`` (said without ``not``: see the patterns)."""
+    return {"anyOf": [{"required": [other]}, {"properties": dict.fromkeys(fields, False)}]}
 
 
 # operation id -> what a form needs beyond each field's own schema
@@ -204,8 +213,7 @@ FORMS: dict[str, dict[str, Any]] = {
     "search_post": {
         "allOf": [
             {"anyOf": _required("q", "image", "audio", "like")},
-            _needs("in", "q"),
-            _needs("not", "q"),
+            _only_with("q", "in", "not"),
         ]
     },
     "triage_post": {"anyOf": _required("text", "image", "audio")},
@@ -285,7 +293,10 @@ def exact_schema(schema: dict[str, Any], token: bool,
             for field, types in UPLOADS.get(name, {}).items():
                 content.setdefault("encoding", {})[field] = {"contentType": ", ".join(types)}
                 prop = body["properties"][field]
-                (prop["items"] if prop.get("type") == "array" else prop)["minLength"] = 1
+                # a file, as 3.0 said it too: generators read format, not contentMediaType
+                (prop["items"] if prop.get("type") == "array" else prop).update(
+                    minLength=1, format="binary"
+                )
                 if prop.get("type") == "array":
                     prop["minItems"] = 1  # an empty file is refused, as is no file
             for field, values in choices.get(name, {}).items():

@@ -12,6 +12,7 @@ from typing import Annotated, Any, Literal
 
 import anyio
 from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
+from fastapi import Path as PathParam
 from fastapi.responses import FileResponse, Response
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
@@ -30,13 +31,13 @@ from sensorium.perceive import (
 from sensorium.search import Hit, parse_weights
 from sensorium.service import thumbs
 from sensorium.service.contract import (
-    ONLY_NEGATIVES,
+    HAS_TEXT,
+    Holds,
     InvalidInput,
-    Refuse,
-    blank,
     error_response,
     errors,
     flag,
+    nonblank,
 )
 from sensorium.service.protocol import HEAD_KEY, unservable_range
 from sensorium.service.schemas import (
@@ -57,11 +58,27 @@ from sensorium.store.base import Filter as StoreFilter
 
 __all__ = ["router"]
 
+
+async def _no_empty_fields(request: Request) -> None:
+    """An empty form field is refused (422), not taken as left out: FastAPI would drop it,
+    and the schema (a pattern, an enum, a length) refuses it."""
+    if not request.headers.get("content-type", "").startswith("multipart/form-data"):
+        return
+    route = request.scope.get("route")
+    declared = {f.alias for f in getattr(getattr(route, "dependant", None), "body_params", [])}
+    for name, value in (await request.form()).multi_items():
+        if value == "" and name in declared:
+            raise InvalidInput(name, f"{name}: empty (leave the field out instead)")
+
+
 # Operation ids are the route functions' names: a generated client calls ``search_get``
-router = APIRouter(prefix="/api", generate_unique_id_function=lambda route: route.name)
+router = APIRouter(prefix="/api", generate_unique_id_function=lambda route: route.name,
+                   dependencies=[Depends(_no_empty_fields)])  # fmt: skip
 CHUNK = 1 << 20  # bytes copied at a time from an upload to its file
 MAX_FILES = 16  # files per classify, transcribe, describe or read request
 MAX_SIZE = 2**63 - 1  # bytes: the store's sizes are 64-bit
+MAX_SECONDS = 1e9  # a duration bound: ~32 years, within the store's float32 durations
+MAX_TIME = 1e11  # Unix seconds either side of 1970: ~3,000 years
 
 
 def service(request: Request) -> Service:
@@ -72,7 +89,7 @@ Kind = Literal["image", "audio", "video", "text"]  # store.base.KINDS
 Target = Literal["seen", "heard", "said"]  # search.query.TARGETS
 # A text query must hold more than spaces and concepts to leave out ("-people")
 SearchText = Annotated[
-    str, Refuse(ONLY_NEGATIVES, "say what to look for: spaces and -concepts alone find nothing")
+    str, Holds(HAS_TEXT, "say what to look for: spaces and -concepts alone find nothing")
 ]
 # "text=1,image=0.5": each part at most once a name, a weight in [0, 1e6)
 _WEIGHT = r"(text|image|audio|like)=(\d{1,6}(\.\d{0,17})?|\.\d{1,17})"
@@ -82,12 +99,16 @@ E = Annotated[Service, Depends(service)]
 K = Annotated[int, Query(ge=1, le=100, description="How many results.")]
 KindQ = Annotated[Kind | None, Query(alias="type", description="Only items of this kind.")]
 PathQ = Annotated[str | None, Query(max_length=1000, description="Only paths matching this glob.")]
-Concepts = list[Annotated[str, Field(max_length=1000)]]
+Concepts = list[Annotated[str, Field(min_length=1, max_length=1000)]]
 NotQ = Annotated[
     Concepts | None, Query(alias="not", max_length=20, description="Concepts to leave out.")
 ]
+# An item's id or path: any text a path can be, so no NUL
+NO_NUL = "^[^\x00]*$"
+ItemId = Annotated[str, PathParam(pattern=NO_NUL, description="An item's id (or path).")]
 LikeQ = Annotated[
-    str | None, Query(min_length=1, max_length=1000, description="More like this item (id).")
+    str | None,
+    Query(min_length=1, max_length=1000, pattern=NO_NUL, description="More like this item."),
 ]
 Flag = Annotated[bool, BeforeValidator(flag)]  # true or false, nothing else
 KeywordsQ = Annotated[Flag, Query(description="Also match the words (fused by rank).")]
@@ -96,15 +117,15 @@ KeywordsQ = Annotated[Flag, Query(description="Also match the words (fused by ra
 class Filters(BaseModel):
     """Metadata filters beyond type and path (query parameters of the same names)."""
 
-    min_duration: float | None = Field(None, ge=0, allow_inf_nan=False, description="Seconds.")
-    max_duration: float | None = Field(None, ge=0, allow_inf_nan=False)
+    min_duration: float | None = Field(None, ge=0, le=MAX_SECONDS, description="Seconds.")
+    max_duration: float | None = Field(None, ge=0, le=MAX_SECONDS)
     min_size: int | None = Field(None, ge=0, le=MAX_SIZE, description="Bytes.")
     max_size: int | None = Field(None, ge=0, le=MAX_SIZE)
-    since: float | None = Field(None, allow_inf_nan=False,
+    since: float | None = Field(None, ge=-MAX_TIME, le=MAX_TIME,
                                 description="Ingested at or after (Unix seconds).")  # fmt: skip
-    taken_after: float | None = Field(None, allow_inf_nan=False,
+    taken_after: float | None = Field(None, ge=-MAX_TIME, le=MAX_TIME,
                                       description="EXIF date taken (Unix seconds).")  # fmt: skip
-    taken_before: float | None = Field(None, allow_inf_nan=False)
+    taken_before: float | None = Field(None, ge=-MAX_TIME, le=MAX_TIME)
     camera: str | None = Field(None, max_length=200, description="Part of the EXIF camera.")
 
     def empty(self) -> bool:
@@ -238,12 +259,10 @@ async def search_post(
     ] = None,
     k: Annotated[int, Form(ge=1, le=100)] = 10,
     kind: Annotated[Kind | None, Form(alias="type")] = None,
-    path: Annotated[str | None, Form(max_length=1000)] = None,
+    path: Annotated[str | None, Form(min_length=1, max_length=1000)] = None,
     target: Annotated[Target | None, Form(alias="in")] = None,
-    negative: Annotated[
-        list[Annotated[str, Field(max_length=1000)]] | None, Form(alias="not", max_length=20)
-    ] = None,
-    like: Annotated[str | None, Form(min_length=1, max_length=1000)] = None,
+    negative: Annotated[Concepts | None, Form(alias="not", max_length=20)] = None,
+    like: Annotated[str | None, Form(min_length=1, max_length=1000, pattern=NO_NUL)] = None,
 ) -> dict[str, Any]:
     """Search by text and/or an uploaded image and/or audio and/or an item (like), with
     weights. At least one of them; `in` and `not` need the text."""
@@ -260,7 +279,7 @@ async def search_post(
 
 
 @router.get("/items/{item_id}", response_model=ItemDetails, responses=errors(404))
-async def item(e: E, item_id: str) -> dict[str, Any]:
+async def item(e: E, item_id: ItemId) -> dict[str, Any]:
     """Everything stored about an item but its vectors; a video with its moments."""
     data = await anyio.to_thread.run_sync(e.collection.details, item_id)
     item = e.collection.item(item_id)
@@ -295,7 +314,7 @@ def _media_type(path: Path, kind: str) -> str:
 
 
 @router.get("/items/{item_id}/media", response_class=FileResponse, responses=_MEDIA_RESPONSES)
-async def item_media(request: Request, e: E, item_id: str) -> Response:
+async def item_media(request: Request, e: E, item_id: ItemId) -> Response:
     """The item's file, by id only. A `Range` header gets 206 and Content-Range; one that is
     malformed or lies outside the file gets 416."""
     item = e.collection.item(item_id)
@@ -319,7 +338,7 @@ async def item_media(request: Request, e: E, item_id: str) -> Response:
     200: {"description": "JPEG (an image, a video moment) or PNG (a waveform, a text).",
           "content": {"image/jpeg": _FILE, "image/png": _FILE}},
     **errors(404, 422)})  # fmt: skip
-async def item_thumbnail(e: E, item_id: str) -> Response:
+async def item_thumbnail(e: E, item_id: ItemId) -> Response:
     """A small picture: the image, a video moment's frame, a sound's waveform."""
     item = e.collection.item(item_id)
     data, media_type = await anyio.to_thread.run_sync(thumbs.thumbnail, item)
@@ -329,7 +348,7 @@ async def item_thumbnail(e: E, item_id: str) -> Response:
 
 @router.get("/items/{item_id}/similar", response_model=SearchResults,
             responses=errors(404, 422))  # fmt: skip
-async def item_similar(e: E, item_id: str, filters: FiltersQ, k: K = 10, kind: KindQ = None,
+async def item_similar(e: E, item_id: ItemId, filters: FiltersQ, k: K = 10, kind: KindQ = None,
                        path: PathQ = None) -> dict[str, Any]:  # fmt: skip
     """More like this: the files nearest to the item."""
     t0 = time.perf_counter()
@@ -375,7 +394,7 @@ async def _perceive(e: Service, files: list[UploadFile], run: Any) -> dict[str, 
 @router.post("/classify", response_model=Perceived, responses=PERCEIVE_ERRORS)
 async def classify(
     e: E, files: Files,
-    labels: Annotated[str, Refuse(blank(","), "give at least one label"), Form(max_length=10000,
+    labels: Annotated[str, Holds(nonblank(","), "give at least one label"), Form(max_length=10000,
                                 description="Comma-separated labels, e.g. a bird,a car,music.")],
     top: Annotated[int, Form(ge=1, le=100)] = 3,
 ) -> dict[str, Any]:  # fmt: skip
@@ -390,7 +409,9 @@ async def classify(
 async def transcribe(
     e: E, files: Files,
     model: Annotated[str, Form(description="A Whisper model that is installed.")] = "base",
-    hint: Annotated[str | None, Form(max_length=1000, description="Words to expect.")] = None,
+    hint: Annotated[
+        str | None, Form(min_length=1, max_length=1000, description="Words to expect.")
+    ] = None,
     language: Annotated[str | None, Form(description="A Whisper language code (default: "
                                          "detected).")] = None,
 ) -> dict[str, Any]:  # fmt: skip
@@ -441,7 +462,7 @@ async def ask_post(
 async def triage_post(
     e: E,
     text: Annotated[
-        Annotated[str, Refuse(blank(), "the text holds nothing but spaces")] | None,
+        Annotated[str, Holds(nonblank(), "the text holds nothing but spaces")] | None,
         Form(max_length=10000, description="The ticket's words."),
     ] = None,
     image: Annotated[UploadFile | None, File(description="A photo or screenshot.")] = None,
