@@ -274,11 +274,53 @@ def _form(schema: dict[str, Any], op: dict[str, Any]) -> tuple[dict[str, Any], d
     return content, schema["components"]["schemas"][ref]
 
 
+def _exact_form(name: str, op: dict[str, Any], content: dict[str, Any], body: dict[str, Any],
+                choices: dict[str, list[str]]) -> None:  # fmt: skip
+    """A multipart form's rules, its uploads' media and its enums, into its body schema."""
+    body["properties"] = {k: _not_null(v) for k, v in body["properties"].items()}
+    if name in FORMS:  # a form that needs some of its fields needs a body
+        body.update(FORMS[name])
+        op["requestBody"]["required"] = True
+    for field, types in UPLOADS.get(name, {}).items():
+        content.setdefault("encoding", {})[field] = {"contentType": ", ".join(types)}
+        prop = body["properties"][field]
+        many = prop.get("type") == "array"
+        # a file, as 3.0 said it too: generators read format, not contentMediaType; an empty
+        # file is refused, as is a list of none
+        (prop["items"] if many else prop).update(minLength=1, format="binary")
+        if many:
+            prop["minItems"] = 1
+    for field, values in choices.items():
+        body["properties"][field]["enum"] = values
+
+
+def _secured(schema: dict[str, Any]) -> None:
+    """The bearer token on every operation (and the page's cookie on the media it loads)."""
+    from sensorium.service.guard import TOKEN_COOKIE
+
+    schema["components"]["securitySchemes"] = {
+        "bearer": {"type": "http", "scheme": "bearer", "description": "The service's `--token`."},
+        "cookie": {"type": "apiKey", "in": "cookie", "name": TOKEN_COOKIE,
+                   "description": "The same token, set by the page for <img> and <video>."},
+    }  # fmt: skip
+    for _, _, op in _operations(schema):
+        op["security"] = [{"bearer": []}] + [{"cookie": []}] * (
+            op["operationId"] in COOKIE_OPERATIONS
+        )
+        op["responses"]["401"] = {
+            "description": _MEANING[401],
+            "content": {"application/json": {"schema": {"$ref": _REF + "Error"}}},
+            "headers": {"WWW-Authenticate": {"schema": {"type": "string", "const": "Bearer"},
+                                             "required": True}},
+        }  # fmt: skip
+
+
 def exact_schema(schema: dict[str, Any], token: bool,
                  choices: dict[str, dict[str, list[str]]]) -> dict[str, Any]:  # fmt: skip
     """FastAPI's schema with what it cannot derive: forms' rules, uploads' media, links, no
     ``null`` for an absent input, the ``choices`` that depend on what is installed (operation
-    -> field -> enum), and with ``token`` the bearer scheme on every operation."""
+    -> field -> enum), the one error model for 422 too, and with ``token`` the bearer scheme
+    on every operation."""
     schema = copy.deepcopy(schema)
     for _, _, op in _operations(schema):
         name = op["operationId"]
@@ -286,21 +328,7 @@ def exact_schema(schema: dict[str, Any], token: bool,
             param["schema"] = _not_null(param["schema"])
         content, body = _form(schema, op)
         if body:
-            body["properties"] = {k: _not_null(v) for k, v in body["properties"].items()}
-            if name in FORMS:  # a form that needs some of its fields needs a body
-                body.update(FORMS[name])
-                op["requestBody"]["required"] = True
-            for field, types in UPLOADS.get(name, {}).items():
-                content.setdefault("encoding", {})[field] = {"contentType": ", ".join(types)}
-                prop = body["properties"][field]
-                # a file, as 3.0 said it too: generators read format, not contentMediaType
-                (prop["items"] if prop.get("type") == "array" else prop).update(
-                    minLength=1, format="binary"
-                )
-                if prop.get("type") == "array":
-                    prop["minItems"] = 1  # an empty file is refused, as is no file
-            for field, values in choices.get(name, {}).items():
-                body["properties"][field]["enum"] = values
+            _exact_form(name, op, content, body, choices.get(name, {}))
         for response in op["responses"].values():  # FastAPI's own 422 model: ours instead
             for media in response.get("content", {}).values():
                 if media.get("schema") == {"$ref": _REF + "HTTPValidationError"}:
@@ -308,25 +336,10 @@ def exact_schema(schema: dict[str, Any], token: bool,
                     response["description"] = _MEANING[422]
         for status, links in LINKS.get(name, {}).items():
             op["responses"][status]["links"] = links
-        if token:
-            op["security"] = [{"bearer": []}] + ([{"cookie": []}] * (name in COOKIE_OPERATIONS))
-            op["responses"]["401"] = {
-                "description": _MEANING[401],
-                "content": {"application/json": {"schema": {"$ref": _REF + "Error"}}},
-                "headers": {"WWW-Authenticate": {"schema": {"type": "string", "const": "Bearer"},
-                                                 "required": True}},
-            }  # fmt: skip
     for unused in ("HTTPValidationError", "ValidationError"):
         schema["components"]["schemas"].pop(unused, None)
     if token:
-        from sensorium.service.guard import TOKEN_COOKIE
-
-        schema["components"]["securitySchemes"] = {
-            "bearer": {"type": "http", "scheme": "bearer",
-                       "description": "The service's `--token`."},
-            "cookie": {"type": "apiKey", "in": "cookie", "name": TOKEN_COOKIE,
-                       "description": "The same token, set by the page for <img> and <video>."},
-        }  # fmt: skip
+        _secured(schema)
     return schema
 
 
