@@ -41,6 +41,7 @@ BENCHMARKS = [
     "fusion",
     "speed",
     "zeroshot",
+    "devsets",
     "words",
     "duplicates",
     "texts",
@@ -55,6 +56,7 @@ BENCHMARKS = [
     "videomem",
     "killresume",
     "corpus",
+    "formats",
 ]
 
 

@@ -9,3 +9,7 @@ echo "== mypy"
 .venv/bin/mypy
 echo "== pytest"
 .venv/bin/python -m pytest -q "$@"
+# The same answers whichever kernels BLAS, numpy, oneDNN and CTranslate2 pick: each line of the
+# CPU-path matrix in a fresh process, compared with the defaults (scripts/cpu_matrix.py).
+echo "== CPU-path matrix"
+.venv/bin/python scripts/cpu_matrix.py --out benchmarks/results/cpu_matrix.json

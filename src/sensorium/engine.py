@@ -18,7 +18,7 @@ from dataclasses import dataclass, field, fields
 from functools import cache, cached_property
 
 from sensorium import config
-from sensorium.encoders.base import Threads
+from sensorium.encoders.base import Threads, limit_blas
 from sensorium.encoders.caption import Captioner
 from sensorium.encoders.ocr import TextReader
 from sensorium.encoders.speech import WHISPER_MODELS, SpeechRecognizer
@@ -70,13 +70,15 @@ class Settings:
 
 
 class Engine:
-    """The models of one configuration, loaded lazily and shared by every command.
+    """The models of one configuration, loaded lazily and shared by every command. Making one
+    sets numpy's BLAS threads for the process to ``settings.threads`` (``limit_blas``).
 
     ``space``: a space built by hand (an experiment, a test with a hub model) to use instead of
     the one ``settings`` describes."""
 
     def __init__(self, settings: Settings | None = None, space: SharedSpace | None = None) -> None:
         self.settings = settings or Settings()
+        limit_blas(self.settings.threads)
         self._space = space
         self._lock = threading.Lock()  # two service threads must not load one model twice
         self._recognizers: dict[str, SpeechRecognizer] = {}

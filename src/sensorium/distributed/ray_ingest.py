@@ -23,13 +23,15 @@ import pickle
 import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from sensorium.encoders.base import Threads, limit_blas
 from sensorium.errors import UsageError
+from sensorium.media.names import fs_path
 from sensorium.space import SharedSpace, SpaceOptions
 from sensorium.store.base import Store
 from sensorium.store.ingest import (
@@ -127,14 +129,17 @@ def _sizes(ray: Any, options: RayOptions) -> tuple[int, int]:
 
 
 def _todo_rows(todo: list[Todo]) -> list[dict[str, Any]]:
-    return [{"path": str(t.path), "size": t.size, "mtime": t.mtime, "sha256": t.sha256,
-             "known": t.known} for t in todo]  # fmt: skip
+    """Planned files as Arrow-safe rows: a path as its stored text (a name that is not UTF-8
+    is escaped there; ``fs_path`` turns it back)."""
+    return [{"path": t.text, "size": t.size, "mtime": t.mtime, "sha256": t.sha256,
+             "known": t.known, "folders": list(t.folders)} for t in todo]  # fmt: skip
 
 
 def _decode_rows(batch: dict[str, np.ndarray], side: int | None) -> dict[str, np.ndarray]:
     """A Ray Data task: planned rows -> pickled (decoded file | failed outcome)."""
-    columns = (batch[c] for c in ("path", "size", "mtime", "sha256", "known"))
-    todo = [Todo(Path(p), int(s), float(m), str(h), bool(k)) for p, s, m, h, k in zip(*columns)]
+    columns = (batch[c] for c in ("path", "size", "mtime", "sha256", "known", "folders"))
+    todo = [Todo(fs_path(str(p)), int(s), float(m), str(h), bool(k), tuple(str(x) for x in f))
+            for p, s, m, h, k, f in zip(*columns)]  # fmt: skip
     decoded, failed = decode(todo, side)
     blobs = [pickle.dumps(("decoded", d)) for d in decoded]
     blobs += [pickle.dumps(("failed", o)) for o in failed]
@@ -145,6 +150,7 @@ class _EmbedActor:
     """A Ray Data actor: one ``Embedder`` (the models load once per actor)."""
 
     def __init__(self, embed_class: type[Embedder], options: SpaceOptions, fps: float) -> None:
+        limit_blas(options.threads)  # as the driver's engine does, not Ray's one thread
         self.embed = embed_class(options, fps)
 
     def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
@@ -161,16 +167,20 @@ def _outcomes(ray: Any, todo: list[Todo], space: SharedSpace, batch_size: int, f
     ctx.enable_progress_bars = False
     ctx.verbose_progress = False
     workers, threads = _sizes(ray, options)
+    # the thread settings travel with the space's options (no environment variable): a count
+    # given here or chosen by the engine wins, else the actors share the cluster's CPUs
+    chosen = space.options.threads
+    count = options.threads or chosen.count or threads
+    actor_options = replace(space.options, threads=Threads(count, chosen.spin))
     ds = ray.data.from_items(_todo_rows(todo), override_num_blocks=max(1, len(todo) // batch_size))
     ds = ds.map_batches(_decode_rows, fn_kwargs={"side": image_side(space)},
                         batch_size=batch_size, num_cpus=options.decode_cpus)  # fmt: skip
     ds = ds.map_batches(
         _EmbedActor,
-        fn_constructor_args=(options.embed_class, space.options, fps),
+        fn_constructor_args=(options.embed_class, actor_options, fps),
         batch_size=batch_size,
         num_cpus=options.worker_cpus,
         concurrency=workers,
-        runtime_env={"env_vars": {"SENSORIUM_THREADS": str(threads)}},
     )
     for batch in ds.iter_batches(batch_size=batch_size, batch_format="numpy"):
         yield [pickle.loads(b) for b in batch["outcome"]]

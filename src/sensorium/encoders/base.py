@@ -12,7 +12,9 @@ from typing import Protocol, TypeVar
 import numpy as np
 import onnxruntime as ort
 
-__all__ = ["ALL_CORES", "Encoder", "Threads", "l2_normalize", "onnx_session", "trim_heap"]
+__all__ = [
+    "ALL_CORES", "Encoder", "Threads", "l2_normalize", "limit_blas", "onnx_session", "trim_heap",
+]
 
 T = TypeVar("T")
 
@@ -49,6 +51,16 @@ class Threads:
 
 
 ALL_CORES = Threads()  # the default: one thread per core, idle threads sleep
+
+
+def limit_blas(threads: Threads) -> None:
+    """numpy's BLAS to ``threads``' count (one per core where none is chosen), for the whole
+    process: the engine's setting, not whatever the environment left (Ray's workers start
+    with ``OMP_NUM_THREADS=1`` where the driver has a thread per core). Called where an engine
+    or a Ray worker is made: the edges."""
+    from threadpoolctl import threadpool_limits  # numpy must be loaded first: it is, above
+
+    threadpool_limits(threads.resolve(os.cpu_count() or 1), user_api="blas")
 
 
 def onnx_session(

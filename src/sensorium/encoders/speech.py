@@ -5,30 +5,37 @@ Silence, music and noise must give no text; a word said alone must give that wor
 - Most clips: Silero VAD (bundled with faster-whisper) keeps only speech regions; Whisper's own
   no-speech probability drops a segment it thinks is silent; a segment decoded with very low
   confidence is dropped, because that is what hallucinated text over music looks like.
-- A word or two (a clip up to 10 s with at most 1.5 s of speech: a digit, a command): the
-  whole-segment gates lose them (a one-word segment's mean log-probability is mostly its
-  timestamp tokens) and the 30 s window costs more than the word. So: YAMNet must hear speech,
-  the speech and a margin are decoded in a 10 s encoder window, a one-word segment is judged by
-  its word, and each word must be likely enough and lie in the speech (``_words``).
+- A word or two (a clip up to 9 s with at most 1.5 s of what Silero takes for speech, none
+  included: a digit, a command, an animal's call): the whole clip is decoded in a 10 s encoder
+  window (the 30 s window costs more than the word), and kept only when two signals agree
+  with a margin (``ShortClipGate``): YAMNet hears speech, and Whisper decoded it confidently
+  and does not take it for silence.
 
-Whisper runs in CTranslate2's int8 (``COMPUTE_TYPE``): 1.6-1.9x faster than float32 on 2 cores,
-and ``tests/encoders/test_speech.py`` checks it against float32 where the tests run, because
-int8 kernels differ per CPU.
+Whisper runs in CTranslate2's int8 (``COMPUTE_TYPE``) for long clips: 1.6-1.9x faster than
+float32 on 2 cores; ``tests/encoders/test_speech.py`` checks it against float32. Short clips
+are decoded in float32, because int8 kernels differ per CPU and a word's gate sits on scores
+that they move (a "9" once fell 0.005 below its limit on one CPU and passed on another); in
+float32 the same kernels move the scores by at most 1e-4, and the features (``StableFeatures``)
+are the same bits everywhere. ``scripts/cpu_matrix.py`` checks both across kernel families.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import os
+import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from faster_whisper import WhisperModel
 from faster_whisper.audio import pad_or_trim
+from faster_whisper.feature_extractor import FeatureExtractor
 from faster_whisper.vad import VadOptions, get_speech_timestamps
 
 from sensorium.encoders.base import ALL_CORES, Threads
+from sensorium.encoders.sound import PATCH_SAMPLES
 from sensorium.errors import ModelError
 from sensorium.media.types import SAMPLE_RATE, AudioMedia
 from sensorium.models import get_card, is_ready, model_path
@@ -45,19 +52,15 @@ PAD_SECONDS = 0.5  # silence around the clip: isolated short words decode better
 MIN_LOGPROB = -1.0  # segments decoded less confidently than this are dropped
 MAX_NO_SPEECH = 0.6  # ... and those Whisper itself thinks are silence
 MAX_COMPRESSION = 2.4  # ... and those that repeat themselves (gzip ratio, Whisper's own test)
-COMPUTE_TYPE = "int8"  # CTranslate2 weights and arithmetic (see SpeechRecognizer)
+COMPUTE_TYPE = "int8"  # CTranslate2 weights and arithmetic for long clips (see SpeechRecognizer)
+SHORT_COMPUTE_TYPE = "float32"  # ... for a word or two, whose gates sit on a margin
 SHORT_SECONDS = 10  # a prepared clip up to this long is decoded in one short encoder window
 SHORT_FRAMES = SHORT_SECONDS * 100  # that window in mel frames (10 ms each)
+SHORT_PAD_SECONDS = 1.0  # silence around a word or two: "four" alone in 0.4 s decodes better
 MAX_TOKENS_PER_SECOND = 8  # short clips: no more tokens than speech this long can hold
-MIN_WORD_PROB = 0.02  # short clips: words less likely than this are dropped
-SURE_WORD_PROB = 0.4  # short clips: a one-word segment with its word this likely is kept
 WORD_SECONDS = 1.5  # short clips with no more speech than this hold a word or two
-CLIP_MARGIN = 0.3  # seconds decoded before the first and after the last speech span
-SPAN_SLACK = 0.2  # seconds a kept word may reach outside the VAD's speech
 SPEECH_CLASS = 0  # "Speech" in YAMNet's class map
-MIN_SPEECH_PEAK = 0.5  # short clips: YAMNet's "Speech" must reach this in some 0.96 s patch
 ENGLISH_PRIOR = 0.5  # short clips: English when P(en) >= this share of the top language's
-
 
 @dataclass(frozen=True)
 class Word:
@@ -92,13 +95,56 @@ class Transcript:
         return float((spans * conf).sum() / spans.sum())
 
 
-def prepare_audio(samples: np.ndarray) -> np.ndarray:
+@dataclass(frozen=True)
+class ShortClipGate:
+    """When a word or two decoded from a short clip is kept: YAMNet must hear speech, and
+    Whisper must not take it for silence and must be confident, or, where YAMNet is sure of a
+    voice and Whisper of sound, fairly confident. Chosen on the development halves (spoken
+    digits by three speakers, Asterisk's words, Tux Paint's 101 animal and object effects):
+    every margin on those clips is at least 100 times the 1e-4 that CPU kernels move
+    float32 scores by. ``check`` says which limit decided and by how much."""
+
+    min_speech_peak: float = 0.5  # YAMNet's "Speech" in some 0.96 s patch (real words: 0.9+)
+    max_no_speech: float = 0.65  # Whisper's no-speech probability of the segment
+    min_logprob: float = -1.1  # mean token log-probability of a segment
+    sure_speech_peak: float = 0.85  # ... where YAMNet is this sure of a voice
+    sure_no_speech: float = 0.45  # ... and Whisper's no-speech probability at most this
+    sure_logprob: float = -1.4  # ... this confidence is enough
+
+    def check(self, speech_peak: float, no_speech: float, logprob: float) -> tuple[bool, str]:
+        """(kept, why): the limit that decided, with the score and its margin."""
+        if speech_peak < self.min_speech_peak:
+            return False, f"speech peak {speech_peak:.3f} < {self.min_speech_peak}"
+        if no_speech > self.max_no_speech:
+            return False, f"no-speech {no_speech:.3f} > {self.max_no_speech}"
+        if logprob >= self.min_logprob:
+            return True, f"log-probability {logprob:.3f} >= {self.min_logprob}"
+        sure = speech_peak >= self.sure_speech_peak and no_speech <= self.sure_no_speech
+        if sure and logprob >= self.sure_logprob:
+            return True, (f"sure of a voice (peak {speech_peak:.3f}, no-speech {no_speech:.3f}):"
+                          f" log-probability {logprob:.3f} >= {self.sure_logprob}")  # fmt: skip
+        return False, f"log-probability {logprob:.3f} < {self.min_logprob}"
+
+    def margin(self, speech_peak: float, no_speech: float, logprob: float) -> float:
+        """How far the scores are from the nearest limit that could change the decision."""
+        limits = [speech_peak - self.min_speech_peak, self.max_no_speech - no_speech,
+                  logprob - self.min_logprob]  # fmt: skip
+        if speech_peak >= self.sure_speech_peak and no_speech <= self.sure_no_speech:
+            limits += [speech_peak - self.sure_speech_peak, self.sure_no_speech - no_speech,
+                       logprob - self.sure_logprob]  # fmt: skip
+        return min(abs(x) for x in limits)
+
+
+SHORT_GATE = ShortClipGate()
+
+
+def prepare_audio(samples: np.ndarray, pad_seconds: float = PAD_SECONDS) -> np.ndarray:
     """Peak-normalise quiet recordings and pad with silence. (T,) -> (T + 2 * pad,).
 
     Written into the padded array directly: an hour is 230 MB, and scaling, converting and
     joining held up to three more copies of it."""
     peak = float(np.abs(samples).max()) if samples.size else 0.0
-    pad = int(PAD_SECONDS * SAMPLE_RATE)
+    pad = int(pad_seconds * SAMPLE_RATE)
     out = np.zeros(len(samples) + 2 * pad, np.float32)
     middle = out[pad : pad + len(samples)]  # a view: the products land in ``out``
     if 0.0 < peak < 0.5:
@@ -116,6 +162,31 @@ def _word(w, pad: float) -> Word:  # type: ignore[no-untyped-def]
     )
 
 
+class StableFeatures(FeatureExtractor):  # type: ignore[misc]
+    """Whisper's log-mel spectrogram, the same bits on every CPU and thread count.
+
+    faster-whisper computes ``mel_filters @ |STFT|^2`` and the log in float32, where OpenBLAS
+    and numpy pick kernels per CPU (Haswell or SkylakeX GEMM, AVX2 or AVX-512 logs): 1-ulp
+    differences that int8 Whisper turned into other words. Here the squares are exact in
+    float64 and the sums and logs differ by ~1e-16, far below float32's rounding, so the
+    features cast back to float32 are equal wherever they run."""
+
+    def __call__(self, waveform: np.ndarray, padding: int = 160,
+                 chunk_length: int | None = None) -> np.ndarray:  # fmt: skip
+        if chunk_length is not None:
+            self.n_samples = chunk_length * self.sampling_rate
+            self.nb_max_frames = self.n_samples // self.hop_length
+        waveform = np.pad(np.asarray(waveform, np.float32), (0, padding or 0))
+        window = np.hanning(self.n_fft + 1)[:-1].astype(np.float32)
+        stft = self.stft(waveform, self.n_fft, self.hop_length, window=window,
+                         return_complex=True)[..., :-1]  # (n_fft/2 + 1, frames) fmt: skip
+        power = stft.real.astype(np.float64) ** 2 + stft.imag.astype(np.float64) ** 2
+        mel = self.mel_filters.astype(np.float64) @ power  # (n_mels, frames)
+        log_spec = np.log10(np.maximum(mel, 1e-10))
+        log_spec = np.maximum(log_spec, log_spec.max() - 8.0)
+        return ((log_spec + 4.0) / 4.0).astype(np.float32)
+
+
 class _Whisper(WhisperModel):  # type: ignore[misc]
     """faster-whisper with a shorter encoder window for short clips and an encoder cache.
 
@@ -128,6 +199,10 @@ class _Whisper(WhisperModel):  # type: ignore[misc]
 
     window: int | None = None  # encoder frames for the current short clip; None: 3000
     _cache: tuple[tuple[np.ndarray, Any], ...] = ()  # (features, encoder output), newest first
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.feature_extractor = StableFeatures(**self.feat_kwargs)
 
     def encode(self, features: np.ndarray) -> Any:
         if self.window is not None:
@@ -172,6 +247,23 @@ def _speech_spans(samples: np.ndarray) -> list[tuple[float, float]]:
     ]
 
 
+@dataclass(frozen=True)
+class _Short:
+    """A clip that fits the short window, as the short path reads it."""
+
+    samples: np.ndarray  # (T,) prepared: normalised, SHORT_PAD_SECONDS of silence each side
+    pad: float  # seconds of padding at the start
+    spans: list[tuple[float, float]]  # Silero's speech, seconds in the clip's own time
+    peak: float  # YAMNet's "Speech" (``SpeechRecognizer._speech_peak``)
+
+    @property
+    def is_word(self) -> bool:
+        """A word or two: no more than WORD_SECONDS of speech, none included (Silero misses a
+        0.3 s "two"; an animal's call it misses is for the gate to judge, not the long path
+        to drop)."""
+        return sum(e - s for s, e in self.spans) <= WORD_SECONDS
+
+
 class SpeechRecognizer:
     def __init__(
         self,
@@ -180,9 +272,11 @@ class SpeechRecognizer:
         compute_type: str = COMPUTE_TYPE,
         short_clips: bool = True,
         threads: Threads = ALL_CORES,
+        gate: ShortClipGate = SHORT_GATE,
     ) -> None:
-        """``compute_type``: CTranslate2's ("int8", "float32"); ``short_clips=False`` decodes
-        every clip in the 30 s window with whole-segment gates (the reference path)."""
+        """``compute_type``: CTranslate2's ("int8", "float32") for long clips;
+        ``short_clips=False`` decodes every clip in the 30 s window with whole-segment gates
+        (the reference path)."""
         self.name = model
         self.short_clips = short_clips
         self.english_only = model.endswith(".en")
@@ -190,7 +284,18 @@ class SpeechRecognizer:
         self.compute_type = compute_type
         self.model = _load_whisper(model, compute_type, threads)
         self.threads = threads
+        self.gate = gate
+        self._short: _Whisper | None = None  # float32, loaded on the first short clip
         self._sound: SoundEncoder | None = None  # loaded on the first short clip
+
+    @property
+    def short_model(self) -> _Whisper:
+        """The model short clips are decoded with: this one where it is float32 already."""
+        if self.compute_type == SHORT_COMPUTE_TYPE:
+            return self.model
+        if self._short is None:
+            self._short = _load_whisper(self.name, SHORT_COMPUTE_TYPE, self.threads)
+        return self._short
 
     def transcribe(
         self,
@@ -205,12 +310,16 @@ class SpeechRecognizer:
         ``prepare=False`` skips normalising and padding (the plain path, for benchmarks).
         ``word_timestamps`` times every word (video segments need them; it costs extra).
         """
-        pad = PAD_SECONDS if prepare else 0.0
-        samples = prepare_audio(audio.samples) if prepare else audio.samples
-        spans = self._word_spans(samples)
-        if spans:
-            segments, lang = self._words(samples, spans, pad, audio.duration, hint, language)
+        short = self._short_clip(audio.samples, prepare)
+        if short is not None and short.is_word:
+            segments, lang = self._words(audio, short, hint, language)
+        elif short is not None and short.peak < self.gate.min_speech_peak:
+            # Silero takes a chimpanzee's 2 s call for speech, and Whisper hears a sentence in
+            # it: in a clip this short, YAMNet must hear a voice too
+            segments, lang = [], ""
         else:
+            pad = PAD_SECONDS if prepare else 0.0
+            samples = prepare_audio(audio.samples) if prepare else audio.samples
             segments, lang = self._long(
                 samples, pad, audio.duration, hint, language, word_timestamps
             )
@@ -229,6 +338,9 @@ class SpeechRecognizer:
             beam_size=self.beam_size,
             vad_filter=True,
             vad_parameters={"min_silence_duration_ms": 300, "speech_pad_ms": 200},
+            # the feature extractor keeps the last window it was asked for: a short clip's
+            # 10 s would otherwise cut every later long clip into 10 s windows
+            chunk_length=self.model.feature_extractor.chunk_length,
             condition_on_previous_text=False,
             initial_prompt=hint or None,
             no_speech_threshold=MAX_NO_SPEECH,
@@ -247,25 +359,52 @@ class SpeechRecognizer:
             )
         return segments, info.language
 
-    def _word_spans(self, samples: np.ndarray) -> list[tuple[float, float]]:
-        """The VAD's speech spans of a clip that holds a word or two (a short clip with no more
-        than WORD_SECONDS of speech), else []: those go the word path (``_words``)."""
-        if not self.short_clips or len(samples) > SHORT_SECONDS * SAMPLE_RATE:
-            return []
-        spans = _speech_spans(samples)
-        return spans if 0 < sum(e - s for s, e in spans) <= WORD_SECONDS else []
+    def _short_clip(self, samples: np.ndarray, prepare: bool) -> _Short | None:
+        """A clip that fits the short window with its padding (9 s or less), prepared, with
+        Silero's speech in it and YAMNet's word on it; None for a longer clip."""
+        pad = SHORT_PAD_SECONDS if prepare else 0.0
+        if not self.short_clips or len(samples) + 2 * pad * SAMPLE_RATE > SHORT_FRAMES * 160:
+            return None  # (160 samples a mel frame)
+        prepared = prepare_audio(samples, pad) if prepare else samples
+        spans = [(a - pad, b - pad) for a, b in _speech_spans(prepared)]
+        return _Short(prepared, pad, spans, self._speech_peak(prepared))
 
-    def _words(self, samples, spans, pad, duration, hint, language):  # type: ignore[no-untyped-def]
-        """A word or two: one short encoder window over the speech the VAD found, YAMNet's word
-        that it is speech, Whisper's segment gates, then word by word: a word is kept when it
-        is likely enough and lies in that speech. ``(segments, language)``."""
-        if self._speech_peak(samples) < MIN_SPEECH_PEAK:
+    def _words(self, audio: AudioMedia, short: _Short, hint, language):  # type: ignore[no-untyped-def]
+        """A word or two: YAMNet's word that it is speech, then the whole clip decoded in float32
+        in one short encoder window, each segment kept by the gate. ``(segments, language)``."""
+        samples, pad, spans, peak = short.samples, short.pad, short.spans, short.peak
+        if peak < self.gate.min_speech_peak:
             return [], ""
-        self.model.window = SHORT_FRAMES
-        # decode only the speech and a margin: the decoder invents words in long padding
-        clip = (max(0.0, spans[0][0] - CLIP_MARGIN), spans[-1][1] + CLIP_MARGIN)
-        lang = "en" if self.english_only else (language or self._detect(samples, clip))
-        pieces, _ = self.model.transcribe(
+        pieces, lang = self._decode_short(samples, hint, language)
+        # A word or two is one segment. With a hint, the decoder often adds a second one that
+        # it is less sure is speech ("zero" at no-speech 0.12, then "Pro" at 0.48): the one
+        # Whisper is surest of is kept.
+        pieces = sorted(pieces, key=lambda p: p.no_speech_prob)[:1]
+        segments = []
+        for s in pieces:
+            kept, _ = self.gate.check(peak, s.no_speech_prob, s.avg_logprob)
+            # a word given no time at all is a hint word repeated, not heard
+            words = [w for w in s.words or [] if w.end > w.start]
+            text = "".join(w.word for w in words).strip()
+            if not kept or not text or s.compression_ratio > MAX_COMPRESSION:
+                continue
+            # Whisper times a word that follows seconds of silence too early: moved into the
+            # speech that Silero heard
+            timed = _within(tuple(_word(w, pad) for w in words), spans)
+            start, end = timed[0].start, min(audio.duration, timed[-1].end)
+            segments.append(Segment(start, round(max(start, end), 2), text,
+                                    float(np.exp(s.avg_logprob)), timed))  # fmt: skip
+        if _recites(" ".join(seg.text for seg in segments), hint):
+            return [], lang
+        return segments, lang
+
+    def _decode_short(self, samples: np.ndarray, hint: str | None,
+                      language: str | None) -> tuple[list[Any], str]:  # fmt: skip
+        """A prepared short clip decoded whole, in float32 and the short window, no gates."""
+        model = self.short_model
+        model.window = SHORT_FRAMES
+        lang = "en" if self.english_only else (language or self._detect(model, samples))
+        pieces, _ = model.transcribe(
             samples,
             language=lang,
             beam_size=self.beam_size,
@@ -275,81 +414,95 @@ class SpeechRecognizer:
             initial_prompt=hint or None,
             temperature=0.0,
             max_new_tokens=int(MAX_TOKENS_PER_SECOND * len(samples) / SAMPLE_RATE) + 8,
-            no_speech_threshold=MAX_NO_SPEECH,
+            no_speech_threshold=None,  # the gate judges no-speech with the other scores
+            log_prob_threshold=None,
             # a word said twice in a row here is the decoder looping (most often on a hint,
             # which reads to it like a list to go on with), not what was said
             no_repeat_ngram_size=1,
             word_timestamps=True,
-            clip_timestamps=list(clip),
         )
-        segments = []
+        return list(pieces), lang
+
+    def short_clip_scores(self, audio: AudioMedia, hint: str | None = None) -> list[dict[str, Any]]:
+        """The gate's scores of each segment of a short clip, with the decision, why, and its
+        margin: what tests print beside an outcome they assert."""
+        short = self._short_clip(audio.samples, prepare=True)
+        if short is None:
+            raise ValueError(f"{audio.path} is too long for the short path")
+        peak = short.peak
+        pieces, _ = self._decode_short(short.samples, hint, None)
+        out = []
         for s in pieces:
-            if not _confident(s):
-                continue
-            words = [w for w in s.words or [] if _kept(w, spans)]
-            text = "".join(w.word for w in words).strip()
-            if not text:
-                continue
-            timed = tuple(_word(w, pad) for w in words)
-            start, end = timed[0].start, min(duration, timed[-1].end)
-            conf = float(np.exp(np.mean([np.log(max(w.probability, 1e-6)) for w in words])))
-            segments.append(Segment(start, round(max(start, end), 2), text, conf, timed))
-        return segments, lang
+            kept, why = self.gate.check(peak, s.no_speech_prob, s.avg_logprob)
+            margin = self.gate.margin(peak, s.no_speech_prob, s.avg_logprob)
+            out.append({"text": s.text.strip(), "speech_peak": peak, "kept": kept, "why": why,
+                        "no_speech": s.no_speech_prob, "logprob": s.avg_logprob,
+                        "margin": margin})  # fmt: skip
+        return out
 
     def _speech_peak(self, samples: np.ndarray) -> float:
-        """YAMNet's highest "Speech" score over the clip's patches: a second opinion on short
-        sounds that Silero VAD takes for speech (a chimpanzee, a clinking bottle) and on which
-        Whisper's own gates pass invented words. Real words score 0.9 and more."""
+        """YAMNet's "Speech" score of a short clip: the highest over its 0.96 s patches, and of
+        that the lower of two framings a half patch step apart. A second opinion on sounds that
+        Silero VAD takes for speech (a chimpanzee, a clinking bottle) and in which Whisper
+        hears words. One framing is not enough: a goat's 0.7 s bleat scored 0.02 or 0.85 as
+        the padding moved it within a patch; real words score 0.9 and more in both."""
         if self._sound is None:
             from sensorium.encoders.sound import SoundEncoder
 
             self._sound = SoundEncoder(threads=self.threads)
-        patches = self._sound.run([AudioMedia("clip", samples)]).patch_scores[0]  # (P, 521)
-        return float(patches[:, SPEECH_CLASS].max())
+        shift = np.zeros(PATCH_SAMPLES // 2, np.float32)  # half of the 0.48 s patch step
+        moved = np.concatenate([shift, samples])
+        clips = [AudioMedia("clip", samples), AudioMedia("shifted", moved)]
+        scores = self._sound.run(clips).patch_scores  # per clip (P, 521)
+        return float(min(patches[:, SPEECH_CLASS].max() for patches in scores))
 
-    def _detect(self, samples: np.ndarray, clip: tuple[float, float]) -> str:
+    def _detect(self, model: _Whisper, samples: np.ndarray) -> str:
         """The language of a word or two. A word says little about its language (Whisper hears
         "nine" as German "nein"), so: English when the short window says so, else a look at the
-        full 30 s window, English unless another language is clearly more likely. The short
-        window is the one transcribe's first encoder pass reads (the encoder cache reuses it)."""
-        fe = self.model.feature_extractor
-        feats = fe(samples, chunk_length=SHORT_SECONDS)  # (n_mels, frames), as transcribe makes
-        seek, content = round(clip[0] * 100), feats.shape[-1] - 1  # 100 frames a second
-        size = min(fe.nb_max_frames, content - seek, min(round(clip[1] * 100), content) - seek)
-        first = pad_or_trim(feats[:, seek : seek + size])  # (n_mels, 3000)
-        lang = _english_first(self.model.detect_language(features=first)[2])
+        full 30 s window, English unless another language is clearly more likely."""
+        feats = model.feature_extractor(samples, chunk_length=SHORT_SECONDS)  # (n_mels, frames)
+        first = pad_or_trim(feats[:, : model.feature_extractor.nb_max_frames])  # (n_mels, 3000)
+        lang = _english_first(model.detect_language(features=first)[2])
         if lang == "en":
             return lang
-        window, self.model.window = self.model.window, None
+        window, model.window = model.window, None
         try:  # (n_mels, 3000): the window Whisper was trained on; one more encoder pass
-            lang = _english_first(self.model.detect_language(features=pad_or_trim(first))[2])
+            lang = _english_first(model.detect_language(features=first)[2])
         finally:
-            self.model.window = window
+            model.window = window
         return lang
+
+
+def _within(words: tuple[Word, ...], spans: list[tuple[float, float]]) -> tuple[Word, ...]:
+    """Words whose times are clamped into the VAD's speech (none found: as they are)."""
+    if not spans:
+        return words
+    lo, hi = spans[0][0], spans[-1][1]
+
+    def clamp(t: float) -> float:
+        return round(min(max(t, lo), hi), 2)
+
+    return tuple(dataclasses.replace(w, start=clamp(w.start), end=max(clamp(w.end), clamp(w.start)))
+                 for w in words)  # fmt: skip
+
+
+def _recites(text: str, hint: str | None) -> bool:
+    """Whether ``text`` recites the hint: three or more of its words, all in its order ("four
+    five six seven eight nine"). That is the decoder going on with a list, which it does over
+    a camel's groan; a word or two of it is what someone said."""
+    said, listed = _tokens(text), _tokens(hint or "")
+    if len(said) < 3 or not set(said) <= set(listed):
+        return False
+    where = [listed.index(w) for w in said]
+    return all(a < b for a, b in itertools.pairwise(where))
+
+
+def _tokens(text: str) -> list[str]:
+    """Lower-case words of ``text``, punctuation aside."""
+    return re.findall(r"[^\W_]+(?:'[^\W_]+)?", text.lower())
 
 
 def _english_first(ranked: list[tuple[str, float]]) -> str:
     """The top language of Whisper's ranking, or English when it is nearly as likely."""
     top, p_top = ranked[0]
     return "en" if dict(ranked).get("en", 0.0) >= ENGLISH_PRIOR * p_top else top
-
-
-def _confident(s: Any) -> bool:
-    """A faster-whisper segment of a word or two worth reading word by word: not silence, not a
-    repetition loop, and decoded confidently, or one word Whisper is sure of. A one-word
-    segment's mean log-probability is mostly its timestamp and punctuation tokens (" 0." at
-    -1.14 holds "0" at 0.58), so for one word the word's own probability decides."""
-    words = s.words or []
-    sure = len(words) == 1 and words[0].probability >= SURE_WORD_PROB
-    return (
-        s.no_speech_prob <= MAX_NO_SPEECH
-        and s.compression_ratio <= MAX_COMPRESSION
-        and (s.avg_logprob >= MIN_LOGPROB or sure)
-    )
-
-
-def _kept(w: Any, spans: list[tuple[float, float]]) -> bool:
-    """A faster-whisper word worth keeping: confident, and overlapping a speech span."""
-    if w.probability < MIN_WORD_PROB or w.end <= w.start:
-        return False  # unsure, or given no time at all: a hint word repeated, not heard
-    return any(w.start < e + SPAN_SLACK and w.end > s - SPAN_SLACK for s, e in spans)
