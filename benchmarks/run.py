@@ -42,6 +42,7 @@ BENCHMARKS = [
     "speed",
     "zeroshot",
     "devsets",
+    "cpu_matrix",
     "words",
     "duplicates",
     "texts",

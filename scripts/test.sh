@@ -12,4 +12,4 @@ echo "== pytest"
 # The same answers whichever kernels BLAS, numpy, oneDNN and CTranslate2 pick: each line of the
 # CPU-path matrix in a fresh process, compared with the defaults (scripts/cpu_matrix.py).
 echo "== CPU-path matrix"
-.venv/bin/python scripts/cpu_matrix.py --out benchmarks/results/cpu_matrix.json
+.venv/bin/python scripts/cpu_matrix.py
