@@ -52,8 +52,12 @@ def test_the_word_as_said_comes_before_its_other_forms(collection) -> None:  # t
         "vm-tempgreetactive",
         {"word": "active", "in": "said", "at": 0.0},
     )
+    # two recordings say "recorded" as Whisper hears them ("The conference is now being
+    # recorded", and "to re-record it", heard as "To be recorded" or "Do we record it?"):
+    # one of them comes first, found by the word as said, not by its stem
     name, said = _first(collection, "recorded")
-    assert name == "conf-now-recording" and said["word"] == "recorded" and "query" not in said
+    assert name in ("conf-now-recording", "to-rerecord-it"), name
+    assert said["word"] == "recorded" and "query" not in said
     assert _first(collection, "toilet")[0] == "note4"  # typed as written, not "Toilets"
     assert _first(collection, "toilets")[0] == "note2"
 
