@@ -203,9 +203,13 @@ def _required(*names: str) -> list[dict[str, Any]]:
     return [{"required": [n]} for n in names]
 
 
+# A schema no value meets, said as generators read it (not as false, nor with not)
+_NOTHING = {"type": "string", "minLength": 1, "maxLength": 0}
+
+
 def _only_with(other: str, *fields: str) -> dict[str, Any]:
-    """``fields`` only together with ``other`` (said without ``not``: see the patterns)."""
-    return {"anyOf": [{"required": [other]}, {"properties": dict.fromkeys(fields, False)}]}
+    """``fields`` only together with ``other``."""
+    return {"anyOf": [{"required": [other]}, {"properties": dict.fromkeys(fields, _NOTHING)}]}
 
 
 # operation id -> what a form needs beyond each field's own schema
