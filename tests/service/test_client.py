@@ -32,7 +32,9 @@ def api(live_token_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterat
          "--output-path", PACKAGE, "--meta", "none"],
         cwd=folder, env=env, capture_output=True, text=True, timeout=300, check=False,
     )  # fmt: skip
-    assert run.returncode == 0 and (folder / PACKAGE / "client.py").is_file(), run.stdout + run.stderr
+    assert run.returncode == 0 and (folder / PACKAGE / "client.py").is_file(), (
+        run.stdout + run.stderr
+    )
     sys.path.insert(0, str(folder))
     try:
         yield importlib.import_module(PACKAGE)
