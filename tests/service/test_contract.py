@@ -206,6 +206,16 @@ def test_uploads_declare_their_media(schema: dict[str, Any]) -> None:
         content = ops[name]["requestBody"]["content"]["multipart/form-data"]
         for field, types in fields.items():
             assert content["encoding"][field]["contentType"] == ", ".join(types)
+    # and every upload field of every form is one of them (a new route's too)
+    for name, op in ops.items():
+        content = op.get("requestBody", {}).get("content", {}).get("multipart/form-data")
+        ref = content["schema"]["$ref"].rsplit("/", 1)[-1] if content else None
+        for field, prop in (
+            schema["components"]["schemas"][ref]["properties"] if ref else {}
+        ).items():
+            if "contentMediaType" in prop.get("items", prop):
+                assert field in UPLOADS.get(name, {}), (name, field)
+                assert prop.get("items", prop)["format"] == "binary"
 
 
 def _examples(node: Any) -> Iterator[tuple[dict[str, Any], Any]]:
