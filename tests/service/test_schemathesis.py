@@ -19,7 +19,7 @@ import pytest
 pytest.importorskip("schemathesis")
 
 SEED = 27
-EXAMPLES = 4  # per operation and phase; docs/service.md: 100
+EXAMPLES = 10  # per operation and phase; docs/service.md: 100
 HOOKS = Path(__file__).with_name("schemathesis_hooks.py")
 # A request of 16 images to read (OCR) takes ~25 s on two busy cores: the bound on an answer
 # is raised from Schemathesis's 10 s, not the check turned off
@@ -56,5 +56,5 @@ def test_schemathesis_finds_nothing(live_url: str, tmp_path: Path) -> None:
 def test_schemathesis_with_the_token(live_token_url: str, tmp_path: Path) -> None:
     """Every operation declares the bearer scheme; ``ignored_auth`` (in ``--checks all``)
     sends each without the token and with a wrong one and needs 401; with it, they work."""
-    _schemathesis(live_token_url, tmp_path, "--max-examples", "2",
+    _schemathesis(live_token_url, tmp_path, "--max-examples", "4",
                   "-H", "Authorization: Bearer s3cret")  # fmt: skip
