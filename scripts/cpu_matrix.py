@@ -76,7 +76,8 @@ def fingerprint() -> dict[str, Any]:
     speech = default_engine().recognizer()
     hint = " ".join(DIGIT_WORDS)
     out: dict[str, Any] = {"words": {}, "labels": {}, "vectors": {}}
-    for name, path in _clips().items():
+    clips = _clips()
+    for name, path in clips.items():
         audio = media.load_audio(path)
         out["words"][name] = speech.transcribe(audio).text
         if name.startswith("digit"):
@@ -85,7 +86,7 @@ def fingerprint() -> dict[str, Any]:
     names = image_class_prompts()[0]
     for r in sensorium.classify(photos, names, top=3):
         out["labels"][Path(r.path).name] = [label for label, _ in r.labels]
-    sounds = [p for k, p in _clips().items() if k.startswith("effect")]
+    sounds = [p for k, p in clips.items() if k.startswith("effect")]
     for e in space.embed([media.load(p) for p in sounds]):
         out["labels"][Path(e.path).name] = [label for label, _ in e.labels[:3]]
         out["vectors"][Path(e.path).name] = e.vector.tolist()
