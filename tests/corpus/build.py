@@ -389,8 +389,9 @@ class Call:
 
 def run_cli(args: Sequence[str], timeout: float, env: dict[str, str] | None = None) -> Call:
     """``python -m sensorium ARGS`` in its own process group, killed at ``timeout`` seconds.
-    Output goes to files (a pipe left unread would block the child); the peak memory is the
-    child's own, from ``wait4`` (``RUSAGE_CHILDREN`` is the maximum over every child)."""
+    Output goes to files (a pipe left unread would block the child). The peak memory is the
+    child's own ``VmHWM``, read while it runs: ``wait4``'s ``ru_maxrss`` is no use, as Linux
+    carries the parent's peak into the child when it execs (a full pytest run holds ~2 GB)."""
     with (open(os.devnull, "rb") as stdin, tempfile.TemporaryFile() as out,
           tempfile.TemporaryFile() as err):  # fmt: skip
         t0 = time.perf_counter()
@@ -409,13 +410,27 @@ def run_cli(args: Sequence[str], timeout: float, env: dict[str, str] | None = No
 
 def _wait(pid: int, deadline: float) -> tuple[int | None, int]:
     """(exit status, or None when killed at ``deadline``; peak RSS in KB)."""
+    peak = 0
     while True:
-        done, status, usage = os.wait4(pid, os.WNOHANG)
+        peak = max(peak, _high_water_kb(pid))  # monotonic: the last read before exit is the peak
+        done, status, _ = os.wait4(pid, os.WNOHANG)
         if done:
             code = os.waitstatus_to_exitcode(status)
-            return (code if code >= 0 else 128 - code), usage.ru_maxrss
+            return (code if code >= 0 else 128 - code), peak
         if time.perf_counter() > deadline:
             os.killpg(pid, signal.SIGKILL)
-            _, _, usage = os.wait4(pid, 0)
-            return None, usage.ru_maxrss
-        time.sleep(0.05)
+            os.wait4(pid, 0)
+            return None, peak
+        time.sleep(0.02)
+
+
+def _high_water_kb(pid: int) -> int:
+    """The process's peak resident set since its exec, in KB; 0 once it has exited."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return 0
+    for line in status.splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1])
+    return 0  # a zombie has no memory left to report
