@@ -47,6 +47,8 @@ from sensorium.perceive.inputs import expand_paths
 if TYPE_CHECKING:
     from sensorium.collection import Collection
     from sensorium.search import Hit
+    from sensorium.store import IngestReport
+    from sensorium.store.watch import WatchBatch, WatchOptions
 
 # The collection commands open their collection through ``_collection``, which imports the store
 # (LanceDB, pyarrow: 130 MB and a second of start-up) on first use, so that classify,
@@ -327,6 +329,59 @@ def _db_option() -> Any:
     )
 
 
+def _print_problems(report: IngestReport) -> None:
+    """One line on stderr for each file that failed, and each stored with a warning."""
+    for path, cause in report.failed:
+        err.print(f"[red]failed[/red] {esc(path)}: {esc(cause)}", highlight=False)
+    for path, cause in report.warnings:  # stored all the same
+        err.print(f"[yellow]warning[/yellow] {esc(path)}: {esc(cause)}", highlight=False)
+
+
+def _watch(coll: Collection, folders: list[str], options: WatchOptions, as_json: bool) -> None:
+    """``ingest --watch``: the watcher in a thread, a line on stderr for each batch (or a JSON
+    object on stdout) and each bad file, until SIGINT or SIGTERM stops it after the commit in
+    hand (a second signal stops at once: the store is whole after every commit)."""
+    import signal
+    import time
+
+    def batch(b: WatchBatch) -> None:
+        if as_json:
+            _emit_json({"catch_up": b.catch_up, "files": b.files, **b.report.to_json()})
+            return
+        _print_problems(b.report)
+        when = datetime.now().strftime("%H:%M:%S")
+        err.print(f"[dim]{when}[/dim] {esc(b.summary())}", highlight=False)
+
+    def note(line: str) -> None:
+        err.print(f"[yellow]note[/yellow]: {esc(line)}", highlight=False)
+
+    watcher = coll.watcher(folders, options, batch, note)
+    stopping: list[int] = []  # the signals received (a flag a handler may set without a lock)
+
+    def on_signal(signum: int, _: Any) -> None:
+        if stopping:
+            raise KeyboardInterrupt
+        stopping.append(signum)
+        name = signal.Signals(signum).name
+        err.print(f"{name}: stopping after the commit in hand", highlight=False)
+
+    before = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        watcher.start()
+        said = False
+        while watcher.running and not stopping:
+            time.sleep(0.2)
+            if watcher.watching.is_set() and not said:
+                said = True
+                err.print(f"watching {', '.join(folders)} ({watcher.observer_name}); "
+                          "Ctrl-C to stop", highlight=False)  # fmt: skip
+        watcher.stop()
+    finally:
+        for s, handler in before.items():
+            signal.signal(s, handler)
+    err.print("stopped", highlight=False)
+
+
 @app.command("ingest")
 def ingest_cmd(
     paths: Annotated[list[str], typer.Argument(help="Files, folders (recursive) or globs.")],
@@ -346,6 +401,28 @@ def ingest_cmd(
         ),
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="The summary as JSON.")] = False,
+    exclude: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--exclude",
+            help="Leave out files matching this gitignore pattern ('*.tmp', 'drafts/'; "
+            "repeat for more). A .sensoriumignore file in a folder adds its own.",
+        ),
+    ] = None,
+    watch: Annotated[
+        bool,
+        typer.Option(
+            "--watch",
+            help="Ingest the folders (with --sync), then keep watching them: new, changed, "
+            "moved and removed files are taken as their writes settle, until Ctrl-C or SIGTERM.",
+        ),
+    ] = False,
+    poll: Annotated[
+        bool, typer.Option("--poll", help="With --watch: poll instead of inotify (network shares).")
+    ] = False,
+    settle: Annotated[
+        float, typer.Option(help="With --watch: seconds a file must stay unchanged to be read.")
+    ] = 1.0,
 ) -> None:
     """Add new and changed files to a collection; unchanged files are not encoded again.
 
@@ -354,10 +431,21 @@ def ingest_cmd(
         raise UsageError("--executor must be local or ray")
     if ray_address and executor != "ray":
         raise UsageError("--ray-address needs --executor ray")
+    if (poll or settle != 1.0) and not watch:
+        raise UsageError("--poll and --settle need --watch")
+    if watch and executor != "local":
+        raise UsageError("--watch ingests locally: leave out --executor ray")
     from sensorium.distributed import RayOptions
 
     ray = RayOptions(address=ray_address) if executor == "ray" else None
     coll = _collection(db)
+    if watch:
+        from sensorium.store.watch import WatchOptions
+
+        options = WatchOptions(settle=settle, polling=poll, batch_size=batch_size,
+                               video_fps=video_fps, exclude=tuple(exclude or ()))  # fmt: skip
+        _watch(coll, paths, options, as_json)
+        raise typer.Exit(0)
     with _bar("ingesting") as bar:
         task = bar.add_task("ingest", total=None)
         report = coll.ingest(
@@ -368,18 +456,17 @@ def ingest_cmd(
             on_done=lambda n: bar.advance(task, n),
             video_fps=video_fps,
             ray=ray,
+            exclude=tuple(exclude or ()),
         )
     if as_json:
         _emit_json(report.to_json())
     else:
-        for path, cause in report.failed:
-            err.print(f"[red]failed[/red] {esc(path)}: {esc(cause)}", highlight=False)
-        for path, cause in report.warnings:  # stored all the same
-            err.print(f"[yellow]warning[/yellow] {esc(path)}: {esc(cause)}", highlight=False)
+        _print_problems(report)
         out.print(
             f"added {report.added}, updated {report.updated}, unchanged {report.unchanged}, "
-            f"removed {report.removed}, failed {len(report.failed)} in {report.seconds:.1f} s "
-            f"→ {coll.folder}",
+            f"removed {report.removed}, failed {len(report.failed)}"
+            + (f", excluded {report.excluded}" if report.excluded else "")
+            + f" in {report.seconds:.1f} s → {coll.folder}",
             highlight=False,
         )
     raise typer.Exit(1 if report.failed else 0)
@@ -812,6 +899,17 @@ def serve(
             envvar="SENSORIUM_TOKEN",
         ),
     ] = None,
+    watch: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--watch",
+            help="A folder kept in step with the collection while serving: ingested first, "
+            "then new, changed, moved and removed files as they settle (repeat for more).",
+        ),
+    ] = None,
+    poll: Annotated[
+        bool, typer.Option("--poll", help="With --watch: poll instead of inotify (network shares).")
+    ] = False,
 ) -> None:
     """The web page at / and the JSON API under /api (OpenAPI at /docs). Loads the models
     first. Needs the package's service extra (FastAPI, uvicorn)."""
@@ -820,7 +918,10 @@ def serve(
         from sensorium.service import serve as run_service
     except ImportError as e:
         raise UsageError(f"the service needs {e.name}: pip install 'sensorium[service]'") from e
-    config = ServiceConfig(db, tuple(root or ()), max_upload_mb, token)
+    if poll and not watch:
+        raise UsageError("--poll needs --watch")
+    config = ServiceConfig(db, tuple(root or ()), max_upload_mb, token, watch=tuple(watch or ()),
+                           poll=poll)  # fmt: skip
     if host not in ("127.0.0.1", "localhost", "::1") and not token:
         err.print("[yellow]warning[/yellow]: listening beyond loopback without --token")
     err.print(f"loading the models, then serving http://{host}:{port}/", highlight=False)

@@ -5,9 +5,10 @@ from __future__ import annotations
 import dataclasses
 import functools
 import os
-from collections.abc import Callable, Iterable
+import threading
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sensorium import config
 from sensorium.distributed import RayOptions, ray_ingest
@@ -19,6 +20,9 @@ from sensorium.search.duplicates import DuplicateGroup, duplicates
 from sensorium.search.vectors import Retriever, VectorIndex
 from sensorium.store import IngestReport, Item, LanceStore, ingest
 from sensorium.store.base import Filter
+
+if TYPE_CHECKING:
+    from sensorium.store.watch import WatchBatch, Watcher, WatchOptions
 
 __all__ = ["Collection", "default_db", "open_collection"]
 
@@ -38,6 +42,7 @@ class Collection:
         self.engine = engine or default_engine()  # the models it embeds and searches with
         self.space = self.engine.space
         self.index: VectorIndex | None = None
+        self.writing = threading.Lock()  # one writer at a time: ingests and watchers share it
 
     def serve(self) -> Collection:
         """Answer searches from an in-memory index kept in step with the store (for a
@@ -61,11 +66,14 @@ class Collection:
         on_done: Callable[[int], None] = lambda _: None,
         video_fps: float = 1.0,
         ray: RayOptions | None = None,
+        exclude: Sequence[str] = (),
     ) -> IngestReport:
         """Add new and changed files (folders recursively, globs); ``sync`` drops vanished ones.
         Videos are sampled at ``video_fps`` frames a second, plus the first frame of each shot.
         With ``ray``, files are decoded and embedded on a Ray cluster (its nodes must see the
-        files at the same paths) and committed here: the same items as a local ingest."""
+        files at the same paths) and committed here: the same items as a local ingest.
+        ``exclude``: gitignore patterns of files left out, as a ``.sensoriumignore`` file's
+        (``store.ignore``); with ``sync`` their stored items are removed."""
         if batch_size < 1:
             raise UsageError("--batch-size must be at least 1")
         if video_fps <= 0:
@@ -73,8 +81,38 @@ class Collection:
         inputs = list(inputs)
         roots = [Path(p) for p in inputs if Path(p).exists()]
         run = ingest if ray is None else functools.partial(ray_ingest, options=ray)
-        return run(self.store, self.space, expand_paths(inputs), roots, sync, batch_size,
-                   video_fps, on_planned, on_done)  # fmt: skip
+        with self.writing:
+            return run(self.store, self.space, expand_paths(inputs), roots, sync, batch_size,
+                       video_fps, on_planned, on_done, exclude=exclude)  # fmt: skip
+
+    def watcher(
+        self,
+        folders: Iterable[str | Path],
+        options: WatchOptions | None = None,
+        on_batch: Callable[[WatchBatch], None] = lambda _: None,
+        note: Callable[[str], None] = lambda _: None,
+    ) -> Watcher:
+        """A ``Watcher`` of ``folders`` into this collection (``run(stop)`` to start it), its
+        writes under this collection's lock (as ``ingest``'s)."""
+        from sensorium.store.watch import Watcher
+
+        return Watcher(self.store, self.space, list(folders), options, self.writing,
+                       on_batch, note)  # fmt: skip
+
+    def watch(
+        self,
+        folders: Iterable[str | Path],
+        stop: threading.Event,
+        options: WatchOptions | None = None,
+        on_batch: Callable[[WatchBatch], None] = lambda _: None,
+        note: Callable[[str], None] = lambda _: None,
+    ) -> None:
+        """Keep the collection in step with ``folders`` until ``stop`` is set: first an
+        ingest of the folders with sync (what changed while nobody watched), then new,
+        changed, moved and removed files as they settle, in batches (``store.watch``).
+        ``on_batch`` gets each batch's report once committed; ``note`` one-line messages
+        (the observer in use, a fallback to polling). Blocks: run it in a thread to go on."""
+        self.watcher(folders, options, on_batch, note).run(stop)
 
     def search(
         self,

@@ -21,7 +21,7 @@ import math
 import os
 import pickle
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -197,14 +197,16 @@ def ray_ingest(
     on_planned: Callable[[int], None] = lambda _: None,
     on_done: Callable[[int], None] = lambda _: None,
     options: RayOptions | None = None,
+    exclude: Sequence[str] = (),  # gitignore patterns of files left out (``store.ignore``)
 ) -> IngestReport:
     """As ``store.ingest.ingest``, with decode and embed on a Ray cluster: the same items, the
-    same report, the same resumption after a kill. ``batch_size`` files are embedded together
-    on a worker and committed together by the driver."""
+    same report, the same resumption after a kill, the same files left out (``exclude`` and
+    ``.sensoriumignore``: ``plan`` decides). ``batch_size`` files are embedded together on a
+    worker and committed together by the driver."""
     options = options or RayOptions()
     options.verify()
     t0 = time.perf_counter()
-    planned = plan(store, space, paths, roots, sync)
+    planned = plan(store, space, paths, roots, sync, exclude)
     store.touch(planned.touched)
     on_planned(len(planned.todo))
     if planned.todo:

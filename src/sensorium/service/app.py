@@ -90,6 +90,7 @@ def create_app(config: ServiceConfig | None = None, collection: Collection | Non
         if config.warm:
             await anyio.to_thread.run_sync(service.warm)
         service.ready = True
+        service.start_watching()  # serve --watch: a thread keeps the collection in step
         yield
         service.close()
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import re
+import sys
 import tempfile
 import time
 import uuid
@@ -12,7 +13,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import anyio
 import numpy as np
@@ -24,6 +25,9 @@ from sensorium.engine import Engine, default_engine
 from sensorium.errors import MediaError, NotFoundError, SensoriumError, UsageError
 from sensorium.media.types import AudioMedia, ImageMedia, MediaKind
 from sensorium.service.contract import InvalidInput
+
+if TYPE_CHECKING:
+    from sensorium.store.watch import WatchBatch, Watcher
 
 __all__ = ["ForbiddenPath", "Job", "Service", "ServiceConfig"]
 
@@ -40,6 +44,8 @@ class ServiceConfig:
     token: str | None = None  # every /api call then needs Authorization: Bearer <token>
     model_calls: int = 2  # model calls at once (one per core on the 2-core target)
     warm: bool = True  # load the models at start-up, not on the first request
+    watch: tuple[Path, ...] = ()  # folders kept in step with the collection while serving
+    poll: bool = False  # watch them by polling instead of inotify (network shares)
 
     def __post_init__(self) -> None:
         if self.max_upload_mb <= 0:
@@ -51,6 +57,9 @@ class ServiceConfig:
         for root in self.roots:
             if not root.is_dir():
                 raise UsageError(f"--root {root}: not a folder")
+        for folder in self.watch:
+            if not folder.is_dir():
+                raise UsageError(f"--watch {folder}: not a folder")
 
     @property
     def max_bytes(self) -> int:
@@ -104,6 +113,7 @@ class Service:
         self.started = time.time()
         self.ready = False
         self.choices = choices()
+        self.watcher: Watcher | None = None
 
     def check_choice(self, operation: str, field: str, value: str) -> None:
         """Refuse a value outside one of the enums that ``choices`` gives the schema."""
@@ -132,6 +142,29 @@ class Service:
 
     def close(self) -> None:
         self._writer.shutdown(wait=False, cancel_futures=True)
+        if self.watcher is not None:
+            self.watcher.stop(timeout=30)  # after the commit in hand
+
+    # -- watch -----------------------------------------------------------------------------
+
+    def start_watching(self) -> None:
+        """``serve --watch``: the folders kept in step with the collection by a watcher in a
+        thread of its own (its writes share the collection's lock with ingest jobs); the
+        served index sees each commit at the next query. One line on stderr per batch."""
+        if not self.config.watch:
+            return
+        from sensorium.store.watch import WatchOptions
+
+        def say(line: str) -> None:
+            print(f"watch: {line}", file=sys.stderr, flush=True)
+
+        def batch(b: WatchBatch) -> None:
+            for path, cause in b.report.failed:
+                say(f"failed {path}: {cause}")
+            say(b.summary())
+
+        options = WatchOptions(polling=self.config.poll)
+        self.watcher = self.collection.watcher(self.config.watch, options, batch, say).start()
 
     # -- ingest ----------------------------------------------------------------------------
 

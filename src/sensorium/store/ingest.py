@@ -23,7 +23,7 @@ from __future__ import annotations
 import hashlib
 import os
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -41,6 +41,7 @@ from sensorium.models.cache import sha256_file
 from sensorium.space import Embedded, SharedSpace, SpaceOptions
 from sensorium.space.space import OFFLINE_SOUND_MODEL
 from sensorium.store.base import Store
+from sensorium.store.ignore import Ignore
 from sensorium.store.records import Failure, FileState, Item
 from sensorium.video import VideoAnalysis, analyze
 
@@ -71,6 +72,7 @@ class IngestReport:
     updated: int = 0
     unchanged: int = 0
     removed: int = 0
+    excluded: int = 0  # files left out by --exclude patterns and .sensoriumignore files
     failed: list[tuple[str, str]] = field(default_factory=list)  # (path, cause)
     # Stored, but a part failed (e.g. the text could not be read): (path, cause)
     warnings: list[tuple[str, str]] = field(default_factory=list)
@@ -83,6 +85,7 @@ class IngestReport:
             "updated": self.updated,
             "unchanged": self.unchanged,
             "removed": self.removed,
+            "excluded": self.excluded,
             "failed": failed,
             "warnings": [{"path": p, "warning": w} for p, w in self.warnings],
             "seconds": round(self.seconds, 2),
@@ -385,15 +388,28 @@ def _scope(paths: list[Path]) -> str | None:
     return None if common == os.path.sep else path_text(common)
 
 
+def _included(paths: Iterable[Path], roots: list[Path], exclude: Sequence[str],
+              report: IngestReport) -> list[Path]:  # fmt: skip
+    """The paths that ``--exclude`` patterns and ``.sensoriumignore`` files do not leave out,
+    matched as given (before links are resolved) under the roots as given."""
+    absolute = [Path(os.path.abspath(p)) for p in paths]
+    ignore = Ignore([Path(os.path.abspath(r)) for r in roots], exclude)
+    kept = ignore.keep(absolute)
+    report.excluded = len(absolute) - len(kept)
+    return kept
+
+
 def plan(
-    store: Store, space: SharedSpace, paths: Iterable[Path], roots: list[Path], sync: bool = False
-) -> Plan:
+    store: Store, space: SharedSpace, paths: Iterable[Path], roots: list[Path], sync: bool = False,
+    exclude: Sequence[str] = (),
+) -> Plan:  # fmt: skip
     """Read the store's states once and decide what to encode (reads only: the driver then
     records ``touched`` and, after the last commit, ``finish`` forgets ``gone`` and records
-    ``refused``)."""
+    ``refused``). Files left out (``exclude`` patterns, ``.sensoriumignore`` files under the
+    roots: ``store.ignore``) are not planned; with ``sync`` their stored items are gone."""
     report = IngestReport()
     refusals = _Refusals(report)
-    files = _resolved(paths, refusals)
+    files = _resolved(_included(paths, roots, exclude, report), refusals)
     resolved = [r.resolve() for r in roots]
     states = store.states(_scope([*files, *resolved]))
     todo, touched = _plan_files(files, states, refusals, space, _folders(resolved))
@@ -438,10 +454,11 @@ def ingest(
     video_fps: float = 1.0,  # frames sampled per second of video (plus one at every cut)
     on_planned: Callable[[int], None] = lambda _: None,
     on_done: Callable[[int], None] = lambda _: None,
+    exclude: Sequence[str] = (),  # gitignore patterns of files left out (``store.ignore``)
 ) -> IngestReport:
     """The local loop over the stages: plan, then decode, embed and commit batch by batch."""
     t0 = time.perf_counter()
-    planned = plan(store, space, paths, roots, sync)
+    planned = plan(store, space, paths, roots, sync, exclude)
     store.touch(planned.touched)
     on_planned(len(planned.todo))
     embed = Embedder(space, video_fps)
