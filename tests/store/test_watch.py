@@ -159,6 +159,7 @@ def test_many_files_dropped_at_once_are_one_batch(
     _until("reported", lambda: sum(b.report.added for b in batches) == 30)
     changed = [b for b in batches if not b.catch_up]
     assert len(changed) == 1 and changed[0].report.added == 30, [b.summary() for b in changed]
+    assert len(_stored(coll, folder)) == 30
 
 
 def _ignoring_folder(tmp_path: Path, photos: dict[str, Path]) -> Path:
