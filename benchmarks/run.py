@@ -58,6 +58,7 @@ BENCHMARKS = [
     "killresume",
     "corpus",
     "formats",
+    "weakcut",
 ]
 
 

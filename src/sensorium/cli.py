@@ -46,7 +46,7 @@ from sensorium.perceive.inputs import expand_paths
 
 if TYPE_CHECKING:
     from sensorium.collection import Collection
-    from sensorium.search import Hit
+    from sensorium.search import Hit, Page
     from sensorium.store import IngestReport
     from sensorium.store.watch import WatchBatch, WatchOptions
 
@@ -547,7 +547,8 @@ def _print_hits(hits: list[Hit], as_json: bool) -> None:
 @app.command("search")
 def search_cmd(
     text: Annotated[
-        str | None, typer.Argument(help='What to look for, in words ("beach -people").')
+        str | None,
+        typer.Argument(help='What to look for, in the search syntax below ("beach -people").'),
     ] = None,
     image: Annotated[Path | None, typer.Option(help="An image to search with.")] = None,
     audio: Annotated[
@@ -559,6 +560,13 @@ def search_cmd(
         str | None, typer.Option("--path", help="Only paths matching this glob.")
     ] = None,
     k: Annotated[int, typer.Option("-k", help="How many results.")] = 10,
+    offset: Annotated[int, typer.Option(help="Skip this many results (the next page).")] = 0,
+    sort: Annotated[
+        str, typer.Option(help="relevance | taken (date taken, newest first) | added")
+    ] = "relevance",
+    show_all: Annotated[
+        bool, typer.Option("--all", help="Show weak results (no good match) too.")
+    ] = False,
     target: Annotated[
         str | None,
         typer.Option(
@@ -602,7 +610,21 @@ def search_cmd(
     """Search a collection by text, image and/or audio, with weights and filters.
 
     Videos are returned as moments (start and end in seconds). Words said, written or typed
-    are matched as keywords too, fused with the meaning ranking."""
+    are matched as keywords too, fused with the meaning ranking. Results that are no good
+    match are hidden (--all shows them); --offset and --sort page through the rest.
+
+    \b
+    The search syntax, in the text:
+      type:video             only videos (image, audio, video, text)
+      said:"gorilla"         what is said; also seen:, heard:, written:
+      camera:canon           photos from this camera (part of its EXIF make and model)
+      after:2021-06          taken from June 2021 on; before:2022, taken before 2022
+      path:holiday/          paths that hold this text (or match a glob: path:*.jpg)
+      keyword:beach          files with this keyword (XMP, IPTC, or a folder name)
+      -people  -"red car"    leave a concept out
+      "an exact phrase"      the words, as written, in the name, speech or text
+    e.g.  sensorium search 'type:image after:2021-06 dog on a beach -people'
+          sensorium search 'said:"budget" type:audio' --sort added"""
     from sensorium.search import parse_weights
     from sensorium.store.base import Filter, parse_span
 
@@ -615,9 +637,29 @@ def search_cmd(
         taken_after=_date(taken_after, "--taken-after"),
         taken_before=_date(taken_before, "--taken-before"), camera=camera, keyword=keyword,
     )  # fmt: skip
-    hits = _collection(db).search(text, image, audio, parse_weights(weights), k, kind, path,
-                                  target, negative, like, filters, not no_keywords)  # fmt: skip
-    _print_hits(hits, as_json)
+    coll = _collection(db)
+    query = coll.query(text, image, audio, parse_weights(weights), like, not no_keywords,
+                       kind=kind, path=path, target=target, negative=tuple(negative or ()),
+                       filters=filters)  # fmt: skip
+    _print_page(coll.page(query, k, offset, sort), show_all, as_json)
+
+
+def _print_page(page: Page, show_all: bool, as_json: bool) -> None:
+    """A page of results, its weak ones folded away unless ``show_all`` (JSON keeps them,
+    each with its ``weak`` flag), and where it is."""
+    shown = page.hits if show_all or as_json else [h for h in page.hits if not h.weak]
+    hidden = len(page.hits) - len(shown)
+    if not as_json and page.hits and not shown:
+        out.print("[dim]no good match[/dim]")
+    else:
+        _print_hits(shown, as_json)
+    where = err if as_json else out
+    if hidden:
+        where.print(f"[dim]{hidden} weak result{'s' * (hidden > 1)} hidden, --all to show[/dim]")
+    if page.cursor is not None:
+        end = page.offset + len(page.hits)
+        where.print(f"[dim]results {page.offset + 1}–{end} of {page.total}: --offset {end} "
+                    "for more[/dim]")  # fmt: skip
 
 
 @app.command("similar")

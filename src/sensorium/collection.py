@@ -15,7 +15,7 @@ from sensorium.distributed import RayOptions, ray_ingest
 from sensorium.engine import Engine, default_engine
 from sensorium.errors import NotFoundError, UsageError
 from sensorium.perceive.inputs import expand_paths
-from sensorium.search import Hit, Query, search, similar
+from sensorium.search import Hit, Page, Query, parse_query, search, search_page, similar
 from sensorium.search.duplicates import DuplicateGroup, duplicates
 from sensorium.search.vectors import Retriever, VectorIndex
 from sensorium.store import IngestReport, Item, LanceStore, ingest
@@ -143,6 +143,37 @@ class Collection:
                       self.item(like) if like else None, filters or Filter(),
                       keywords)  # fmt: skip
         return search(self.retriever, self.space, query, k)
+
+    def query(
+        self,
+        text: str | None = None,
+        image: str | Path | None = None,
+        audio: str | Path | None = None,
+        weights: dict[str, float] | None = None,
+        like: str | None = None,
+        keywords: bool = True,
+        **options: Any,
+    ) -> Query:
+        """A query string in the search syntax (``sensorium.search.syntax``: ``type:video
+        said:"gorilla" -people``, ...) with media, weights, an item (``like``, id or path)
+        and options beside it (``kind``, ``path``, ``target``, ``negative``, ``filters``)."""
+        return parse_query(text, Path(image) if image else None, Path(audio) if audio else None,
+                           weights, self.item(like) if like else None, keywords,
+                           **options)  # fmt: skip
+
+    def page(
+        self,
+        query: Query | str,
+        k: int = 10,
+        offset: int = 0,
+        sort: str = "relevance",
+        cursor: str | None = None,
+    ) -> Page:
+        """Results ``offset`` to ``offset + k`` (a query string is read by ``query``), by
+        ``sort`` ("relevance", "taken", "added"), with the total, the weak count and a
+        ``cursor`` for the next page of the same ranking (``search.search_page``)."""
+        q = self.query(query) if isinstance(query, str) else query
+        return search_page(self.retriever, self.space, q, k, offset, sort, cursor)
 
     def stats(self) -> dict[str, Any]:
         failures = self.store.failures()

@@ -13,7 +13,7 @@ import pytest
 
 webdriver = pytest.importorskip("selenium.webdriver")
 from selenium.webdriver.common.by import By  # noqa: E402
-from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
+from selenium.webdriver.support.ui import Select, WebDriverWait  # noqa: E402
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 DRIVER = shutil.which("chromedriver")
@@ -141,3 +141,50 @@ def test_microphone_records_and_searches(browser, live_url: str) -> None:  # typ
     _results(browser, 3)
     assert "hello-world.wav" in _titles(browser)[:3]
     assert "error" not in browser.find_element(By.ID, "status").get_attribute("class")
+
+
+def _chips(driver) -> list[str]:  # type: ignore[no-untyped-def]
+    script = "return [...document.querySelectorAll('#chips .chip')].map(c => c.dataset.key);"
+    return list(driver.execute_script(script))
+
+
+def test_syntax_chips_and_pages(browser, live_url: str, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """A query in the search syntax shows its parts as chips; removing one searches again
+    without it; pages of 5 load on into the next as the page is scrolled."""
+    browser.get(live_url + "/")
+    Select(browser.find_element(By.ID, "k")).select_by_visible_text("5")  # pages of 5
+    box = browser.find_element(By.ID, "q")
+    box.send_keys('type:image a cat -dog "cat"')
+    browser.find_element(By.ID, "search-btn").click()
+    WebDriverWait(browser, WAIT).until(lambda d: _chips(d) == ["type", "not", "phrase"])
+    assert browser.save_screenshot(str(tmp_path / "chips.png"))
+    remove = browser.find_element(By.CSS_SELECTOR, '#chips .chip[data-key="type"] .x')
+    remove.click()
+    WebDriverWait(browser, WAIT).until(lambda d: _chips(d) == ["not", "phrase"])
+    assert browser.find_element(By.ID, "q").get_attribute("value") == 'a cat -dog "cat"'
+    assert "type%3Aimage" not in browser.current_url and "type:image" not in browser.current_url
+    # pages: a query every file answers, 5 at a time, scrolled to the end
+    box.clear()
+    box.send_keys("something -nothing")
+    browser.find_element(By.ID, "search-btn").click()
+    _results(browser, 1)
+    total = int(browser.execute_script("return state.page.total;"))
+    assert total > 5
+    for _ in range(10):
+        browser.execute_script("window.scrollTo(0, document.body.scrollHeight);")
+        if len(browser.find_elements(By.CSS_SELECTOR, ".result")) >= total:
+            break
+        WebDriverWait(browser, WAIT).until(lambda d: not d.execute_script("return state.loading;"))
+    ids = browser.execute_script(
+        "return [...document.querySelectorAll('.result')].map(c => c.dataset.id);"
+    )
+    assert len(ids) == len(set(ids)) == total  # every result once, over pages
+    cursors = browser.execute_script(
+        "return performance.getEntriesByType('resource')"
+        ".filter(e => e.name.includes('cursor=')).length;"
+    )
+    assert cursors >= 1  # the pages after the first came by cursor
+    weak = int(browser.execute_script("return state.page.weak;"))
+    summary = browser.find_element(By.ID, "weak-summary").get_attribute("textContent")
+    assert weak == 0 or f"{weak} weak result" in summary  # folded away, with their count
+    assert browser.find_element(By.ID, "status").text

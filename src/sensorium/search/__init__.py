@@ -1,6 +1,20 @@
 """Search: query building with weights, retrieval, agreement re-ranking, explanations."""
 
 from sensorium.search.query import Query, parse_weights
-from sensorium.search.search import Hit, search, similar
+from sensorium.search.search import SORTS, Hit, Page, search, search_page, similar
+from sensorium.search.syntax import Chip, Parsed, parse, parse_query
 
-__all__ = ["Hit", "Query", "parse_weights", "search", "similar"]
+__all__ = [
+    "SORTS",
+    "Chip",
+    "Hit",
+    "Page",
+    "Parsed",
+    "Query",
+    "parse",
+    "parse_query",
+    "parse_weights",
+    "search",
+    "search_page",
+    "similar",
+]

@@ -38,7 +38,7 @@ __all__ = [
 ]
 
 MODALITIES = ("text", "image", "audio", "like")  # "like": an item of the collection
-TARGETS = ("seen", "heard", "said")  # which part of an item a text query is about
+TARGETS = ("seen", "heard", "said", "written")  # which part of an item a text query is about
 
 # "where does she say budget" -> ("said", "budget"). Verbs that name what a query is about,
 # with the question words around them that carry no content.
@@ -128,6 +128,7 @@ class Query:
     like: Item | None = None  # more like this item (it is left out of the results)
     filters: Filter = field(default_factory=Filter)  # more metadata filters
     keywords: bool = True  # also match the text's words (BM25), fused by reciprocal rank
+    phrases: tuple[str, ...] = ()  # exact phrases: a result holds each as written (folded)
 
     def __post_init__(self) -> None:
         if not (self.text or self.image or self.audio or self.like):
@@ -138,6 +139,8 @@ class Query:
             raise UsageError(f"--in must be one of {', '.join(TARGETS)}")
         if self.target is not None and not self.text:
             raise UsageError("--in needs a text query")
+        if self.phrases and not self.text:
+            raise UsageError("an exact phrase needs a text query")
         for name, w in self.weights.items():
             if name not in MODALITIES or w < 0:
                 raise UsageError(f"bad weight {name}={w}: use text, image, audio, like >= 0")

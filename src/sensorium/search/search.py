@@ -22,7 +22,13 @@ said) is the query's own, up to case and spacing, comes first.
 
 from __future__ import annotations
 
+import dataclasses
 import re
+import secrets
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -43,6 +49,7 @@ from sensorium.search.query import (
     parse_negatives,
     parse_target,
     query_filter,
+    tokens,
 )
 from sensorium.search.vectors import Retriever
 from sensorium.space import SharedSpace
@@ -50,7 +57,20 @@ from sensorium.store.base import Filter, fuzzy_edits
 from sensorium.store.records import Item
 from sensorium.video.summary import named_sounds
 
-__all__ = ["AGREEMENT", "RRF_K", "SPELLING_VOTE", "STEM_VOTE", "Hit", "search", "similar"]
+__all__ = [
+    "AGREEMENT",
+    "RRF_K",
+    "SORTS",
+    "SPELLING_VOTE",
+    "STEM_VOTE",
+    "STRONG_VOTE",
+    "WEAK_BELOW",
+    "Hit",
+    "Page",
+    "search",
+    "search_page",
+    "similar",
+]
 
 AGREEMENT = 0.25  # weight of the weakest part's score when several parts are given
 CANDIDATES = 5  # each part retrieves k * CANDIDATES items (at least 50) before re-ranking
@@ -61,6 +81,10 @@ RRF_K = 60  # reciprocal rank fusion's constant (the usual one)
 # written or by stem ("did you mean": a misspelt word, or one the transcript misheard).
 STEM_VOTE = 0.5
 SPELLING_VOTE = {1: 0.5, 2: 0.25}
+# The weak cut (benchmarks/weakcut.py): a result of a plain text query whose meaning score is
+# under WEAK_BELOW, and whose keyword vote is under STRONG_VOTE, is no good match.
+WEAK_BELOW = 0.544141
+STRONG_VOTE = 1.0
 _BACKGROUND = ThreadPoolExecutor(max_workers=4, thread_name_prefix="keywords")
 
 
@@ -70,11 +94,12 @@ class Hit:
     score: float
     parts: dict[str, float]  # query modality -> cosine similarity
     explanation: dict[str, Any] = field(default_factory=dict)
+    weak: bool = False  # no good match: under the weak cut (``WEAK_BELOW``)
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {
             "path": self.item.path, "score": round(self.score, 4), "type": self.item.kind,
-            "id": self.item.id, "explanation": self.explanation,
+            "id": self.item.id, "explanation": self.explanation, "weak": self.weak,
         }  # fmt: skip
         moment = self.explanation.get("moment")
         if moment:
@@ -382,15 +407,30 @@ def _resolve(query: Query) -> Query:
     return query
 
 
-def search(store: Retriever, space: SharedSpace, query: Query, k: int = 10) -> list[Hit]:
-    """The ``k`` best files for the query; for a video, its best moment."""
+@dataclass
+class _Ranking:
+    """Every file a query's candidates hold, best first (unexplained until shown)."""
+
+    query: Query  # resolved: negatives and the part asked about taken out of the text
+    parts: dict[str, QueryPart]
+    hits: list[Hit]
+    matches: dict[str, _Match | None]  # item id -> the keyword match an explanation names
+    votes: dict[str, float] = field(default_factory=dict)  # item id -> its keyword vote
+
+
+def _rank(store: Retriever, space: SharedSpace, query: Query, k: int) -> _Ranking:
+    """The ranking of the query's candidates (``max(k * CANDIDATES, 50)`` a part, and the
+    keyword hits): a video once, at its best moment; a hit weak (``_weak``) or not."""
     query = _resolve(query)
     terms = keyword_terms(query.text) if query.text else []
     keyword = _keywords(store, query, terms, k)
     parts = embed_query(space, query)
     items, keyword_hits = _candidates(store, query, parts, k, keyword)
+    if query.phrases:
+        items = [i for i in items if _holds(i, query.phrases)]
+        keyword_hits = [i for i in keyword_hits if _holds(i, query.phrases)]
     if not items:
-        return []
+        return _Ranking(query, parts, [], {})
     matrix = np.stack([i.vector for i in items])  # (C, 384)
     # name -> (C,); einsum rather than BLAS, whose threads cost ms on a busy machine
     sims = {name: np.einsum("ij,j->i", matrix, p.vector) for name, p in parts.items()}
@@ -401,10 +441,11 @@ def search(store: Retriever, space: SharedSpace, query: Query, k: int = 10) -> l
     score = sum(parts[name].weight * sims[name] for name in active) / total  # (C,)
     if len(active) > 1:
         score = score + AGREEMENT * np.min(np.stack([sims[n] for n in active]), axis=0)
-    order = np.argsort(-score)
+    ids = np.array([i.id for i in items])  # the last tiebreak: one order, always
+    order = np.lexsort((ids, -score))
     exact = _exact(query, parts, items)  # (C,) 2 the same text, 1 up to case and spacing
     # the keyword ranking puts those first, before its own order
-    first = [items[i] for i in np.lexsort((-score, -exact)) if exact[i]]
+    first = [items[i] for i in np.lexsort((ids, -score, -exact)) if exact[i]]
     keyword_ranks = _keyword_ranking(terms, keyword_hits, first) if keyword or first else {}
     if keyword_ranks:  # fuse the meaning ranking with the keyword ranking
         fused = np.zeros(len(items))
@@ -417,7 +458,8 @@ def search(store: Retriever, space: SharedSpace, query: Query, k: int = 10) -> l
         # near-identical text before it: the encoder ignores case and accents ("resume"
         # and "résumé" are one vector) and BM25 ties what stems alike ("Caesar's",
         # "Caesars", "Caesar"), in no particular order (benchmarks/texts.py: 0.78 first).
-        order = np.lexsort((-score, -fused, -exact))
+        order = np.lexsort((ids, -score, -fused, -exact))
+    plain = active == ["text"] and query.target is None  # what the weak cut is measured on
     hits: list[Hit] = []
     files: set[str] = set()
     for i in order:
@@ -425,16 +467,158 @@ def search(store: Retriever, space: SharedSpace, query: Query, k: int = 10) -> l
             continue  # a video is returned once, at its best moment
         files.add(items[i].path)
         part_scores = {n: float(s[i]) for n, s in sims.items()}
+        vote = 0.0
         if items[i].id in keyword_ranks:
             rank, vote, _ = keyword_ranks[items[i].id]
             part_scores["keyword"] = vote / (1 + rank)
-        hits.append(Hit(items[i], float(score[i]), part_scores))
-        if len(hits) == k:
-            break
-    _prefetch(space, query, hits)
+        weak = plain and not exact[i] and _weak(float(score[i]), vote)
+        hits.append(Hit(items[i], float(score[i]), part_scores, weak=weak))
+    matches = {i: m for i, (_, _, m) in keyword_ranks.items()}
+    return _Ranking(query, parts, hits, matches, {i: v for i, (_, v, _) in keyword_ranks.items()})
+
+
+def _weak(score: float, vote: float) -> bool:
+    """A result of a plain text query that is no good match: its meaning score under
+    ``WEAK_BELOW`` and its words not the query's (a keyword vote under ``STRONG_VOTE``)."""
+    return score < WEAK_BELOW and vote < STRONG_VOTE
+
+
+def _holds(item: Item, phrases: tuple[str, ...]) -> bool:
+    """Whether the item's words (its name, what is said, written or typed, its caption and
+    keywords) hold each phrase, word for word (folded as keyword search folds them)."""
+    name = re.sub(r"[_.\-]+", " ", Path(item.path).name)
+    words = " ".join(tokens(" ".join([name, item.transcript, item.text, item.caption,
+                                       *item.keywords])))  # fmt: skip
+    return all(f" {' '.join(tokens(p))} " in f" {words} " for p in phrases)
+
+
+def _show(space: SharedSpace, ranking: _Ranking, hits: list[Hit]) -> list[Hit]:
+    """Explain the hits that are shown."""
+    _prefetch(space, ranking.query, hits)
     for hit in hits:
-        _explain(space, query, parts, hit, keyword_ranks.get(hit.item.id, (0, 0.0, None))[2])
+        match = ranking.matches.get(hit.item.id)
+        _explain(space, ranking.query, ranking.parts, hit, match)
     return hits
+
+
+def search(store: Retriever, space: SharedSpace, query: Query, k: int = 10) -> list[Hit]:
+    """The ``k`` best files for the query; for a video, its best moment. A result of a plain
+    text query that is no good match is ``weak`` (``WEAK_BELOW``)."""
+    ranking = _rank(store, space, query, k)
+    return _show(space, ranking, ranking.hits[:k])
+
+
+@dataclass
+class Page:
+    """One page of a ranking: ``hits[offset : offset + k]`` of ``total`` results, of which
+    ``weak`` are no good match (on any page). ``cursor`` asks for the next page of the same
+    ranking, pinned (None after the last page)."""
+
+    hits: list[Hit]
+    total: int
+    offset: int
+    weak: int
+    sort: str
+    cursor: str | None
+
+    def to_json(self) -> dict[str, Any]:
+        return {"results": [h.to_json() for h in self.hits], "total": self.total,
+                "offset": self.offset, "weak": self.weak, "sort": self.sort,
+                "cursor": self.cursor}  # fmt: skip
+
+
+# The order of a ranking's results: by relevance, or newest first by the date taken (EXIF)
+# or added (``ingested_at``); a date sort keeps the good matches before the weak ones and
+# breaks ties by relevance, then by id.
+SORTS: dict[str, Callable[[Hit], float] | None] = {
+    "relevance": None,
+    "taken": lambda h: h.item.taken,
+    "added": lambda h: h.item.ingested_at,
+}
+PINS = 64  # rankings kept for their cursors, the least recently used dropped first
+PIN_SECONDS = 1800.0  # and for at most this long after the first page
+_pins: OrderedDict[str, tuple[float, Any, _Ranking]] = OrderedDict()
+_pins_lock = threading.Lock()
+CURSOR = re.compile(r"([A-Za-z0-9_-]{8,32})\.(\d{1,9})")
+
+
+def _sorted(ranking: _Ranking, sort: str) -> _Ranking:
+    key = SORTS[sort]
+    if key is None:
+        return ranking
+    order = {id(h): i for i, h in enumerate(ranking.hits)}
+    hits = sorted(ranking.hits, key=lambda h: (h.weak, -key(h), order[id(h)]))
+    return replace(ranking, hits=hits)
+
+
+def _identity(query: Query) -> tuple[Any, ...]:
+    """What tells one query from another (its item by id: an Item holds arrays)."""
+    fields = dataclasses.astuple(replace(query, like=None, weights={}))
+    return (*fields, tuple(sorted(query.weights.items())), query.like and query.like.id)
+
+
+def _pin(key: Any, ranking: _Ranking) -> str:
+    now = time.monotonic()
+    pin = secrets.token_urlsafe(12)
+    with _pins_lock:
+        for old in [p for p, (t, _, _) in _pins.items() if now - t > PIN_SECONDS]:
+            del _pins[old]
+        _pins[pin] = (now, key, ranking)
+        while len(_pins) > PINS:
+            _pins.popitem(last=False)
+    return pin
+
+
+def _pinned(pin: str, key: Any) -> _Ranking | None:
+    with _pins_lock:
+        found = _pins.get(pin)
+        if found is None or found[1] != key or time.monotonic() - found[0] > PIN_SECONDS:
+            return None
+        _pins.move_to_end(pin)
+        return found[2]
+
+
+def search_page(
+    store: Retriever,
+    space: SharedSpace,
+    query: Query,
+    k: int = 10,
+    offset: int = 0,
+    sort: str = "relevance",
+    cursor: str | None = None,
+) -> Page:
+    """Results ``offset`` to ``offset + k`` of the query's ranking (its candidates for pages
+    of ``k``: ``search``'s first ``k`` are the first page), in ``sort`` order.
+
+    The ranking is pinned: the page's ``cursor`` asks for the next page of this very
+    ranking, so files added, changed or removed meanwhile (a watched folder) neither repeat
+    nor skip a result. A cursor holds the page's position; one that this process no longer
+    knows (``PINS``, ``PIN_SECONDS``) or that was made for another query or order ranks the
+    query again and goes on from its position."""
+    if k < 1:
+        raise UsageError("k must be at least 1")
+    if offset < 0:
+        raise UsageError("offset must be 0 or more")
+    if sort not in SORTS:
+        raise UsageError(f"sort must be one of {', '.join(SORTS)}")
+    key = (id(store), _identity(query), k, sort)
+    ranking = None
+    if cursor is not None:
+        m = CURSOR.fullmatch(cursor)
+        if m is None:
+            raise UsageError(f"cursor {cursor[:40]!r} is not one a page gave")
+        pin, offset = m[1], int(m[2])
+        ranking = _pinned(pin, key)
+    else:
+        pin = ""
+    if ranking is None:
+        ranking = _sorted(_rank(store, space, query, k), sort)
+        pin = _pin(key, ranking)
+    hits = [dataclasses.replace(h, explanation={}) for h in ranking.hits[offset : offset + k]]
+    end = offset + len(hits)
+    more = f"{pin}.{end}" if end < len(ranking.hits) else None
+    weak = sum(h.weak for h in ranking.hits)
+    return Page(_show(space, ranking, hits), len(ranking.hits), offset, weak, sort, more)
 
 
 def similar(

@@ -28,7 +28,8 @@ from sensorium.perceive import (
     iter_transcribe,
     triage,
 )
-from sensorium.search import Hit, parse_weights
+from sensorium.search import Hit, Page, Parsed, parse, parse_weights
+from sensorium.search.search import CURSOR
 from sensorium.service import thumbs
 from sensorium.service.contract import (
     HAS_TEXT,
@@ -86,7 +87,7 @@ def service(request: Request) -> Service:
 
 
 Kind = Literal["image", "audio", "video", "text"]  # store.base.KINDS
-Target = Literal["seen", "heard", "said"]  # search.query.TARGETS
+Target = Literal["seen", "heard", "said", "written"]  # search.query.TARGETS
 # A text query must hold more than spaces and concepts to leave out ("-people")
 SearchText = Annotated[
     str, Holds(HAS_TEXT, "say what to look for: spaces and -concepts alone find nothing")
@@ -153,6 +154,26 @@ def _results(hits: list[Hit], t0: float) -> dict[str, Any]:
     return {"results": [hit_json(h) for h in hits], "seconds": round(time.perf_counter() - t0, 3)}
 
 
+def _page(page: Page | None, parsed: Parsed, t0: float) -> dict[str, Any]:
+    """A page of search results with the total, the weak count, the next page's cursor and
+    the parts the query string was read as (``None``: a filter range that holds nothing)."""
+    empty = {"total": 0, "offset": 0, "weak": 0, "sort": "relevance", "cursor": None}
+    body = page.to_json() if page is not None else empty
+    body["results"] = [hit_json(h) for h in page.hits] if page is not None else []
+    return body | {"query": parsed.to_json(), "seconds": round(time.perf_counter() - t0, 3)}
+
+
+Sort = Literal["relevance", "taken", "added"]  # search.SORTS
+OffsetQ = Annotated[int, Query(ge=0, le=100_000, description="Skip this many results.")]
+SortQ = Annotated[Sort, Query(description="relevance, or newest first by date taken or added.")]
+CursorQ = Annotated[
+    str | None,
+    Query(pattern=CURSOR.pattern, max_length=50,
+          description="The `cursor` of the page before: the next page of the same ranking, "
+          "pinned while files are added (offset is then the cursor's)."),
+]  # fmt: skip
+
+
 class IngestRequest(BaseModel):
     model_config = ConfigDict(json_schema_extra={"examples": [{"paths": ["."]}]})
     paths: list[Annotated[str, Field(max_length=4096)]] = Field(
@@ -168,7 +189,7 @@ async def health(e: E) -> dict[str, Any]:
             "uptime_s": round(time.time() - e.started, 1)}  # fmt: skip
 
 
-@router.get("/search", response_model=SearchResults, responses=errors(404, 422, 503))
+@router.get("/search", response_model=SearchResults, responses=errors(400, 404, 422, 503))
 async def search_get(
     e: E,
     q: Annotated[
@@ -191,17 +212,28 @@ async def search_get(
     negative: NotQ = None,
     like: LikeQ = None,
     keywords: KeywordsQ = True,
+    offset: OffsetQ = 0,
+    sort: SortQ = "relevance",
+    cursor: CursorQ = None,
 ) -> dict[str, Any]:
-    """Search by text ("beach -people" leaves people out); a video is returned at its best
-    moment (start, end). Words said, written or typed are matched too, and explained. A
-    range filter whose low end is above its high end matches nothing."""
+    """Search by text in the search syntax (`type:video said:"gorilla" after:2021-06
+    -people "an exact phrase"`: docs/service.md); a video is returned at its best moment
+    (start, end). Words said, written or typed are matched too, and explained. A page of `k`
+    from `offset` (or `cursor`) of `total`; `weak` results are no good match. A range filter
+    whose low end is above its high end matches nothing."""
     t0 = time.perf_counter()
+    parsed = parse(q)
     if filters.empty():
-        return _results([], t0)
+        return _page(None, parsed, t0)
     where = filters.to_filter()
-    hits = await e.model_call(lambda: e.collection.search(
-        q, None, None, None, k, kind, path, target, negative, like, where, keywords))  # fmt: skip
-    return _results(hits, t0)
+
+    def run() -> Page:
+        query = e.collection.query(q, None, None, None, like, keywords, kind=kind, path=path,
+                                   target=target, negative=tuple(negative or ()),
+                                   filters=where)  # fmt: skip
+        return e.collection.page(query, k, offset, sort, cursor)
+
+    return _page(await e.model_call(run), parsed, t0)
 
 
 async def _save(upload: UploadFile, folder: str, index: int, field: str) -> Path:
@@ -263,19 +295,29 @@ async def search_post(
     target: Annotated[Target | None, Form(alias="in")] = None,
     negative: Annotated[Concepts | None, Form(alias="not", max_length=20)] = None,
     like: Annotated[str | None, Form(min_length=1, max_length=1000, pattern=NO_NUL)] = None,
+    offset: Annotated[int, Form(ge=0, le=100_000)] = 0,
+    sort: Annotated[Sort, Form()] = "relevance",
+    cursor: Annotated[str | None, Form(pattern=CURSOR.pattern, max_length=50)] = None,
 ) -> dict[str, Any]:
-    """Search by text and/or an uploaded image and/or audio and/or an item (like), with
-    weights. At least one of them; `in` and `not` need the text."""
+    """Search by text (in the search syntax, as GET) and/or an uploaded image and/or audio
+    and/or an item (like), with weights. At least one of them; `in` and `not` need the text.
+    Paged as GET."""
     t0 = time.perf_counter()
     given = [p for p, v in (("text", q), ("image", image), ("audio", audio), ("like", like)) if v]
     mix = _weights(weights, given)
+    parsed = parse(q or "")
     with Service.upload_dir() as folder:
         image_path = await _one(e, image, folder, "image")
         audio_path = await _one(e, audio, folder, "audio")
-        hits = await e.model_call(lambda: e.collection.search(
-            q or None, image_path, audio_path, mix, k, kind, path or None, target, negative,
-            like or None))  # fmt: skip
-    return _results(hits, t0)
+
+        def run() -> Page:
+            query = e.collection.query(q or None, image_path, audio_path, mix, like or None,
+                                       kind=kind, path=path or None, target=target,
+                                       negative=tuple(negative or ()))  # fmt: skip
+            return e.collection.page(query, k, offset, sort, cursor)
+
+        page = await e.model_call(run)
+    return _page(page, parsed, t0)
 
 
 @router.get("/items/{item_id}", response_model=ItemDetails, responses=errors(404))

@@ -10,12 +10,14 @@ from pydantic import BaseModel, ConfigDict, Field
 __all__ = [
     "Answer",
     "Cards",
+    "Chip",
     "Duplicates",
     "Health",
     "Hit",
     "ItemDetails",
     "Job",
     "Jobs",
+    "ParsedQuery",
     "Perceived",
     "SearchResults",
     "Stats",
@@ -46,6 +48,22 @@ class Hit(BaseModel):
     explanation: dict[str, Any] = Field(description="What matched: seen, heard, said, words.")
     media_url: str
     thumbnail_url: str
+    weak: bool = Field(description="No good match: under the calibrated cut (folded away).")
+
+
+class Chip(BaseModel):
+    """One part of the query string as it was read, where it is written in it."""
+
+    key: str = Field(description="type, said, seen, heard, written, camera, after, before, "
+                     "path, keyword, not (a concept left out), phrase (exact words).")  # fmt: skip
+    value: str
+    start: int = Field(ge=0, description="Its characters in the query string: [start, end).")
+    end: int = Field(ge=0)
+
+
+class ParsedQuery(BaseModel):
+    text: str | None = Field(description="The words searched for (by meaning and as words).")
+    chips: list[Chip]
 
 
 class SearchResults(BaseModel):
@@ -58,14 +76,25 @@ class SearchResults(BaseModel):
                     "explanation": {"moment": {"start": 9.0, "end": 13.0}, "seen": ["lion"],
                                     "said": "Lion", "matched": "seen", "parts": {"text": 0.43}},
                     "media_url": "/api/items/3ea4c0/media",
-                    "thumbnail_url": "/api/items/3ea4c0/thumbnail",
+                    "thumbnail_url": "/api/items/3ea4c0/thumbnail", "weak": False,
                 }],
+                "total": 57, "offset": 0, "weak": 41, "sort": "relevance",
+                "cursor": "Qm9vay1tYXJrLTE.10",
+                "query": {"text": "lion", "chips": [
+                    {"key": "type", "value": "video", "start": 0, "end": 10}]},
                 "seconds": 0.02,
             }]
         }
     )  # fmt: skip
     results: list[Hit]
     seconds: float = Field(ge=0)
+    total: int | None = Field(None, ge=0, description="Results ranked (a search's candidates).")
+    offset: int | None = Field(None, ge=0, description="Of this page's first result.")
+    weak: int | None = Field(None, ge=0, description="Results, of total, that are no good match.")
+    sort: Literal["relevance", "taken", "added"] | None = None
+    cursor: str | None = Field(None, description="The next page of the same ranking (pinned); "
+                               "null after the last.")  # fmt: skip
+    query: ParsedQuery | None = Field(None, description="The query string as it was read.")
 
 
 class ItemDetails(BaseModel):

@@ -5,7 +5,7 @@
 "use strict";
 
 const $ = (sel, root = document) => root.querySelector(sel);
-const state = { image: null, audio: null, results: [], recorder: null };
+const state = { image: null, audio: null, results: [], recorder: null, page: null, loading: false };
 const TOKEN_KEY = "sensorium_token";
 
 // -- the API ----------------------------------------------------------------------------
@@ -58,12 +58,13 @@ function paramsFromForm() {
   const p = new URLSearchParams();
   const q = $("#q").value.trim();
   if (q) p.set("q", q);
-  for (const name of ["type", "in", "path"]) {
+  for (const name of ["type", "in", "path", "sort"]) {
     const v = $(`#${name}`).value.trim();
     if (v) p.set(name, v);
   }
   if ($("#k").value !== "20") p.set("k", $("#k").value);
   if (Number($("#min").value) > 0) p.set("min", $("#min").value);
+  if (p.get("sort") === "relevance") p.delete("sort");
   return p;
 }
 
@@ -72,6 +73,7 @@ function formFromParams(p) {
   $("#type").value = p.get("type") || "";
   $("#in").value = p.get("in") || "";
   $("#path").value = p.get("path") || "";
+  $("#sort").value = p.get("sort") || "relevance";
   $("#k").value = p.get("k") || "20";
   $("#min").value = p.get("min") || "0";
   $("#min-out").value = Number($("#min").value).toFixed(2);
@@ -91,6 +93,25 @@ async function runFromUrl() {
   showResults([]);
 }
 
+// One page of the search (the first, or the next by the page before's cursor, which pins
+// the ranking while files are added).
+async function fetchPage(p, cursor) {
+  if (state.image || state.audio) {
+    const form = new FormData();
+    for (const [k, v] of p) if (k !== "min") form.set(k, v);
+    form.set("k", $("#k").value);
+    if (cursor) form.set("cursor", cursor);
+    if (state.image) form.set("image", state.image, state.image.name || "image.png");
+    if (state.audio) form.set("audio", state.audio, state.audio.name || "sound.webm");
+    const w = weightsSpec();
+    if (w) form.set("weights", w);
+    return api("/api/search", { method: "POST", body: form });
+  }
+  const q = withoutMin(p);
+  if (cursor) q.set("cursor", cursor);
+  return api(`/api/search?${q}`);
+}
+
 async function search(push = true) {
   const p = paramsFromForm();
   const hasMedia = state.image || state.audio;
@@ -101,25 +122,62 @@ async function search(push = true) {
   if (push && !hasMedia) pushUrl(p);
   setStatus("Searching…");
   $("#search-btn").disabled = true;
+  state.loading = true;
   try {
-    let body;
-    if (hasMedia) {
-      const form = new FormData();
-      for (const [k, v] of p) if (k !== "min") form.set(k, v);
-      form.set("k", $("#k").value);
-      if (state.image) form.set("image", state.image, state.image.name || "image.png");
-      if (state.audio) form.set("audio", state.audio, state.audio.name || "sound.webm");
-      const w = weightsSpec();
-      if (w) form.set("weights", w);
-      body = await api("/api/search", { method: "POST", body: form });
-    } else {
-      body = await api(`/api/search?${withoutMin(p)}`);
-    }
+    const body = await fetchPage(p);
+    state.page = { params: p, ...body };
+    renderChips(body.query);
     showResults(body.results, body.seconds);
   } catch (e) {
+    state.page = null;
+    renderChips(null);
     setStatus(e.message, true);
   } finally {
     $("#search-btn").disabled = false;
+    state.loading = false;
+  }
+}
+
+// Scrolled to the bottom: the next page of the same ranking, added below.
+async function loadMore() {
+  const page = state.page;
+  if (!page || !page.cursor || state.loading) return;
+  state.loading = true;
+  $("#more").textContent = "Loading more…";
+  try {
+    const body = await fetchPage(page.params, page.cursor);
+    if (state.page !== page) return; // a new search began meanwhile
+    state.page = { ...page, ...body, results: [...page.results, ...body.results] };
+    showResults(state.page.results, body.seconds);
+  } catch (e) {
+    setStatus(e.message, true);
+  } finally {
+    state.loading = false;
+  }
+}
+
+// The parts of the query string as the server read them: each a chip that removes its
+// token from the query and searches again.
+function renderChips(query) {
+  const box = $("#chips");
+  box.replaceChildren();
+  if (!query) return;
+  const names = { not: "without", phrase: "exactly", type: "type", after: "taken after",
+    before: "taken before" };
+  for (const chip of query.chips) {
+    const remove = el("button", { type: "button", className: "x", textContent: "×",
+      title: "Remove this part and search again" });
+    remove.setAttribute("aria-label", `Remove ${chip.key} ${chip.value}`);
+    remove.addEventListener("click", () => {
+      const q = $("#q").value;
+      $("#q").value = `${q.slice(0, chip.start)} ${q.slice(chip.end)}`.replace(/\s+/g, " ").trim();
+      search();
+    });
+    const node = el("span", { className: `chip ${chip.key}` },
+      el("span", { className: "key", textContent: names[chip.key] || chip.key }),
+      el("span", { className: "value", textContent: chip.value }), remove);
+    node.dataset.key = chip.key;
+    box.append(node);
   }
 }
 
@@ -132,6 +190,8 @@ function withoutMin(p) {
 
 async function similar(id, push = true) {
   if (push) pushUrl(new URLSearchParams({ similar: id }));
+  state.page = null;
+  renderChips(null);
   setStatus("Finding more like this…");
   try {
     const body = await api(`/api/items/${encodeURIComponent(id)}/similar?k=${$("#k").value}`);
@@ -268,16 +328,33 @@ function explanationLines(r) {
 function showResults(results, seconds, what = "results") {
   state.results = results;
   const min = Number($("#min").value);
-  const shown = results.filter((r) => r.score >= min);
-  const grid = $("#results");
-  grid.replaceChildren(...shown.map(card));
+  const shown = results.filter((r) => r.score >= min && !r.weak);
+  const weak = results.filter((r) => r.score >= min && r.weak);
+  $("#results").replaceChildren(...shown.map(card));
+  // results that are no good match, folded away with their count (of the whole ranking)
+  const page = what === "results" ? state.page : null;
+  const weakTotal = page ? page.weak : weak.length;
+  $("#weak").hidden = weakTotal === 0;
+  $("#weak-summary").textContent = `${plural(weakTotal, "weak result")}: no good match`;
+  $("#weak-results").replaceChildren(...weak.map(card));
+  const more = page && page.cursor;
+  $("#more").textContent = more ? `${results.length} of ${page.total}: scroll for more` : "";
   $("#empty").hidden = results.length > 0 || Boolean($("#q").value || state.image || state.audio);
   if (!results.length && ($("#q").value || state.image || state.audio)) setStatus("Nothing found.");
   else if (results.length) {
-    const hidden = results.length - shown.length;
+    const hidden = results.length - shown.length - weak.length;
     const time = seconds !== undefined ? ` in ${(seconds * 1000).toFixed(0)} ms` : "";
-    setStatus(`${shown.length} ${what}${time}${hidden ? ` (${hidden} under the minimum score)` : ""}`);
+    const good = page ? page.total - page.weak : shown.length;
+    const head = !good && weakTotal ? "No good match" : `${plural(good, what === "results" ? "result" : "match")}`;
+    setStatus(`${head}${time}${hidden ? ` (${hidden} under the minimum score)` : ""}`);
   } else setStatus("");
+  if (more) requestAnimationFrame(fillScreen);
+}
+
+// The page scrolls on into the next page: load more while the bottom is in sight.
+function fillScreen() {
+  const rect = $("#more").getBoundingClientRect();
+  if (rect.top < window.innerHeight + 200) loadMore();
 }
 
 function card(r) {
@@ -461,7 +538,8 @@ function wire() {
     $("#min-out").value = Number($("#min").value).toFixed(2);
     showResults(state.results);
   });
-  for (const id of ["type", "in", "k"]) $(`#${id}`).addEventListener("change", () => state.results.length && search());
+  for (const id of ["type", "in", "k", "sort"]) $(`#${id}`).addEventListener("change", () => state.results.length && search());
+  window.addEventListener("scroll", fillScreen, { passive: true });
   const drop = $("#drop");
   drop.addEventListener("dragover", (ev) => {
     ev.preventDefault();

@@ -1,0 +1,264 @@
+"""One search syntax: a query string -> the typed query (``Query``) and the parts it holds.
+
+    type:video  said:"gorilla"  seen:dog  heard:barking  written:"exit"
+    camera:canon  after:2021-06  before:2022  path:holiday/  keyword:beach
+    -people  -"red car"  "an exact phrase"  and the words themselves
+
+Quoting is the shell's (``shlex``, double quotes only: an apostrophe is a letter, as in
+"don't"). A word ``key:value`` whose key is known sets a filter or the part to search; an
+unknown key with a value (``colour:red``), a value a key refuses (``type:banana``,
+``after:2021-13``) or a quote left open is a ``UsageError`` that names the token. A word that
+only ends with a colon ("say: budget") stays a word. ``near:`` and ``person:`` are recognised
+and refused until the collection knows places and people.
+
+Dates are UTC, as EXIF dates are stored (``media/metadata.py``): ``after:2021-06`` keeps what
+was taken from 1 June 2021 on, ``before:2022`` what was taken before 1 January 2022.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import shlex
+from collections.abc import Callable
+from dataclasses import dataclass, field, fields, replace
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from sensorium.errors import UsageError
+from sensorium.search.query import TARGETS, Query
+from sensorium.store.base import KINDS, Filter
+from sensorium.store.records import Item
+
+__all__ = ["KEYS", "Chip", "Parsed", "parse", "parse_query"]
+
+MAX_QUERY = 1000  # characters of a query string
+_KEY = re.compile(r"([A-Za-z]+):(.*)", re.DOTALL)
+_DATE = re.compile(r"(\d{4})(?:-(\d{1,2})(?:-(\d{1,2}))?)?")
+# Other names people give a media type (plurals are read too: "videos", "photos")
+_TYPE_NAMES = {"photo": "image", "picture": "image", "pic": "image", "sound": "audio",
+               "recording": "audio", "movie": "video", "clip": "video",
+               "document": "text", "note": "text"}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Chip:
+    """One understood part of a query string: what it sets, and where it is written."""
+
+    key: str  # a KEYS name, "not" (a concept to leave out) or "phrase" (an exact phrase)
+    value: str  # as the query means it: "video", "2021-06", "red car"
+    start: int  # the token's characters in the query string: [start, end)
+    end: int
+
+    def to_json(self) -> dict[str, Any]:
+        return {"key": self.key, "value": self.value, "start": self.start, "end": self.end}
+
+
+@dataclass(frozen=True)
+class Parsed:
+    """What a query string says: the text to search by meaning and words, and the rest."""
+
+    text: str | None = None  # the words and exact phrases, in order
+    kind: str | None = None  # type:
+    path: str | None = None  # path: as a glob
+    target: str | None = None  # said:, seen:, heard:, written:
+    negative: tuple[str, ...] = ()  # -word, -"two words"
+    phrases: tuple[str, ...] = ()  # "an exact phrase": a result holds each, as written
+    filters: Filter = field(default_factory=Filter)  # camera:, after:, before:, keyword:
+    chips: tuple[Chip, ...] = ()
+
+    def query(
+        self,
+        image: Path | None = None,
+        audio: Path | None = None,
+        weights: dict[str, float] | None = None,
+        like: Item | None = None,
+        keywords: bool = True,
+    ) -> Query:
+        """The typed query, with the parts a string cannot hold (media, weights)."""
+        return Query(self.text, image, audio, weights or {}, self.kind, self.path, self.target,
+                     self.negative, like, self.filters, keywords, self.phrases)  # fmt: skip
+
+    def merge(self, **options: Any) -> Parsed:
+        """The same with options given beside the string (``kind``, ``path``, ``target``,
+        ``negative``, ``filters``): one that the string sets otherwise is a ``UsageError``."""
+        out = self
+        for name, value in options.items():
+            if value is None or value == () or (isinstance(value, Filter) and not value):
+                continue
+            if name == "negative":
+                out = replace(out, negative=out.negative + tuple(value))
+            elif name == "filters":
+                mine = {f.name: getattr(out.filters, f.name) for f in fields(Filter)}
+                for f in fields(Filter):
+                    theirs = getattr(value, f.name)
+                    if theirs is not None:
+                        _settle(f.name, mine[f.name], theirs)
+                        mine[f.name] = theirs
+                out = replace(out, filters=Filter(**mine))
+            else:
+                _settle(name, getattr(out, name), value)
+                out = replace(out, **{name: value})
+        return out
+
+    def to_json(self) -> dict[str, Any]:
+        return {"text": self.text, "chips": [c.to_json() for c in self.chips]}
+
+
+def _settle(name: str, mine: object, theirs: object) -> None:
+    if mine is not None and mine != theirs:
+        raise UsageError(f"{name} is given twice: {mine!r} in the query and {theirs!r}")
+
+
+def _kind(token: str, value: str) -> dict[str, Any]:
+    name = value.lower()
+    name = _TYPE_NAMES.get(name, _TYPE_NAMES.get(name.removesuffix("s"), name))
+    name = name if name in KINDS else name.removesuffix("s")
+    if name not in KINDS:
+        raise UsageError(f"'{token}': no type {value!r} (use {', '.join(KINDS)})")
+    return {"kind": name}
+
+
+def _day(token: str, value: str) -> datetime:
+    """The first moment of the year, month or day ``value`` names (UTC)."""
+    m = _DATE.fullmatch(value)
+    try:
+        if m is None:
+            raise ValueError(value)
+        return datetime(int(m[1]), int(m[2] or 1), int(m[3] or 1), tzinfo=UTC)
+    except ValueError:
+        raise UsageError(f"'{token}': not a date (write 2021, 2021-06 or 2021-06-30)") from None
+
+
+def _after(token: str, value: str) -> dict[str, Any]:
+    return {"taken_after": _day(token, value).timestamp()}
+
+
+def _before(token: str, value: str) -> dict[str, Any]:
+    return {"taken_before": _day(token, value).timestamp() - 1e-3}  # before it began
+
+
+def _path(token: str, value: str) -> dict[str, Any]:
+    """A glob as written; without ``*`` or ``?``, any path that holds the text."""
+    return {"path": value if any(c in value for c in "*?") else f"*{value}*"}
+
+
+def _unsupported(token: str, value: str) -> dict[str, Any]:
+    key = token.partition(":")[0].lower()
+    raise UsageError(f"'{token}': {key}: is not supported yet (the collection knows no "
+                     f"{'places' if key == 'near' else 'people'})")  # fmt: skip
+
+
+def _field(name: str) -> Callable[[str, str], dict[str, Any]]:
+    return lambda token, value: {name: value}
+
+
+def _target(name: str) -> Callable[[str, str], dict[str, Any]]:
+    return lambda token, value: {"target": name, "words": value}
+
+
+# key -> what its value sets: Parsed's fields, Filter's fields, or "words" (text to search)
+KEYS: dict[str, Callable[[str, str], dict[str, Any]]] = {
+    "type": _kind,
+    **{t: _target(t) for t in TARGETS},
+    "camera": _field("camera"),
+    "after": _after,
+    "before": _before,
+    "path": _path,
+    "keyword": _field("keyword"),
+    "near": _unsupported,
+    "person": _unsupported,
+}
+
+
+def _tokens(text: str) -> list[tuple[str, int, int]]:
+    """(token unquoted, start, end) for each whitespace-separated token, quoted the shell's
+    way with double quotes."""
+    stream = io.StringIO(text)
+    lexer = shlex.shlex(stream, posix=True)
+    lexer.whitespace_split, lexer.quotes, lexer.escape, lexer.commenters = True, '"', "", ""
+    out: list[tuple[str, int, int]] = []
+    try:
+        while True:
+            before = stream.tell()
+            token = lexer.get_token()
+            if token is None or token == lexer.eof:
+                return out
+            raw = text[before : stream.tell()]
+            start = before + len(raw) - len(raw.lstrip())
+            out.append((token, start, start + len(raw.strip())))
+    except ValueError:  # "No closing quotation"
+        at = text.rfind('"')
+        raise UsageError(f"'{text[at : at + 20]}': a quote is not closed") from None
+
+
+def parse(text: str) -> Parsed:
+    """A query string -> what it says (``Parsed``); see the module's docstring."""
+    if len(text) > MAX_QUERY:
+        raise UsageError(f"the query is over {MAX_QUERY} characters")
+    words: list[str] = []
+    out: dict[str, Any] = {}
+    filters: dict[str, Any] = {}
+    negative: list[str] = []
+    phrases: list[str] = []
+    chips: list[Chip] = []
+    tokens = _tokens(text)
+    i = 0
+    while i < len(tokens):
+        token, start, end = tokens[i]
+        raw = text[start:end]
+        i += 1
+        m = _KEY.fullmatch(token)
+        key = m[1].lower() if m else ""
+        if m and key in KEYS:
+            value = m[2].strip()
+            if not value and i < len(tokens):  # "said: gorilla"
+                value, end = tokens[i][0].strip(), tokens[i][2]
+                i += 1
+            raw = text[start:end]
+            if not value:
+                raise UsageError(f"'{raw}': give a value after the colon")
+            set_ = KEYS[key](raw, value)
+            if "words" in set_:
+                words.append(set_.pop("words"))
+            for name, v in set_.items():
+                held = out if name in ("kind", "path", "target") else filters
+                if name in held and held[name] != v:
+                    raise UsageError(f"'{raw}': the query already says {key}: once")
+                held[name] = v
+            chips.append(Chip(key, value, start, end))
+        elif m and m[2].strip() and not raw.startswith('"'):
+            raise UsageError(f"'{raw}': unknown filter {key}: (use {', '.join(KEYS)})")
+        elif token.startswith("-") and len(token) > 1 and token[1:].strip():
+            negative.append(" ".join(token[1:].split()))
+            chips.append(Chip("not", negative[-1], start, end))
+        elif raw.startswith('"') and raw.endswith('"') and token.strip():
+            phrases.append(" ".join(token.split()))
+            words.append(phrases[-1])
+            chips.append(Chip("phrase", phrases[-1], start, end))
+        elif token.strip():
+            words.append(token)
+    try:
+        where = Filter(**filters)
+    except UsageError:  # after: later than before:
+        said = " ".join(text[c.start : c.end] for c in chips if c.key in ("after", "before"))
+        raise UsageError(f"'{said}': no date is after the one and before the other") from None
+    return Parsed(" ".join(" ".join(words).split()) or None, out.get("kind"), out.get("path"),
+                  out.get("target"), tuple(negative), tuple(phrases), where,
+                  tuple(chips))  # fmt: skip
+
+
+def parse_query(
+    text: str | None,
+    image: Path | None = None,
+    audio: Path | None = None,
+    weights: dict[str, float] | None = None,
+    like: Item | None = None,
+    keywords: bool = True,
+    **options: Any,
+) -> Query:
+    """The one way a query string becomes a ``Query``: ``parse(text)``, with the options
+    given beside it (``kind``, ``path``, ``target``, ``negative``, ``filters``) merged in."""
+    parsed = parse(text or "").merge(**options)
+    return parsed.query(image, audio, weights, like, keywords)
