@@ -59,6 +59,7 @@ BENCHMARKS = [
     "corpus",
     "formats",
     "weakcut",
+    "watch",
 ]
 
 

@@ -4,11 +4,12 @@
     observer    watchdog's thread (inotify; polling where inotify cannot watch, or chosen):
                 each event notes its path and when (``_Changes``)
     the loop    every ``TICK``: a noted folder becomes its files; a file is ready once its size
-                and mtime have held for ``settle`` s (never read half-written), a path is gone
-                once it has stayed away as long; when nothing else is still settling (or the
-                ready ones have waited ``settle`` s more), the ready files are one batch:
-                one ``ingest`` (its stages commit ``batch_size`` files at a time), and the
-                stored items of gone paths (a folder's too) are forgotten
+                and mtime have held for ``settle`` s (never read half-written; 0.2 s once
+                its writer closed it or renamed it into place, as inotify tells), a path is
+                gone once it has stayed away ``settle`` s; when nothing else is still
+                settling (or the ready ones have waited ``settle`` s more), the ready files
+                are one batch: one ``ingest`` (its stages commit ``batch_size`` files at a
+                time), and the stored items of gone paths (a folder's too) are forgotten
 
 So a hundred files dropped at once are one batch, not a hundred model calls. A moved file is
 a gone path and a new one. A stop (``stop`` set: Ctrl-C, SIGTERM) is seen between two commits:
@@ -47,11 +48,16 @@ REMOTE_FS = frozenset({"nfs", "nfs4", "cifs", "smb3", "smbfs", "9p", "virtiofs",
                        "afs", "ceph", "glusterfs", "fuse.sshfs", "fuse.rclone", "fuse.s3fs",
                        "fuse.gcsfuse", "davfs"})  # fmt: skip
 QUIET_EVENTS = frozenset({"opened", "closed_no_write"})  # reads, ours included
+# A file whose writer closed it (inotify's IN_CLOSE_WRITE), or renamed into place, is whole:
+# it waits only this long (for a writer that opens it again at once), not ``settle``.
+CLOSED_SETTLE = 0.2
 
 
 @dataclass(frozen=True)
 class WatchOptions:
-    settle: float = 1.0  # seconds a file's size and mtime must hold before it is read
+    # seconds a file's size and mtime must hold before it is read (``CLOSED_SETTLE`` once
+    # inotify saw its writer close it: whole then)
+    settle: float = 1.0
     polling: bool = False  # poll the folders instead of inotify (network file systems)
     poll_interval: float = 1.0  # seconds between two polls, when polling
     batch_size: int = 32  # files encoded and committed together within a batch
@@ -92,13 +98,14 @@ class _Stopped(Exception):
 
 
 class _Changes(FileSystemEventHandler):
-    """watchdog's handler: path -> when its last event came (the observer's thread writes,
-    the loop takes); whether events were lost, and whether an ignore file changed."""
+    """watchdog's handler: path -> when its last event came and whether that event said the
+    file is whole (closed after writing, or renamed into place); the observer's thread
+    writes, the loop takes. Whether events were lost, and whether an ignore file changed."""
 
     def __init__(self) -> None:
         super().__init__()
         self._lock = threading.Lock()
-        self._seen: dict[Path, float] = {}
+        self._seen: dict[Path, tuple[float, bool]] = {}
         self.lost = False
         self.ignore_changed = False
 
@@ -112,16 +119,17 @@ class _Changes(FileSystemEventHandler):
             return  # a folder is "modified" by each file made in it: its files tell
         now = time.monotonic()
         with self._lock:
-            for raw in (event.src_path, getattr(event, "dest_path", "")):
+            closed = event.event_type == "closed" and not event.is_directory
+            for raw, whole in ((event.src_path, closed), (getattr(event, "dest_path", ""), True)):
                 if not raw:
                     continue
                 path = Path(os.fsdecode(raw))
                 if path.name == IGNORE_FILE:
                     self.ignore_changed = True
                 elif not path.name.startswith("."):  # hidden, as a listing skips them
-                    self._seen[path] = now
+                    self._seen[path] = (now, whole)
 
-    def take(self) -> tuple[dict[Path, float], bool, bool]:
+    def take(self) -> tuple[dict[Path, tuple[float, bool]], bool, bool]:
         with self._lock:
             seen, self._seen = self._seen, {}
             lost, self.lost = self.lost, False
@@ -133,6 +141,7 @@ class _Changes(FileSystemEventHandler):
 class _Pending:
     since: float  # monotonic time of its last event, or of the last change its stat showed
     looked: bool = False  # its stat was taken at least once
+    whole: bool = False  # its last event said it is whole: ``CLOSED_SETTLE`` is enough
     stat: tuple[int, int] | None = None  # (size, mtime_ns) last seen; None: absent
 
 
@@ -271,23 +280,24 @@ class Watcher:
             self.pending.clear()
             self._batch(stop, catch_up=True)
             return
-        for path, when in seen.items():
-            self._note_path(path, when)
+        for path, (when, whole) in seen.items():
+            self._note_path(path, when, whole)
         ready = self._ready(time.monotonic())
         if ready:
             self._batch(stop, paths=ready)
 
-    def _note_path(self, path: Path, when: float) -> None:
+    def _note_path(self, path: Path, when: float, whole: bool) -> None:
         if path.is_dir() and not path.is_symlink():  # made or moved in: its files, each
             for file in expand_paths([path]):
                 self.pending[file] = _Pending(when)
             return
         pending = self.pending.setdefault(path, _Pending(when))
-        pending.since = max(pending.since, when)
+        pending.since, pending.whole = max(pending.since, when), whole
 
     def _ready(self, now: float) -> list[Path]:
-        """The pending paths whose size and mtime (or absence) held for ``settle`` s, when
-        nothing else is settling or they waited ``settle`` s more: one batch then."""
+        """The pending paths whose size and mtime (or absence) held for ``settle`` s (a file
+        closed by its writer: ``CLOSED_SETTLE``), when nothing else is settling or they
+        waited ``settle`` s more: one batch then."""
         settle = self.options.settle
         ready, waiting = [], False
         oldest = now
@@ -298,11 +308,12 @@ class Watcher:
             except OSError:
                 stat = None
             if pending.looked and stat != pending.stat:  # written (or gone) since last look
-                pending.since = now
+                pending.since, pending.whole = now, False
             pending.stat, pending.looked = stat, True
-            if now - pending.since >= settle:
+            wait = min(settle, CLOSED_SETTLE) if pending.whole and stat else settle
+            if now - pending.since >= wait:
                 ready.append(path)
-                oldest = min(oldest, pending.since + settle)
+                oldest = min(oldest, pending.since + wait)
             else:
                 waiting = True
         if not ready or (waiting and now - oldest < settle):
