@@ -421,7 +421,11 @@ def ingest_cmd(
         bool, typer.Option("--poll", help="With --watch: poll instead of inotify (network shares).")
     ] = False,
     settle: Annotated[
-        float, typer.Option(help="With --watch: seconds a file must stay unchanged to be read.")
+        float,
+        typer.Option(
+            help="With --watch: seconds a file must stay unchanged to be read "
+            "(0.2 once inotify saw its writer close it)."
+        ),
     ] = 1.0,
 ) -> None:
     """Add new and changed files to a collection; unchanged files are not encoded again.
