@@ -80,10 +80,11 @@ def test_v1_collection_is_migrated_in_place(tmp_path: Path, caption_vectors: np.
         V3_FIELDS,
         V4_FIELDS,
         V5_FIELDS,
+        V6_FIELDS,
         _to_row,
     )
 
-    later = {g.name for g in V2_FIELDS + V3_FIELDS + V4_FIELDS + V5_FIELDS}
+    later = {g.name for g in V2_FIELDS + V3_FIELDS + V4_FIELDS + V5_FIELDS + V6_FIELDS}
     v1 = pa.schema([f for f in ITEMS if f.name not in later])
     folder = tmp_path / "old"
     folder.mkdir()
@@ -96,7 +97,7 @@ def test_v1_collection_is_migrated_in_place(tmp_path: Path, caption_vectors: np.
     assert store.keyword("2 txt", 5) and store.get("/x/2.txt").camera == ""  # type: ignore[union-attr]
     item = store.get("/x/2.txt")
     assert item is not None and item.segment == 0 and item.part_vectors == {}
-    assert item.keywords == [] and item.caption == ""
+    assert item.keywords == [] and item.caption == "" and item.latitude is None
     np.testing.assert_allclose(store.search(caption_vectors[2], 1)[0][0].vector, caption_vectors[2])
     store.upsert(_items(caption_vectors[5:6], offset=5))  # new rows write with the v2 schema
     assert store.count() == 6

@@ -66,9 +66,17 @@ def test_v3_collection_is_reindexed_in_place(
     import pyarrow as pa
     from lancedb.index import FTS
 
-    from sensorium.store.lance import ITEMS, SCHEMA_VERSION, V4_FIELDS, V5_FIELDS, _to_row
+    from sensorium.store.lance import (
+        ITEMS,
+        SCHEMA_VERSION,
+        V4_FIELDS,
+        V5_FIELDS,
+        V6_FIELDS,
+        _to_row,
+    )
 
-    v3 = pa.schema([f for f in ITEMS if f.name not in {g.name for g in V4_FIELDS + V5_FIELDS}])
+    later = {g.name for g in V4_FIELDS + V5_FIELDS + V6_FIELDS}
+    v3 = pa.schema([f for f in ITEMS if f.name not in later])
     folder = tmp_path / "v3"
     folder.mkdir()
     (folder / "sensorium.json").write_text(json.dumps({"schema_version": 3}))

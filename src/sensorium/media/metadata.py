@@ -1,16 +1,20 @@
-"""What a photo says about itself: when it was taken and with which camera (EXIF), and the
-titles, descriptions and keywords people wrote into it (XMP, IPTC) or beside it (an XMP
-sidecar: ``IMG_1.CR2.xmp`` or ``IMG_1.xmp``, as Lightroom and darktable write them).
+"""What a photo says about itself: when and where it was taken and with which camera (EXIF,
+or XMP's ``exif:GPSLatitude``), and the titles, descriptions and keywords people wrote into
+it (XMP, IPTC) or beside it (an XMP sidecar: ``IMG_1.CR2.xmp`` or ``IMG_1.xmp``, as
+Lightroom and darktable write them).
 
 Read from the file's header only (no pixels decoded): Pillow for every format it opens
 (HEIF through pillow-heif), and for a RAW that Pillow does not open (RAF, ORF, RW2, CR3) the
 EXIF of its embedded preview. A file without any of it, or with broken metadata, has none:
-``PhotoMeta()``; this never raises for a bad file.
+``PhotoMeta()``; this never raises for a bad file. A GPS position that cannot be a place
+(a zero denominator, no hemisphere, out of range, the receiver's "void" status, or exactly
+0, 0: what phones write with no fix) is left out and said in ``gps_problem``.
 """
 
 from __future__ import annotations
 
 import calendar
+import math
 import re
 import xml.etree.ElementTree as ET
 from collections.abc import Iterable
@@ -23,16 +27,20 @@ from PIL import Image, ImageFile, IptcImagePlugin
 from sensorium.media.image import heif_support, read_head
 from sensorium.media.raw import raw_format, raw_preview
 
-__all__ = ["PhotoMeta", "clean_keywords", "parse_iptc", "parse_xmp", "photo_meta"]
+__all__ = ["PhotoMeta", "clean_keywords", "gps_position", "parse_iptc", "parse_xmp", "photo_meta"]
 
 _DATE_TIME_ORIGINAL = 0x9003  # in the Exif sub-IFD
 _DATE_TIME = 0x0132  # in IFD0: when the file was last changed, a fallback
 _MAKE, _MODEL = 0x010F, 0x0110
 _EXIF_IFD = 0x8769
+_GPS_IFD = 0x8825
+# In the GPS IFD: latitude's hemisphere (N/S) and degrees, minutes, seconds; longitude's (E/W)
+_GPS_LAT_REF, _GPS_LAT, _GPS_LON_REF, _GPS_LON, _GPS_STATUS = 1, 2, 3, 4, 9
 _XMP_TAG = 700  # a TIFF's XMP packet (DNG and TIFF-based RAWs too)
 _DATE = re.compile(r"(\d{4}):(\d{2}):(\d{2})[ T](\d{2}):(\d{2}):(\d{2})")
 
 _DC = "{http://purl.org/dc/elements/1.1/}"
+_XMP_EXIF = "{http://ns.adobe.com/exif/1.0/}"  # exif:GPSLatitude="48,51.396N"
 _RDF = "{http://www.w3.org/1999/02/22-rdf-syntax-ns#}"
 _XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 _HEAD = 1 << 20  # bytes of a RAW read for its metadata: it comes before the sensor data
@@ -52,6 +60,9 @@ class PhotoMeta:
     title: str = ""  # XMP dc:title, else IPTC object name or headline
     description: str = ""  # XMP dc:description, else IPTC caption
     keywords: tuple[str, ...] = ()  # XMP dc:subject and IPTC keywords, each once, as written
+    latitude: float | None = None  # GPS, degrees north (south negative); None unknown
+    longitude: float | None = None  # degrees east (west negative)
+    gps_problem: str = ""  # why a GPS position the file holds was left out ("" none)
 
 
 def _seconds(value: object) -> float:
@@ -123,7 +134,10 @@ def parse_xmp(data: bytes | str) -> PhotoMeta:
         return PhotoMeta()
     keywords: list[str] = []
     title = description = ""
+    gps: tuple[float | None, float | None, str] = (None, None, "")
     for desc in root.iter(f"{_RDF}Description"):
+        if gps[0] is None and not gps[2]:
+            gps = _xmp_gps(desc)
         keywords += [_text(n.text) for n in _items(desc.find(f"{_DC}subject"))]
         # a simple property may also be written as an attribute: dc:title="..."
         title = title or _alt(_items(desc.find(f"{_DC}title"))) or _text(desc.get(f"{_DC}title"))
@@ -133,7 +147,8 @@ def parse_xmp(data: bytes | str) -> PhotoMeta:
             or _text(desc.get(f"{_DC}description"))
         )
     return PhotoMeta(title=title[:MAX_TEXT], description=description[:MAX_TEXT],
-                     keywords=clean_keywords(keywords))  # fmt: skip
+                     keywords=clean_keywords(keywords), latitude=gps[0], longitude=gps[1],
+                     gps_problem=gps[2])  # fmt: skip
 
 
 def _iptc_text(value: bytes, utf8: bool) -> str:
@@ -161,11 +176,85 @@ def parse_iptc(info: dict[tuple[int, int], Any] | None) -> PhotoMeta:
 
 
 def _merge(*metas: PhotoMeta) -> PhotoMeta:
-    """The first known date, camera, title and description; every keyword."""
+    """The first known date, camera, title, description and position; every keyword."""
     pick = lambda name: next((getattr(m, name) for m in metas if getattr(m, name)), None)  # noqa: E731
+    where = next((m for m in metas if m.latitude is not None), None)
+    problem = "" if where else pick("gps_problem") or ""
     return PhotoMeta(taken=pick("taken") or 0.0, camera=pick("camera") or "",
                      title=pick("title") or "", description=pick("description") or "",
-                     keywords=clean_keywords(k for m in metas for k in m.keywords))  # fmt: skip
+                     keywords=clean_keywords(k for m in metas for k in m.keywords),
+                     latitude=where.latitude if where else None,
+                     longitude=where.longitude if where else None,
+                     gps_problem=problem)  # fmt: skip
+
+
+def _degrees(value: object) -> float:
+    """EXIF's (degrees, minutes, seconds) rationals, or one number -> degrees; NaN when it
+    is not that (a zero denominator reads as NaN too)."""
+    parts = value if isinstance(value, tuple) else (value,)
+    if not 1 <= len(parts) <= 3:
+        return math.nan
+    try:
+        numbers = [float(p) for p in parts]  # type: ignore[arg-type]
+    except (TypeError, ValueError, ZeroDivisionError):
+        return math.nan
+    if any(not math.isfinite(n) or n < 0 for n in numbers) or any(n >= 60 for n in numbers[1:]):
+        return math.nan
+    return sum(n / 60**i for i, n in enumerate(numbers))
+
+
+def gps_position(
+    lat: float, lat_ref: str, lon: float, lon_ref: str
+) -> tuple[float | None, float | None, str]:
+    """Unsigned degrees and their hemispheres -> (latitude, longitude, "") signed, or
+    (None, None, why) for a position that cannot be one."""
+    refs = (lat_ref.strip().upper()[:1], lon_ref.strip().upper()[:1])
+    if refs[0] not in ("N", "S") or refs[1] not in ("E", "W"):
+        return None, None, f"GPS without its hemisphere ({lat_ref!r}, {lon_ref!r})"
+    if not (math.isfinite(lat) and math.isfinite(lon)) or lat > 90 or lon > 180:
+        return None, None, f"GPS out of range or unreadable ({lat}, {lon})"
+    if lat == 0 and lon == 0:
+        return None, None, "GPS at 0, 0 (a receiver without a fix)"
+    return (-lat if refs[0] == "S" else lat), (-lon if refs[1] == "W" else lon), ""
+
+
+def _exif_gps(exif: Image.Exif) -> tuple[float | None, float | None, str]:
+    try:
+        gps = exif.get_ifd(_GPS_IFD)
+    except Exception:  # a GPS directory pointing past the file's end
+        return None, None, "GPS unreadable"
+    if _GPS_LAT not in gps and _GPS_LON not in gps:
+        return None, None, ""
+    if _text(gps.get(_GPS_STATUS)).upper() == "V":  # "void": the measurement was interrupted
+        return None, None, "GPS marked void by the receiver"
+    return gps_position(_degrees(gps.get(_GPS_LAT)), _text(gps.get(_GPS_LAT_REF)),
+                        _degrees(gps.get(_GPS_LON)), _text(gps.get(_GPS_LON_REF)))  # fmt: skip
+
+
+_NUMBER = r"(\d+(?:\.\d+)?)"
+_XMP_COORD = re.compile(rf"\s*{_NUMBER}(?:,{_NUMBER})?(?:,{_NUMBER})?\s*([NSEW])\s*$")
+
+
+def _xmp_coord(desc: ET.Element, name: str) -> tuple[float, str] | None:
+    """An XMP ``exif:GPSLatitude`` or ``exif:GPSLongitude`` (an attribute or an element),
+    "DDD,MM,SSk" or "DDD,MM.mmk" -> (unsigned degrees, k the hemisphere); None when absent,
+    (NaN, text) when unreadable."""
+    node = desc.find(f"{_XMP_EXIF}{name}")
+    text = _text(desc.get(f"{_XMP_EXIF}{name}") or (node.text if node is not None else ""))
+    if not text:
+        return None
+    m = _XMP_COORD.match(text)
+    if m is None:
+        return math.nan, text
+    return _degrees(tuple(float(g) for g in m.groups()[:3] if g is not None)), m.group(4)
+
+
+def _xmp_gps(desc: ET.Element) -> tuple[float | None, float | None, str]:
+    lat, lon = _xmp_coord(desc, "GPSLatitude"), _xmp_coord(desc, "GPSLongitude")
+    if lat is None and lon is None:
+        return None, None, ""
+    (lat_deg, lat_ref), (lon_deg, lon_ref) = lat or (math.nan, ""), lon or (math.nan, "")
+    return gps_position(lat_deg, lat_ref, lon_deg, lon_ref)
 
 
 def _exif(exif: Image.Exif) -> PhotoMeta:
@@ -173,7 +262,8 @@ def _exif(exif: Image.Exif) -> PhotoMeta:
     taken = _seconds(sub.get(_DATE_TIME_ORIGINAL)) or _seconds(exif.get(_DATE_TIME))
     make, model = _text(exif.get(_MAKE)), _text(exif.get(_MODEL))
     camera = model if make and model.lower().startswith(make.lower()) else f"{make} {model}"
-    return PhotoMeta(taken, camera.strip())
+    lat, lon, problem = _exif_gps(exif)
+    return PhotoMeta(taken, camera.strip(), latitude=lat, longitude=lon, gps_problem=problem)
 
 
 def _embedded_xmp(im: Image.Image) -> bytes | str | None:

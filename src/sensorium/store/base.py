@@ -19,13 +19,24 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from sensorium.errors import UsageError
+from sensorium.media.places import EARTH_KM, haversine_km
 from sensorium.store.records import Failure, FileState, Item
 
-__all__ = ["COLUMNS", "KINDS", "Filter", "Snapshot", "Store", "fuzzy_edits", "parse_span"]
+__all__ = [
+    "COLUMNS",
+    "KINDS",
+    "Filter",
+    "Near",
+    "Snapshot",
+    "Store",
+    "fuzzy_edits",
+    "parse_span",
+]
 
 KINDS = ("image", "audio", "video", "text")
 # The stored columns a filter reads: what the serving index keeps in memory beside vectors.
-COLUMNS = ("kind", "path", "duration", "size", "ingested_at", "taken", "camera", "keywords")
+COLUMNS = ("kind", "path", "duration", "size", "ingested_at", "taken", "camera", "keywords",
+           "latitude", "longitude")  # fmt: skip
 # A keyword may be misspelt (or misheard) by up to this many letters, by its length (shorter
 # words have too many neighbours: "mark" is one edit from "park"): the rule of every store's
 # keyword search, and of the search that explains what it matched.
@@ -54,6 +65,43 @@ def _glob_regex(glob: str) -> str:
 
 
 @dataclass(frozen=True)
+class Near:
+    """Within ``km`` of a point (great-circle distance, haversine): ``near:`` of a query.
+    ``search.parse_near`` makes one from "Paris" or "48.85,2.35,10km"."""
+
+    latitude: float  # degrees
+    longitude: float
+    km: float = 25.0  # the radius
+    place: str = ""  # the place named, when the point was given by a name: "Paris, France"
+    note: str = ""  # how that place was chosen: "the most populous of 16 named Paris"
+
+    def __post_init__(self) -> None:
+        if not (-90.0 <= self.latitude <= 90.0 and -180.0 <= self.longitude <= 180.0):
+            raise UsageError(f"near: ({self.latitude}, {self.longitude}) is not a point on Earth")
+        if not self.km >= 0.0:  # NaN too
+            raise UsageError(f"near: a radius of {self.km} km (give 0 or more)")
+
+    def sql(self) -> str:
+        """Rows with a position within the radius, as SQL (DataFusion's math functions)."""
+        lat, lon = float(self.latitude), float(self.longitude)
+        half = "power(sin(radians({} - {!r}) / 2), 2)"  # sin² of half a difference
+        hav = (f"{half.format('latitude', lat)} + cos(radians({lat!r})) * "
+               f"cos(radians(latitude)) * {half.format('longitude', lon)}")  # fmt: skip
+        km = f"2 * {EARTH_KM!r} * asin(sqrt(least({hav}, 1.0)))"
+        return f"latitude IS NOT NULL AND longitude IS NOT NULL AND {km} <= {float(self.km)!r}"
+
+    def mask(self, lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
+        """(N,) degrees (NaN unknown) -> (N,) bool: within the radius (unknown is not)."""
+        with np.errstate(invalid="ignore"):
+            return np.asarray(haversine_km(lat, lon, self.latitude, self.longitude) <= self.km)
+
+    def to_json(self) -> dict[str, object]:
+        out: dict[str, object] = {"latitude": self.latitude, "longitude": self.longitude,
+                                  "km": self.km}  # fmt: skip
+        return out | ({"place": self.place, "note": self.note} if self.place else {})
+
+
+@dataclass(frozen=True)
 class Filter:
     kind: str | None = None  # image | audio | video | text
     path: str | None = None  # a glob on the absolute path; a relative glob matches anywhere
@@ -66,6 +114,7 @@ class Filter:
     taken_before: float | None = None
     camera: str | None = None  # a case-insensitive part of the EXIF "Make Model"
     keyword: str | None = None  # one of the item's keywords (XMP, IPTC, a folder), any case
+    near: Near | None = None  # taken within a radius of a point (GPS); unknown places fail
 
     def __post_init__(self) -> None:
         if self.kind is not None and self.kind not in KINDS:
@@ -106,6 +155,8 @@ class Filter:
             quoted = _keyword_json(self.keyword).replace("\\", "\\\\").replace("'", "''")
             quoted = quoted.replace("%", r"\%").replace("_", r"\_")
             clauses.append(f"lower(keywords) LIKE '%{quoted}%' ESCAPE '\\'")
+        if self.near:
+            clauses.append(self.near.sql())
         return " AND ".join(clauses) or None
 
     def mask(self, columns: dict[str, pa.Array]) -> np.ndarray:
@@ -128,7 +179,15 @@ class Filter:
             tags = pc.utf8_lower(pc.fill_null(columns["keywords"], "[]"))
             hit = pc.match_substring(tags, _keyword_json(self.keyword))
             keep &= hit.to_numpy(zero_copy_only=False)
+        if self.near:
+            lat, lon = (_floats(columns[c]) for c in ("latitude", "longitude"))
+            keep &= self.near.mask(lat, lon)
         return keep
+
+
+def _floats(column: pa.Array) -> np.ndarray:
+    """A float column -> (N,) float64, NaN for a null."""
+    return pc.fill_null(pc.cast(column, pa.float64()), np.nan).to_numpy(zero_copy_only=False)
 
 
 def _keyword_json(keyword: str) -> str:

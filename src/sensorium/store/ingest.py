@@ -35,6 +35,7 @@ from sensorium.encoders.ocr import OCR_MODEL
 from sensorium.errors import MediaError, MissingFileError
 from sensorium.media.metadata import clean_keywords, photo_meta
 from sensorium.media.names import path_text
+from sensorium.media.places import gazetteer
 from sensorium.media.types import AudioMedia, ImageMedia, Media, MediaKind, TextMedia
 from sensorium.media.video import VideoInfo, probe
 from sensorium.models.cache import sha256_file
@@ -159,7 +160,14 @@ def build_item(todo: Todo, kind: str, m: Media, e: Embedded, space: SharedSpace)
         meta = photo_meta(todo.path)  # EXIF date and camera (filters), XMP and IPTC (words)
         item.taken, item.camera = meta.taken, meta.camera
         item.caption = "\n".join(t for t in (meta.title, meta.description) if t)
-        item.keywords = list(clean_keywords([*meta.keywords, *todo.folders]))
+        words = [*meta.keywords, *todo.folders]
+        if meta.latitude is not None and meta.longitude is not None:
+            item.latitude, item.longitude = meta.latitude, meta.longitude
+            place = gazetteer().reverse(meta.latitude, meta.longitude)
+            item.place, words = place.to_json(), [*words, *place.words()]
+        if meta.gps_problem:  # stored without a place, and said in the report
+            e.warnings.append(meta.gps_problem)
+        item.keywords = list(clean_keywords(words))
     elif isinstance(m, AudioMedia):
         item.duration = m.duration
     elif isinstance(m, TextMedia):

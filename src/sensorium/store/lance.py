@@ -56,8 +56,8 @@ __all__ = [
 ]
 
 # v2 added video moments; v3 EXIF (taken, camera) and keywords (words); v4 their verbatim copy;
-# v5 what a file says of itself (keywords, caption)
-SCHEMA_VERSION = 5
+# v5 what a file says of itself (keywords, caption); v6 where a photo was taken (GPS, place)
+SCHEMA_VERSION = 6
 DIM = 384
 ANN_THRESHOLD = 10_000  # the index already halves query time here (benchmarks/search.py)
 ANN_NPROBES = 16  # IVF partitions visited per query
@@ -87,6 +87,11 @@ V4_FILL = {"verbatim": "words"}
 V5_FIELDS = [
     pa.field("keywords", pa.string()),  # JSON ["keyword", ...]: XMP, IPTC, folder names
     pa.field("caption", pa.string()),  # title and description written in the file
+]
+V6_FIELDS = [
+    pa.field("latitude", pa.float64()),  # GPS degrees (EXIF, XMP); null unknown
+    pa.field("longitude", pa.float64()),
+    pa.field("place", pa.string()),  # JSON {"city", "region", "country", ...}: media/places.py
 ]
 READ_CONSISTENCY = timedelta(seconds=1)  # how soon this process sees other processes' commits
 # Asking LanceDB for the table version costs 1-7 ms (a hop through its event loop thread), so
@@ -146,6 +151,7 @@ ITEMS = pa.schema(
         *V3_FIELDS,
         *V4_FIELDS,
         *V5_FIELDS,
+        *V6_FIELDS,
     ]
 )
 FAILURES = pa.schema(
@@ -210,6 +216,8 @@ def _to_row(item: Item) -> dict[str, Any]:
         if names else None,
         "taken": item.taken, "camera": item.camera, "words": words, "verbatim": words,
         "keywords": json.dumps(item.keywords, ensure_ascii=False), "caption": item.caption,
+        "latitude": item.latitude, "longitude": item.longitude,
+        "place": json.dumps(item.place, ensure_ascii=False) if item.place else None,
     }  # fmt: skip
 
 
@@ -228,6 +236,8 @@ def _from_row(row: dict[str, Any]) -> Item:
         part_vectors=_parts(row.get("part_names"), row.get("part_vectors")),
         taken=row.get("taken") or 0.0, camera=row.get("camera") or "",
         caption=row.get("caption") or "", keywords=json.loads(row.get("keywords") or "[]"),
+        latitude=row.get("latitude"), longitude=row.get("longitude"),
+        place=json.loads(row.get("place") or "{}"),
     )  # fmt: skip
 
 
@@ -353,8 +363,9 @@ class LanceStore:
         columns, empty, and the keywords, computed from the columns the rows have (one more
         commit); v3 -> v4: the keywords' verbatim copy (one more; its index and the words'
         new one, which keeps stop words, are built by the next ``maintain``); v4 -> v5: the
-        file's own keywords and caption, empty (one more). A run killed before the version
-        is written adds only what is still missing."""
+        file's own keywords and caption, empty (one more); v5 -> v6: GPS and place, empty
+        (one more: a photo stored before gets them when it is ingested again). A run killed
+        before the version is written adds only what is still missing."""
         present = set(self.items.schema.names)
         filled = {*V3_FILL, *V4_FILL}
         missing = [f for f in [*V2_FIELDS, *V3_FIELDS] if f.name not in {*present, *filled}]
@@ -364,9 +375,10 @@ class LanceStore:
             fill = {name: sql for name, sql in fills.items() if name not in present}
             if fill:
                 self.items.add_columns(fill)
-        later = [f for f in V5_FIELDS if f.name not in present]  # after v4's, as in ``ITEMS``
-        if later:
-            self.items.add_columns(later)
+        for fields in (V5_FIELDS, V6_FIELDS):  # after v4's, in order, as in ``ITEMS``
+            later = [f for f in fields if f.name not in present]
+            if later:
+                self.items.add_columns(later)
 
     # -- reads ---------------------------------------------------------------------------
 

@@ -45,6 +45,12 @@ class Item:
     # root, outermost first. Both are matched as words; ``Filter.keyword`` picks a keyword.
     caption: str = ""
     keywords: list[str] = field(default_factory=list)
+    # Where a photo was taken (EXIF or XMP GPS, degrees; None unknown) and the place there
+    # (media/places.py: {"city", "region", "country", "country_code"}, and "locality" when
+    # the nearest place is a district); the place's words are among ``keywords`` too.
+    latitude: float | None = None
+    longitude: float | None = None
+    place: dict[str, str] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
         """Everything stored but the vectors (their sizes instead) and a moment's fields."""
