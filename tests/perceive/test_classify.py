@@ -109,3 +109,25 @@ def test_free_form_labels_still_use_the_shared_space(photos: dict[str, Path]) ->
     result = sensorium.classify([photos["astronaut"]], ["astronaut", "kitchen", "forest"])[0]
     assert result.labels[0][0] == "astronaut"
     assert sum(s for _, s in result.labels) == pytest.approx(1.0, abs=1e-4)
+
+
+def test_a_face_the_detector_is_sure_of_makes_a_person(photos: dict[str, Path]) -> None:
+    """ImageNet has no person class (the classifier calls the astronaut "bobsleigh"); her face,
+    found at 0.917 against the 0.85 needed, gives "person" its score. A photo with no face
+    keeps the classifier's answer, and labels that name no person are left alone."""
+    from sensorium import media
+    from sensorium.engine import default_engine
+    from sensorium.perceive.classify import SURE_FACE
+
+    reading = default_engine().space.face_reader.read([media.load_image(photos["astronaut"])])[0]
+    face = max(f.score for f in reading.faces)
+    print(f"astronaut's face {face:.3f}, margin {face - SURE_FACE:.3f}")
+    assert face - SURE_FACE > 0.02  # far beyond what XNNPACK's kernels move a score by
+    labels = ["cat", "person", "motorcycle", "coffee", "rocket"]
+    astronaut, cat, coffee = sensorium.classify(
+        [photos["astronaut"], photos["chelsea"], photos["coffee"]], labels, top=2
+    )
+    assert astronaut.labels[0] == ("person", pytest.approx(face, abs=0.01))
+    assert cat.labels[0][0] == "cat" and coffee.labels[0][0] == "coffee"
+    without = sensorium.classify([photos["astronaut"]], ["cat", "motorcycle", "rocket"], top=3)[0]
+    assert sum(score for _, score in without.labels) == pytest.approx(1.0, abs=1e-4)

@@ -376,10 +376,11 @@ class SpeechRecognizer:
         if peak < self.gate.min_speech_peak:
             return [], ""
         pieces, lang = self._decode_short(samples, hint, language)
-        # A word or two is one segment. With a hint, the decoder often adds a second one that
-        # it is less sure is speech ("zero" at no-speech 0.12, then "Pro" at 0.48): the one
-        # Whisper is surest of is kept.
-        pieces = sorted(pieces, key=lambda p: p.no_speech_prob)[:1]
+        # A word or two is one segment. With a hint, the decoder often adds a second one
+        # ("zero" at log-probability -0.3, then "Pro" at -1.2; "seven" at -0.19, then "Thank
+        # you." at -1.24): the one Whisper decoded most confidently is kept. (Their no-speech
+        # probabilities can lie within 0.01 of each other: 0.421 and 0.409.)
+        pieces = sorted(pieces, key=lambda p: -p.avg_logprob)[:1]
         segments = []
         for s in pieces:
             kept, _ = self.gate.check(peak, s.no_speech_prob, s.avg_logprob)
@@ -461,7 +462,10 @@ class SpeechRecognizer:
         "nine" as German "nein"), so: English when the short window says so, else a look at the
         full 30 s window, English unless another language is clearly more likely."""
         feats = model.feature_extractor(samples, chunk_length=SHORT_SECONDS)  # (n_mels, frames)
-        first = pad_or_trim(feats[:, : model.feature_extractor.nb_max_frames])  # (n_mels, 3000)
+        # the frames faster-whisper decodes (it drops the last one), so that decoding finds
+        # this window's encoder output in the cache instead of encoding it again
+        content = min(feats.shape[-1] - 1, model.feature_extractor.nb_max_frames)
+        first = pad_or_trim(feats[:, :content])  # (n_mels, 3000)
         lang = _english_first(model.detect_language(features=first)[2])
         if lang == "en":
             return lang
