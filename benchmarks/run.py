@@ -60,6 +60,7 @@ BENCHMARKS = [
     "formats",
     "weakcut",
     "watch",
+    "places",
 ]
 
 
