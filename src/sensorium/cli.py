@@ -605,6 +605,13 @@ def search_cmd(
         str | None,
         typer.Option(help="Files with this keyword (XMP, IPTC, or a folder they sit in)."),
     ] = None,
+    near: Annotated[
+        str | None,
+        typer.Option(
+            help="Photos taken near a place (Paris; Paris, Texas, 5km) or a point "
+            "(48.85,2.35,10km); 25 km unless given."
+        ),
+    ] = None,
     no_keywords: Annotated[
         bool, typer.Option("--no-keywords", help="Meaning only: no keyword matching.")
     ] = False,
@@ -630,6 +637,7 @@ def search_cmd(
     e.g.  sensorium search 'type:image after:2021-06 dog on a beach -people'
           sensorium search 'said:"budget" type:audio' --sort added"""
     from sensorium.search import parse_weights
+    from sensorium.search.near import parse_near
     from sensorium.store.base import Filter, parse_span
 
     if k < 1:
@@ -640,6 +648,7 @@ def search_cmd(
         min_size=min_size, max_size=max_size, since=_date(since, "--since"),
         taken_after=_date(taken_after, "--taken-after"),
         taken_before=_date(taken_before, "--taken-before"), camera=camera, keyword=keyword,
+        near=parse_near(near) if near else None,
     )  # fmt: skip
     coll = _collection(db)
     query = coll.query(text, image, audio, parse_weights(weights), like, not no_keywords,

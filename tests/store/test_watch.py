@@ -122,6 +122,27 @@ def test_a_folder_moved_in_and_a_bad_file(
     assert coll.stats()["items"] == 1 and coll.stats()["failed"] == 1
 
 
+def test_the_collection_inside_the_folder_it_watches(tmp_path: Path, engine: Engine,
+                                                     photos: dict[str, Path]) -> None:  # fmt: skip
+    """Its own files change with every commit: never taken for photos (no loop of batches);
+    files in hidden folders are left out, as by an ingest."""
+    folder = tmp_path / "photos"
+    (folder / ".cache").mkdir(parents=True)
+    coll = Collection(folder / "collection", engine)
+    batches: list[WatchBatch] = []
+    watcher = coll.watcher([folder], WatchOptions(settle=0.3), batches.append).start()
+    try:
+        _until("caught up", watcher.watching.is_set)
+        shutil.copy(photos["coffee"], folder / "coffee.jpg")
+        shutil.copy(photos["rocket"], folder / ".cache" / "rocket.jpg")
+        _until("stored", lambda: _stored(coll, folder) == {"coffee.jpg"})
+        time.sleep(2.0)  # what the commit wrote had time to settle and come back
+        assert _stored(coll, folder) == {"coffee.jpg"} and coll.stats()["failed"] == 0
+        assert len(batches) == 2, [b.summary() for b in batches]  # the catch-up, the photo
+    finally:
+        watcher.stop(timeout=WAIT)
+
+
 def test_a_file_still_being_written_waits_until_it_settles(
     watched: Start, tmp_path: Path,
     photos: dict[str, Path],

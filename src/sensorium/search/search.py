@@ -38,6 +38,8 @@ import numpy as np
 from rapidfuzz.distance import Levenshtein
 
 from sensorium.errors import UsageError
+from sensorium.media.places import place_json
+from sensorium.search.near import explain_near
 from sensorium.search.query import (
     WORD,
     Query,
@@ -104,6 +106,8 @@ class Hit:
         moment = self.explanation.get("moment")
         if moment:
             out["start"], out["end"] = moment["start"], moment["end"]
+        if self.item.place:  # where a photo was taken (GPS): city, region, country
+            out["place"] = place_json(self.item.place, self.item.latitude, self.item.longitude)
         return out
 
 
@@ -281,6 +285,8 @@ def _explain(
             exp["keyword"] = _at(match, hit.item)
     if query.negative:
         exp["not"] = list(query.negative)
+    if (near := query_filter(query).near) is not None:
+        exp["near"] = explain_near(near, hit.item)
     item_labels = {lb for lb, _ in hit.item.labels}
     for name in ("image", "audio", "like"):
         if name in parts:

@@ -29,6 +29,7 @@ from sensorium.perceive import (
     triage,
 )
 from sensorium.search import Hit, Page, Parsed, parse, parse_weights
+from sensorium.search.near import NEAR_PATTERN, parse_near
 from sensorium.search.search import CURSOR
 from sensorium.service import thumbs
 from sensorium.service.contract import (
@@ -112,6 +113,8 @@ LikeQ = Annotated[
     Query(min_length=1, max_length=1000, pattern=NO_NUL, description="More like this item."),
 ]
 Flag = Annotated[bool, BeforeValidator(flag)]  # true or false, nothing else
+NEAR_HELP = ("Photos taken near a place (Paris; Paris, Texas; Paris, 5km) or a point "
+             "(48.85,2.35,10km): 25 km unless given. A place that is not known: 404.")  # fmt: skip
 KeywordsQ = Annotated[Flag, Query(description="Also match the words (fused by rank).")]
 
 
@@ -128,6 +131,8 @@ class Filters(BaseModel):
                                       description="EXIF date taken (Unix seconds).")  # fmt: skip
     taken_before: float | None = Field(None, ge=-MAX_TIME, le=MAX_TIME)
     camera: str | None = Field(None, max_length=200, description="Part of the EXIF camera.")
+    near: str | None = Field(None, max_length=200, pattern=NEAR_PATTERN, description=NEAR_HELP,
+                             examples=["Paris", "48.85,2.35,10km"])  # fmt: skip
 
     def empty(self) -> bool:
         """A range whose low end is above its high end: nothing lies in it."""
@@ -136,7 +141,9 @@ class Filters(BaseModel):
         return any(lo is not None and hi is not None and lo > hi for lo, hi in pairs)
 
     def to_filter(self) -> StoreFilter:
-        return StoreFilter(**self.model_dump())
+        given = self.model_dump()
+        near = given.pop("near")
+        return StoreFilter(**given, near=parse_near(near) if near else None)
 
 
 FiltersQ = Annotated[Filters, Depends()]
@@ -298,6 +305,9 @@ async def search_post(
     offset: Annotated[int, Form(ge=0, le=100_000)] = 0,
     sort: Annotated[Sort, Form()] = "relevance",
     cursor: Annotated[str | None, Form(pattern=CURSOR.pattern, max_length=50)] = None,
+    near: Annotated[
+        str | None, Form(max_length=200, pattern=NEAR_PATTERN, description=NEAR_HELP)
+    ] = None,
 ) -> dict[str, Any]:
     """Search by text (in the search syntax, as GET) and/or an uploaded image and/or audio
     and/or an item (like), with weights. At least one of them; `in` and `not` need the text.
@@ -306,6 +316,7 @@ async def search_post(
     given = [p for p, v in (("text", q), ("image", image), ("audio", audio), ("like", like)) if v]
     mix = _weights(weights, given)
     parsed = parse(q or "")
+    where = StoreFilter(near=parse_near(near) if near else None)
     with Service.upload_dir() as folder:
         image_path = await _one(e, image, folder, "image")
         audio_path = await _one(e, audio, folder, "audio")
@@ -313,7 +324,8 @@ async def search_post(
         def run() -> Page:
             query = e.collection.query(q or None, image_path, audio_path, mix, like or None,
                                        kind=kind, path=path or None, target=target,
-                                       negative=tuple(negative or ()))  # fmt: skip
+                                       negative=tuple(negative or ()),
+                                       filters=where)  # fmt: skip
             return e.collection.page(query, k, offset, sort, cursor)
 
         page = await e.model_call(run)

@@ -218,6 +218,9 @@ class Watcher:
         self.lock = lock or threading.Lock()
         self.on_batch, self.note = on_batch, note
         self.ignore = Ignore(self.roots, self.options.exclude)
+        # the collection's own files, when it lies in a watched folder: each commit changes them
+        own = getattr(store, "folder", None)
+        self.own = Path(own).resolve() if own is not None and "://" not in str(own) else None
         self.pending: dict[Path, _Pending] = {}
         self.observer_name: str | None = None  # once watching: "inotify" or "polling"
         self.watching = threading.Event()  # set once the catch-up is done and events count
@@ -286,10 +289,20 @@ class Watcher:
         if ready:
             self._batch(stop, paths=ready)
 
+    def _skipped(self, path: Path) -> bool:
+        """The collection's own files, and files in hidden folders (``.git``, ``.cache``)."""
+        if self.own is not None and path.is_relative_to(self.own):
+            return True
+        root = next((r for r in self.roots if path.is_relative_to(r)), None)
+        return root is not None and any(p.startswith(".") for p in path.relative_to(root).parts)
+
     def _note_path(self, path: Path, when: float, whole: bool) -> None:
+        if self._skipped(path):
+            return
         if path.is_dir() and not path.is_symlink():  # made or moved in: its files, each
             for file in expand_paths([path]):
-                self.pending[file] = _Pending(when)
+                if not self._skipped(file):
+                    self.pending[file] = _Pending(when)
             return
         pending = self.pending.setdefault(path, _Pending(when))
         pending.since, pending.whole = max(pending.since, when), whole
@@ -346,7 +359,7 @@ class Watcher:
         o = self.options
         files = expand_paths(self.roots) if catch_up else [p for p in paths or [] if p.exists()]
         gone = [] if catch_up else [p for p in paths or [] if not p.exists()]
-        files = [f for f in files if not self.ignore(f)]
+        files = [f for f in files if not (self._skipped(f) or self.ignore(f))]
         if not (files or gone or catch_up):
             return
         t0 = time.perf_counter()

@@ -306,6 +306,9 @@ function explanationLines(r) {
   const e = r.explanation || {};
   const lines = [];
   const add = (tag, text) => text && lines.push([tag, text]);
+  // where a photo was taken (GPS), and how far from a near: filter's place
+  const near = e.near && e.near.km !== undefined ? ` (${e.near.km} km from ${e.near.place || e.near.point.join(", ")})` : "";
+  if (r.place) add("place", r.place.label + near);
   if (e.keyword) {
     const k = e.keyword;
     const where = { said: "what was said", written: "what is written", typed: "the text", name: "the file name" }[k.in] || k.in;
