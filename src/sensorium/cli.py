@@ -29,30 +29,21 @@ from rich.table import Table
 from rich.text import Text
 
 from sensorium import models
-from sensorium.api import model_cards
 from sensorium.cli_fusion import predict_cmd, train_app
 from sensorium.errors import ModelError, SensoriumError, UsageError
-from sensorium.perceive import (
-    Classification,
-    Description,
-    Reading,
-    Transcription,
-    iter_classify,
-    iter_describe,
-    iter_read,
-    iter_transcribe,
-)
-from sensorium.perceive.inputs import expand_paths
+from sensorium.unchanged import expand_paths
 
 if TYPE_CHECKING:
     from sensorium.collection import Collection
+    from sensorium.perceive import Classification, Description, Reading, Transcription
     from sensorium.search import Hit, Page
     from sensorium.store import IngestReport
     from sensorium.store.watch import WatchBatch, WatchOptions
 
 # The collection commands open their collection through ``_collection``, which imports the store
 # (LanceDB, pyarrow: 130 MB and a second of start-up) on first use, so that classify,
-# transcribe or summarize never load it.
+# transcribe or summarize never load it; each command imports the models' code it runs, so that
+# an ingest with nothing to do (``sensorium.unchanged``) loads neither.
 
 __all__ = ["app", "main"]
 
@@ -150,6 +141,8 @@ def classify(
 ) -> None:
     """Zero-shot classification of images, sounds, speech and text against any labels."""
     label_list = _read_labels(labels, labels_file)
+    from sensorium.perceive import iter_classify
+
     files = expand_paths(paths)
 
     def show(r: Classification) -> None:
@@ -172,6 +165,8 @@ def transcribe(
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object per input.")] = False,
 ) -> None:
     """Speech to text with timestamps. Silence, music and noise give empty text."""
+    from sensorium.perceive import iter_transcribe
+
     files = expand_paths(paths)
 
     def show(r: Transcription) -> None:
@@ -192,6 +187,8 @@ def read_cmd(
 ) -> None:
     """Read the text in images (OCR, PP-OCRv4). Needs: pip install 'sensorium[ocr]' and
     sensorium models install ppocr-v4."""
+    from sensorium.perceive import iter_read
+
     files = expand_paths(paths)
 
     def show(r: Reading) -> None:
@@ -227,6 +224,8 @@ def describe_cmd(
 ) -> None:
     """Say what images show and what sounds are, in words: labels, text read, faces, speech,
     and a caption where a captioning model is set."""
+    from sensorium.perceive import iter_describe
+
     files = expand_paths(paths)
 
     def show(r: Description) -> None:
@@ -439,6 +438,14 @@ def ingest_cmd(
         raise UsageError("--poll and --settle need --watch")
     if watch and executor != "local":
         raise UsageError("--watch ingests locally: leave out --executor ray")
+    excluded = tuple(exclude or ())
+    if not watch and batch_size >= 1 and video_fps > 0:  # else the full path says what is wrong
+        from sensorium.unchanged import collection_folder, unchanged
+
+        folder = collection_folder(db)
+        nothing = unchanged(folder, paths, sync, excluded)  # no store, no models: a manifest
+        if nothing is not None:
+            _print_ingested(nothing, folder, as_json)
     from sensorium.distributed import RayOptions
 
     ray = RayOptions(address=ray_address) if executor == "ray" else None
@@ -460,8 +467,16 @@ def ingest_cmd(
             on_done=lambda n: bar.advance(task, n),
             video_fps=video_fps,
             ray=ray,
-            exclude=tuple(exclude or ()),
+            exclude=excluded,
         )
+    from sensorium.store.ingest import remember_unchanged
+
+    remember_unchanged(coll.store, coll.space, paths, sync, excluded)  # for the next run
+    _print_ingested(report, coll.folder, as_json)
+
+
+def _print_ingested(report: IngestReport, folder: str | Path, as_json: bool) -> None:
+    """An ingest's summary (and its problems), then its exit status."""
     if as_json:
         _emit_json(report.to_json())
     else:
@@ -470,7 +485,7 @@ def ingest_cmd(
             f"added {report.added}, updated {report.updated}, unchanged {report.unchanged}, "
             f"removed {report.removed}, failed {len(report.failed)}"
             + (f", excluded {report.excluded}" if report.excluded else "")
-            + f" in {report.seconds:.1f} s → {coll.folder}",
+            + f" in {report.seconds:.1f} s → {folder}",
             highlight=False,
         )
     raise typer.Exit(1 if report.failed else 0)
@@ -896,6 +911,8 @@ def eval_pairs_cmd(
 @models_app.command("list")
 def models_list(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
     """Every model card and whether it is installed."""
+    from sensorium.api import model_cards
+
     cards = models.list_cards()
     if as_json:
         for card in model_cards():

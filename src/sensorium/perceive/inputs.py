@@ -2,39 +2,16 @@
 
 from __future__ import annotations
 
-import glob
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from sensorium import media
 from sensorium.encoders.image import SIZE
-from sensorium.errors import MediaError, MissingFileError, UsageError
+from sensorium.errors import MediaError, MissingFileError
 from sensorium.media.types import Media, MediaKind
+from sensorium.unchanged import expand_paths  # here too: the no-op ingest lists files with it
 
 __all__ = ["decode_all", "expand_paths", "is_video"]
-
-
-def expand_paths(inputs: Iterable[str | Path]) -> list[Path]:
-    """Files as given; folders recursively (hidden files skipped); glob patterns expanded.
-
-    Whatever is not a folder is kept, named pipes and devices too: decoding refuses each with
-    its own line, which a silent skip would not give. Links to folders are not followed.
-    """
-    out: list[Path] = []
-    for raw in inputs:
-        path = Path(raw)
-        if path.is_dir():
-            out.extend(
-                p for p in sorted(path.rglob("*")) if not p.is_dir() and not p.name.startswith(".")
-            )
-        elif not path.exists() and glob.has_magic(str(raw)):
-            matches = sorted(Path(p) for p in glob.glob(str(raw), recursive=True))
-            if not matches:
-                raise UsageError(f"no file matches {raw}")
-            out.extend(p for p in matches if not p.is_dir())
-        else:
-            out.append(path)  # a missing file becomes a per-file error when decoded
-    return out
 
 
 def is_video(path: Path) -> bool:

@@ -28,7 +28,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sensorium import media
+from sensorium import media, unchanged
 from sensorium.encoders.faces import EXPRESSION_MODEL
 from sensorium.encoders.image import SIZE
 from sensorium.encoders.ocr import OCR_MODEL
@@ -44,6 +44,7 @@ from sensorium.space.space import OFFLINE_SOUND_MODEL
 from sensorium.store.base import Store
 from sensorium.store.ignore import Ignore
 from sensorium.store.records import Failure, FileState, Item
+from sensorium.unchanged import UNCHANGED_FAILED, IngestReport
 from sensorium.video import VideoAnalysis, analyze
 
 __all__ = [
@@ -62,35 +63,10 @@ __all__ = [
     "ingest",
     "item_id",
     "plan",
+    "remember_unchanged",
 ]
 
 TEXT_KEEP = 2000  # characters of a text file kept for explanations
-
-
-@dataclass
-class IngestReport:
-    added: int = 0
-    updated: int = 0
-    unchanged: int = 0
-    removed: int = 0
-    excluded: int = 0  # files left out by --exclude patterns and .sensoriumignore files
-    failed: list[tuple[str, str]] = field(default_factory=list)  # (path, cause)
-    # Stored, but a part failed (e.g. the text could not be read): (path, cause)
-    warnings: list[tuple[str, str]] = field(default_factory=list)
-    seconds: float = 0.0
-
-    def to_json(self) -> dict[str, object]:
-        failed = [{"path": p, "error": e} for p, e in self.failed]
-        return {
-            "added": self.added,
-            "updated": self.updated,
-            "unchanged": self.unchanged,
-            "removed": self.removed,
-            "excluded": self.excluded,
-            "failed": failed,
-            "warnings": [{"path": p, "warning": w} for p, w in self.warnings],
-            "seconds": round(self.seconds, 2),
-        }
 
 
 def item_id(path: str) -> str:
@@ -340,7 +316,7 @@ def _plan_files(
             continue
         if known and known.size == st.st_size and known.mtime == st.st_mtime:
             if known.failed:
-                report.failed.append((text, "unchanged since it failed"))
+                report.failed.append((text, UNCHANGED_FAILED))
             else:
                 report.unchanged += 1
             continue
@@ -476,3 +452,38 @@ def ingest(
     report = finish(store, planned)
     report.seconds = time.perf_counter() - t0
     return report
+
+
+def _nothing(planned: Plan) -> bool:
+    """Whether an ingest of this plan writes nothing (a failure it only repeats is no write)."""
+    return not (planned.todo or planned.touched or planned.gone or planned.refused) and all(
+        cause == UNCHANGED_FAILED for _, cause in planned.report.failed
+    )
+
+
+def remember_unchanged(
+    store: Store, space: SharedSpace, inputs: Sequence[str | Path], sync: bool = False,
+    exclude: Sequence[str] = (),
+) -> bool:  # fmt: skip
+    """After an ingest of ``inputs`` through ``space`` (the space ``$SENSORIUM_*`` names: the
+    CLI's), plan it again, reading only, and when it would write nothing keep the manifest
+    that lets the next one skip the store and the models (``sensorium.unchanged``). The tables
+    and files are stamped before and after the plan, which reads the tables' newest versions:
+    the manifest is kept only when both stamps agree. Local LanceDB collections only."""
+    from sensorium.store.lance import LanceStore
+
+    if not isinstance(store, LanceStore) or store.remote:
+        return False
+    key = unchanged.fact(inputs, sync, exclude)
+    planned_at = time.time_ns()
+    before = unchanged.snapshot(store.folder, inputs)
+    if before is None:
+        return False
+    store.items.checkout_latest()  # the plan reads versions no older than ``before``'s
+    store.fails.checkout_latest()
+    roots = [Path(p) for p in inputs if Path(p).exists()]
+    planned = plan(store, space, before[1], roots, sync, exclude)
+    after = unchanged.snapshot(store.folder, inputs)
+    if after is None or not _nothing(planned):
+        return False
+    return unchanged.write(store.folder, key, before[0], after[0], planned_at, planned.report)
