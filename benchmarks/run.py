@@ -61,6 +61,7 @@ BENCHMARKS = [
     "weakcut",
     "watch",
     "places",
+    "noop_ingest",
 ]
 
 
