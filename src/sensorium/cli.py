@@ -647,6 +647,7 @@ def search_cmd(
       after:2021-06          taken from June 2021 on; before:2022, taken before 2022
       path:holiday/          paths that hold this text (or match a glob: path:*.jpg)
       keyword:beach          files with this keyword (XMP, IPTC, or a folder name)
+      near:Paris             taken near a place or a point (near:48.85,2.35,10km)
       -people  -"red car"    leave a concept out
       "an exact phrase"      the words, as written, in the name, speech or text
     e.g.  sensorium search 'type:image after:2021-06 dog on a beach -people'
@@ -670,6 +671,8 @@ def search_cmd(
                        kind=kind, path=path, target=target, negative=tuple(negative or ()),
                        filters=filters)  # fmt: skip
     _print_page(coll.page(query, k, offset, sort), show_all, as_json)
+    if query.impossible:
+        err.print(f"[dim]nothing can match: {esc(query.impossible)}[/dim]")
 
 
 def _print_page(page: Page, show_all: bool, as_json: bool) -> None:

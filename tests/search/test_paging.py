@@ -110,6 +110,7 @@ def test_syntax_through_the_collection(coll: Collection) -> None:
     page = coll.page('"kangaroo" type:image -bird', k=10)
     assert page.hits and all("kangaroo" in h.item.path for h in page.hits)
     assert coll.page("kangaroo type:audio", k=10).total == 0
+    assert coll.page("kangaroo type:image type:audio", k=10).total == 0  # cannot hold
 
 
 def test_cli_folds_weak_results(coll: Collection) -> None:

@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 
 from sensorium.collection import Collection
 from sensorium.search.query import TARGETS, parse_negatives
+from sensorium.search.syntax import ACCEPTED
 from sensorium.service import routes
 from sensorium.service.contract import HAS_TEXT, STATUS, UPLOADS, Error, nonblank
 from sensorium.store.base import KINDS
@@ -195,7 +196,7 @@ def test_schema_enums_are_the_librarys(schema: dict[str, Any]) -> None:
     params = {p["name"]: p["schema"] for p in schema["paths"]["/api/search"]["get"]["parameters"]}
     assert params["type"]["enum"] == list(KINDS) and params["in"]["enum"] == list(TARGETS)
     assert params["k"]["minimum"] == 1 and params["k"]["maximum"] == 100
-    assert params["q"]["pattern"] == HAS_TEXT and "anyOf" not in params["like"]
+    assert params["q"]["pattern"] == ACCEPTED and "anyOf" not in params["like"]
     transcribe = schema["components"]["schemas"]["Body_transcribe"]["properties"]
     assert "base" in transcribe["model"]["enum"] and "en" in transcribe["language"]["enum"]
 

@@ -89,7 +89,7 @@ def test_no_traceback_in_any_response(client: TestClient, monkeypatch: pytest.Mo
     def boom(*_: object, **__: object) -> None:
         raise RuntimeError("secret internals")
 
-    monkeypatch.setattr(client.app.state.service.collection, "search", boom)  # type: ignore[attr-defined]
+    monkeypatch.setattr(client.app.state.service.collection, "page", boom)  # type: ignore[attr-defined]
     r = client.get("/api/search", params={"q": "cat"})
     assert r.status_code == 500
     assert "Traceback" not in r.text and "secret internals" not in r.text

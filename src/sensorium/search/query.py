@@ -129,6 +129,7 @@ class Query:
     filters: Filter = field(default_factory=Filter)  # more metadata filters
     keywords: bool = True  # also match the text's words (BM25), fused by reciprocal rank
     phrases: tuple[str, ...] = ()  # exact phrases: a result holds each as written (folded)
+    impossible: str = ""  # why nothing can match ("type:image type:video"): no results
 
     def __post_init__(self) -> None:
         if not (self.text or self.image or self.audio or self.like):

@@ -427,6 +427,8 @@ class _Ranking:
 def _rank(store: Retriever, space: SharedSpace, query: Query, k: int) -> _Ranking:
     """The ranking of the query's candidates (``max(k * CANDIDATES, 50)`` a part, and the
     keyword hits): a video once, at its best moment; a hit weak (``_weak``) or not."""
+    if query.impossible:
+        return _Ranking(query, {}, [], {})
     query = _resolve(query)
     terms = keyword_terms(query.text) if query.text else []
     keyword = _keywords(store, query, terms, k)

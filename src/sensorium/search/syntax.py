@@ -1,15 +1,18 @@
 """One search syntax: a query string -> the typed query (``Query``) and the parts it holds.
 
     type:video  said:"gorilla"  seen:dog  heard:barking  written:"exit"
-    camera:canon  after:2021-06  before:2022  path:holiday/  keyword:beach
+    camera:canon  after:2021-06  before:2022  path:holiday/  keyword:beach  near:Paris
     -people  -"red car"  "an exact phrase"  and the words themselves
 
 Quoting is the shell's (``shlex``, double quotes only: an apostrophe is a letter, as in
 "don't"). A word ``key:value`` whose key is known sets a filter or the part to search; an
 unknown key with a value (``colour:red``), a value a key refuses (``type:banana``,
 ``after:2021-13``) or a quote left open is a ``UsageError`` that names the token. A word that
-only ends with a colon ("say: budget") stays a word. ``near:`` and ``person:`` are recognised
-and refused until the collection knows places and people.
+only ends with a colon ("say: budget") stays a word. ``near:Paris``, ``near:48.85,2.35,10km``
+(``search/near.py``: a place that is not known is a ``NotFoundError``); ``person:`` is
+recognised and refused until the collection knows people by name. Two values of one key, or
+``after:`` later than ``before:``, match nothing (``impossible``), as a range the wrong way
+round does.
 
 Dates are UTC, as EXIF dates are stored (``media/metadata.py``): ``after:2021-06`` keeps what
 was taken from 1 June 2021 on, ``before:2022`` what was taken before 1 January 2022.
@@ -27,11 +30,12 @@ from pathlib import Path
 from typing import Any
 
 from sensorium.errors import UsageError
+from sensorium.search.near import parse_near
 from sensorium.search.query import TARGETS, Query
 from sensorium.store.base import KINDS, Filter
 from sensorium.store.records import Item
 
-__all__ = ["KEYS", "Chip", "Parsed", "parse", "parse_query"]
+__all__ = ["ACCEPTED", "KEYS", "Chip", "Parsed", "parse", "parse_query"]
 
 MAX_QUERY = 1000  # characters of a query string
 _KEY = re.compile(r"([A-Za-z]+):(.*)", re.DOTALL)
@@ -67,6 +71,9 @@ class Parsed:
     phrases: tuple[str, ...] = ()  # "an exact phrase": a result holds each, as written
     filters: Filter = field(default_factory=Filter)  # camera:, after:, before:, keyword:
     chips: tuple[Chip, ...] = ()
+    # why nothing can match: a key given two values ("type:image type:video"), after: later
+    # than before: (as a filter range whose ends are the wrong way round matches nothing)
+    impossible: str = ""
 
     def query(
         self,
@@ -78,11 +85,13 @@ class Parsed:
     ) -> Query:
         """The typed query, with the parts a string cannot hold (media, weights)."""
         return Query(self.text, image, audio, weights or {}, self.kind, self.path, self.target,
-                     self.negative, like, self.filters, keywords, self.phrases)  # fmt: skip
+                     self.negative, like, self.filters, keywords, self.phrases,
+                     self.impossible)  # fmt: skip
 
     def merge(self, **options: Any) -> Parsed:
         """The same with options given beside the string (``kind``, ``path``, ``target``,
-        ``negative``, ``filters``): one that the string sets otherwise is a ``UsageError``."""
+        ``negative``, ``filters``): one that the string sets otherwise leaves nothing to
+        match (``impossible``), as two values of one key in the string do."""
         out = self
         for name, value in options.items():
             if value is None or value == () or (isinstance(value, Filter) and not value):
@@ -94,11 +103,14 @@ class Parsed:
                 for f in fields(Filter):
                     theirs = getattr(value, f.name)
                     if theirs is not None:
-                        _settle(f.name, mine[f.name], theirs)
+                        out = _settle(out, f.name, mine[f.name], theirs)
                         mine[f.name] = theirs
-                out = replace(out, filters=Filter(**mine))
+                try:
+                    out = replace(out, filters=Filter(**mine))
+                except UsageError as err:  # a range the wrong way round
+                    out = replace(out, impossible=out.impossible or str(err))
             else:
-                _settle(name, getattr(out, name), value)
+                out = _settle(out, name, getattr(out, name), value)
                 out = replace(out, **{name: value})
         return out
 
@@ -106,9 +118,10 @@ class Parsed:
         return {"text": self.text, "chips": [c.to_json() for c in self.chips]}
 
 
-def _settle(name: str, mine: object, theirs: object) -> None:
-    if mine is not None and mine != theirs:
-        raise UsageError(f"{name} is given twice: {mine!r} in the query and {theirs!r}")
+def _settle(parsed: Parsed, name: str, mine: object, theirs: object) -> Parsed:
+    if mine is None or mine == theirs or parsed.impossible:
+        return parsed
+    return replace(parsed, impossible=f"{name} is both {mine!r} and {theirs!r}")
 
 
 def _kind(token: str, value: str) -> dict[str, Any]:
@@ -144,10 +157,14 @@ def _path(token: str, value: str) -> dict[str, Any]:
     return {"path": value if any(c in value for c in "*?") else f"*{value}*"}
 
 
+def _near(token: str, value: str) -> dict[str, Any]:
+    """A place or a point, and a radius (``search.near.parse_near``; its errors name it)."""
+    return {"near": parse_near(value)}
+
+
 def _unsupported(token: str, value: str) -> dict[str, Any]:
-    key = token.partition(":")[0].lower()
-    raise UsageError(f"'{token}': {key}: is not supported yet (the collection knows no "
-                     f"{'places' if key == 'near' else 'people'})")  # fmt: skip
+    raise UsageError(f"'{token}': person: is not supported yet (the collection knows no "
+                     "people by name)")  # fmt: skip
 
 
 def _field(name: str) -> Callable[[str, str], dict[str, Any]]:
@@ -167,9 +184,46 @@ KEYS: dict[str, Callable[[str, str], dict[str, Any]]] = {
     "before": _before,
     "path": _path,
     "keyword": _field("keyword"),
-    "near": _unsupported,
+    "near": _near,
     "person": _unsupported,
 }
+
+
+# -- the syntax as one regular expression (what an API schema can say) -------------------------
+# A part of what ``parse`` reads, spelled so that Python's re and an ECMA regex (a JSON
+# schema's ``pattern``) read it alike: the query strings that parse without an error and hold
+# words to look for. Tokens are split at the shell's spaces; no other space (Python's
+# ``str.isspace``) is inside a token but between quotes; a word holds no colon and starts with
+# no dash; quoted text and the words of said:, seen:, heard: and written: hold no dash (the
+# search reads "-word" in its text as a concept to leave out); dates run from 1800 to 2099
+# and days to the 28th. Tested against ``parse`` (tests/service/test_search_syntax.py).
+_SPLIT = " \t\r\n"  # shlex's whitespace
+_SPACES = "".join(ch for ch in map(chr, range(0x3001)) if ch.isspace() and ch not in " \t\r\n")
+_S = _SPLIT + _SPACES  # every space: the shell's, then the others
+_BARE = f'[^{_S}"]+'  # a value as written, unquoted
+# Each token spelled one way only (no class overlaps the next): a search that fails would
+# otherwise try every way of every token, which grows as a power of their number.
+_QUOTED = f'"[{_S}]*[^"{_S}][^"]*"'  # quoted, holding something
+_UNDASHED = f'(?:[^{_S}"-]+|"[{_S}]*[^"{_S}-][^"-]*")'  # either, without a dash
+_DAY = "(?:1[89]|20)[0-9][0-9](?:-(?:0?[1-9]|1[0-2])(?:-(?:0?[1-9]|1[0-9]|2[0-8]))?)?"
+_WORD = f'[^{_S}":-][^{_S}":]*'
+_PHRASE = f'"[{_S}]*[^"{_S}-][^"-]*"'
+_TARGET = f"(?:{'|'.join(TARGETS)}):{_UNDASHED}"
+_TEXT_TOKEN = f"(?:{_WORD}|{_PHRASE}|{_TARGET})"
+# near's grammar, unspaced and unquoted: a part that is not a number
+_NEAR_NAME = f'[0-9.+-]*[^,0-9.+"{_S}-][^,"{_S}]*'
+_NEAR_POINT = (
+    r"[-+]?(?:90(?:\.0*)?|[0-8]?[0-9](?:\.[0-9]*)?),"  # latitude
+    r"[-+]?(?:180(?:\.0*)?|(?:1[0-7][0-9]|0?[0-9]?[0-9])(?:\.[0-9]*)?)"  # longitude
+    r"(?:,[0-9]{1,6}(?:\.[0-9]+)?(?:[kK][mM]|[mM][iI]|[mM])?)?"  # a radius
+)
+_NEAR = f"near:(?:{_NEAR_POINT}|{_NEAR_NAME}(?:,{_NEAR_NAME})*)"
+_TOKEN = (
+    f"(?:{_WORD}|{_PHRASE}|{_TARGET}|-(?:{_BARE}|{_QUOTED})|type:(?:{'|'.join(KINDS)})"
+    f"|(?:after|before):{_DAY}|(?:camera|path|keyword):(?:{_BARE}|{_QUOTED})|{_NEAR})"
+)
+_GAP = f"[{_SPLIT}]"
+ACCEPTED = f"^{_GAP}*(?:{_TOKEN}{_GAP}+)*{_TEXT_TOKEN}(?:{_GAP}+{_TOKEN})*{_GAP}*$"
 
 
 def _tokens(text: str) -> list[tuple[str, int, int]]:
@@ -203,6 +257,7 @@ def parse(text: str) -> Parsed:
     negative: list[str] = []
     phrases: list[str] = []
     chips: list[Chip] = []
+    impossible = ""
     tokens = _tokens(text)
     i = 0
     while i < len(tokens):
@@ -224,9 +279,9 @@ def parse(text: str) -> Parsed:
                 words.append(set_.pop("words"))
             for name, v in set_.items():
                 held = out if name in ("kind", "path", "target") else filters
-                if name in held and held[name] != v:
-                    raise UsageError(f"'{raw}': the query already says {key}: once")
-                held[name] = v
+                if name in held and held[name] != v:  # both cannot hold
+                    impossible = impossible or f"'{raw}': the query already says {key}: once"
+                held.setdefault(name, v)
             chips.append(Chip(key, value, start, end))
         elif m and m[2].strip() and not raw.startswith('"'):
             raise UsageError(f"'{raw}': unknown filter {key}: (use {', '.join(KEYS)})")
@@ -243,10 +298,13 @@ def parse(text: str) -> Parsed:
         where = Filter(**filters)
     except UsageError:  # after: later than before:
         said = " ".join(text[c.start : c.end] for c in chips if c.key in ("after", "before"))
-        raise UsageError(f"'{said}': no date is after the one and before the other") from None
+        impossible = impossible or f"'{said}': no date is after the one and before the other"
+        where = Filter(
+            **{k: v for k, v in filters.items() if k not in ("taken_after", "taken_before")}
+        )
     return Parsed(" ".join(" ".join(words).split()) or None, out.get("kind"), out.get("path"),
-                  out.get("target"), tuple(negative), tuple(phrases), where,
-                  tuple(chips))  # fmt: skip
+                  out.get("target"), tuple(negative), tuple(phrases), where, tuple(chips),
+                  impossible)  # fmt: skip
 
 
 def parse_query(

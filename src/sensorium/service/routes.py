@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 import mimetypes
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from stat import S_ISREG
 from typing import Annotated, Any, Literal
@@ -31,9 +32,9 @@ from sensorium.perceive import (
 from sensorium.search import Hit, Page, Parsed, parse, parse_weights
 from sensorium.search.near import NEAR_PATTERN, parse_near
 from sensorium.search.search import CURSOR
+from sensorium.search.syntax import ACCEPTED
 from sensorium.service import thumbs
 from sensorium.service.contract import (
-    HAS_TEXT,
     Holds,
     InvalidInput,
     error_response,
@@ -89,10 +90,27 @@ def service(request: Request) -> Service:
 
 Kind = Literal["image", "audio", "video", "text"]  # store.base.KINDS
 Target = Literal["seen", "heard", "said", "written"]  # search.query.TARGETS
-# A text query must hold more than spaces and concepts to leave out ("-people")
+
+
+@dataclass(frozen=True)
+class Syntax(Holds):
+    """A query string in the search syntax: a token the syntax refuses is named (422), and
+    the schema says what the syntax reads (``search.syntax.ACCEPTED``: words to look for,
+    filters and concepts to leave out)."""
+
+    def check(self, value: str) -> str:
+        try:
+            parse(value)
+        except UsageError as err:
+            raise ValueError(str(err)) from None
+        return super().check(value)
+
+
 SearchText = Annotated[
-    str, Holds(HAS_TEXT, "say what to look for: spaces and -concepts alone find nothing")
-]
+    str,
+    Syntax(ACCEPTED, "say what to look for, in the search syntax (type:video dog -people); "
+           "words and quoted words hold no dash first, and no colon but in a filter"),
+]  # fmt: skip
 # "text=1,image=0.5": each part at most once a name, a weight in [0, 1e6)
 _WEIGHT = r"(text|image|audio|like)=(\d{1,6}(\.\d{0,17})?|\.\d{1,17})"
 WEIGHTS = rf"^{_WEIGHT}(,{_WEIGHT})*$"
