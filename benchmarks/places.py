@@ -19,7 +19,6 @@ coordinates in 68 cities on every continent, ingested; the place words each gets
 from __future__ import annotations
 
 import json
-import math
 import subprocess
 import time
 from pathlib import Path
@@ -30,7 +29,7 @@ import skimage.data
 from PIL import Image, TiffImagePlugin
 
 import sensorium
-from sensorium.media.places import EARTH_KM, fold, gazetteer, haversine_km
+from sensorium.media.places import destination, fold, gazetteer, haversine_km
 from sensorium.search.near import parse_near
 from sensorium.store.base import Filter
 
@@ -156,12 +155,6 @@ def write_photo(photo: Image.Image, path: Path, lat: float, lon: float) -> None:
     photo.save(path, exif=exif, quality=90)
 
 
-def destination(lat: float, lon: float, km: float, bearing: float) -> tuple[float, float]:
-    p, lam, b, d = math.radians(lat), math.radians(lon), math.radians(bearing), km / EARTH_KM
-    p2 = math.asin(math.sin(p) * math.cos(d) + math.cos(p) * math.sin(d) * math.cos(b))
-    lam2 = lam + math.atan2(math.sin(b) * math.sin(d) * math.cos(p),
-                            math.cos(d) - math.sin(p) * math.sin(p2))  # fmt: skip
-    return math.degrees(p2), (math.degrees(lam2) + 540) % 360 - 180
 
 
 def _library(folder: Path) -> tuple[dict[str, tuple[float, float]], list[dict[str, Any]]]:

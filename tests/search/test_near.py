@@ -6,7 +6,6 @@ lost, and the CLI's ``--near``, ``show`` and the API's ``near`` work end to end.
 from __future__ import annotations
 
 import json
-import math
 import subprocess
 import sys
 from pathlib import Path
@@ -19,7 +18,7 @@ from tests.media.test_places import at, with_gps
 
 from sensorium.collection import Collection
 from sensorium.encoders import TextEncoder
-from sensorium.media.places import EARTH_KM, haversine_km
+from sensorium.media.places import destination, haversine_km
 from sensorium.search.near import parse_near
 from sensorium.search.vectors import VectorIndex
 from sensorium.store import Item, LanceStore
@@ -29,13 +28,6 @@ from sensorium.store.lance import ITEMS, SCHEMA_VERSION, V6_FIELDS, _to_row
 EIFFEL, VERSAILLES, OPERA = (48.8584, 2.2945), (48.8049, 2.1204), (-33.8568, 151.2153)
 
 
-def destination(lat: float, lon: float, km: float, bearing: float) -> tuple[float, float]:
-    """The point ``km`` from (lat, lon) along ``bearing`` degrees, on the sphere."""
-    p, lam, b, d = math.radians(lat), math.radians(lon), math.radians(bearing), km / EARTH_KM
-    p2 = math.asin(math.sin(p) * math.cos(d) + math.cos(p) * math.sin(d) * math.cos(b))
-    lam2 = lam + math.atan2(math.sin(b) * math.sin(d) * math.cos(p),
-                            math.cos(d) - math.sin(p) * math.sin(p2))  # fmt: skip
-    return math.degrees(p2), (math.degrees(lam2) + 540) % 360 - 180
 
 
 @pytest.fixture(scope="module")

@@ -46,6 +46,7 @@ __all__ = [
     "EXTENT_KM",
     "Gazetteer",
     "Place",
+    "destination",
     "gazetteer",
     "haversine_km",
     "place_json",
@@ -67,6 +68,15 @@ def haversine_km(
     dlat, dlon = p1 - p2, np.radians(lon1) - math.radians(lon2)
     a = np.sin(dlat / 2) ** 2 + np.cos(p1) * math.cos(p2) * np.sin(dlon / 2) ** 2
     return np.asarray(2 * EARTH_KM * np.arcsin(np.sqrt(np.clip(a, 0.0, 1.0))), np.float64)
+
+
+def destination(lat: float, lon: float, km: float, bearing: float) -> tuple[float, float]:
+    """The point ``km`` from (lat, lon) along ``bearing`` degrees, on the sphere."""
+    p, lam, b, d = math.radians(lat), math.radians(lon), math.radians(bearing), km / EARTH_KM
+    p2 = math.asin(math.sin(p) * math.cos(d) + math.cos(p) * math.sin(d) * math.cos(b))
+    lam2 = lam + math.atan2(math.sin(b) * math.sin(d) * math.cos(p),
+                            math.cos(d) - math.sin(p) * math.sin(p2))  # fmt: skip
+    return math.degrees(p2), (math.degrees(lam2) + 540) % 360 - 180
 
 
 def _unit(lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
