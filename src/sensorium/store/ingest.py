@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from sensorium import media, unchanged
+from sensorium.encoders.face_ids import FACE_ID_MODEL, FaceId, FaceIdEncoder
 from sensorium.encoders.faces import EXPRESSION_MODEL
 from sensorium.encoders.image import SIZE
 from sensorium.encoders.ocr import OCR_MODEL
@@ -43,6 +44,7 @@ from sensorium.space import Embedded, SharedSpace, SpaceOptions
 from sensorium.space.space import OFFLINE_SOUND_MODEL
 from sensorium.store.base import Store
 from sensorium.store.ignore import Ignore
+from sensorium.store.people import People
 from sensorium.store.records import Failure, FileState, Item
 from sensorium.unchanged import UNCHANGED_FAILED, IngestReport
 from sensorium.video import VideoAnalysis, analyze
@@ -101,9 +103,12 @@ class Outcome:
     items: list[Item] = field(default_factory=list)
     failure: Failure | None = None
     warnings: list[str] = field(default_factory=list)
+    faces: list[FaceId] | None = None  # its faces' identities (people on; None: not looked)
 
 
-def _models(space: SharedSpace, kind: str) -> dict[str, str]:
+def _models(space: SharedSpace, kind: str, people: bool = False) -> dict[str, str]:
+    """The models that place a file of ``kind`` (role -> card): a stored item placed by
+    others is encoded again, so turning ``people`` on gives old photos their faces."""
     roles = {"text": "minilm-l6-int8"}
     if kind in ("image", "video"):
         roles["image"] = space.options.image_model
@@ -112,6 +117,8 @@ def _models(space: SharedSpace, kind: str) -> dict[str, str]:
         if space.options.faces:
             roles["faces"] = space.options.face_model
             roles["expression"] = EXPRESSION_MODEL
+    if people and kind == "image":
+        roles["face_id"] = FACE_ID_MODEL
     if kind in ("audio", "video"):
         roles["sound"] = OFFLINE_SOUND_MODEL  # always runs: the speech gate and the timeline
         if space.options.sound_model != OFFLINE_SOUND_MODEL:
@@ -124,12 +131,14 @@ def _models(space: SharedSpace, kind: str) -> dict[str, str]:
     return roles
 
 
-def build_item(todo: Todo, kind: str, m: Media, e: Embedded, space: SharedSpace) -> Item:
+def build_item(todo: Todo, kind: str, m: Media, e: Embedded, space: SharedSpace,
+               people: bool = False) -> Item:  # fmt: skip
     """A file placed in the space -> its stored item (with the models that placed it)."""
     item = Item(
         id=item_id(todo.text), path=todo.text, sha256=todo.sha256, size=todo.size,
         mtime=todo.mtime, kind=kind, vector=e.vector, labels=e.labels, features=e.features,
-        models=_models(space, kind), ingested_at=time.time(), keywords=list(todo.folders),
+        models=_models(space, kind, people), ingested_at=time.time(),
+        keywords=list(todo.folders),
     )  # fmt: skip
     if isinstance(m, ImageMedia):
         item.width, item.height = m.width, m.height
@@ -214,18 +223,24 @@ class Embedder:
     moments and encoded here, each whole: a video that cannot be read is a failed outcome.
     """
 
-    def __init__(self, space: SharedSpace | SpaceOptions, video_fps: float = 1.0) -> None:
+    def __init__(self, space: SharedSpace | SpaceOptions, video_fps: float = 1.0,
+                 face_ids: FaceIdEncoder | None = None) -> None:  # fmt: skip
         self.space = space if isinstance(space, SharedSpace) else SharedSpace(space)
         self.video_fps = video_fps  # frames sampled per second of video (plus one at every cut)
+        self.face_ids = face_ids  # people on: each image's faces get an identity vector
 
     def __call__(self, decoded: list[Decoded]) -> list[Outcome]:
         space = self.space
         plain = [(t, k, m) for t, k, m in decoded if not isinstance(m, VideoInfo)]
         embedded = space.embed([m for _, _, m in plain])  # batched per medium
+        people = self.face_ids is not None
         done = {
-            t.path: Outcome(t, [build_item(t, k, m, e, space)], warnings=e.warnings)
+            t.path: Outcome(t, [build_item(t, k, m, e, space, people)], warnings=e.warnings)
             for (t, k, m), e in zip(plain, embedded)
         }
+        if self.face_ids is not None:
+            self._identify([(done[t.path], m, e) for (t, _, m), e in zip(plain, embedded)
+                            if isinstance(m, ImageMedia)])  # fmt: skip
         for t, _, info in decoded:
             if not isinstance(info, VideoInfo):
                 continue
@@ -236,10 +251,32 @@ class Embedder:
                 done[t.path] = _failure(t, e)
         return [done[t.path] for t, _, _ in decoded]
 
+    def _identify(self, images: list[tuple[Outcome, ImageMedia, Embedded]]) -> None:
+        """Each image's faces (those the space found, else BlazeFace's now, in one batch)
+        -> ``Outcome.faces``; an image whose faces cannot be read keeps its old ones."""
+        assert self.face_ids is not None
+        unread = [m for _, m, e in images if e.faces is None]
+        readings = iter(self.space.face_reader.read(unread) if unread else [])
+        for outcome, m, e in images:
+            reading = e.faces if e.faces is not None else next(readings)
+            if reading.error:
+                outcome.warnings.append(reading.error)
+                continue
+            try:
+                outcome.faces = self.face_ids.faces_of(m, reading.faces)
+            except Exception as err:  # one image must not stop a batch
+                outcome.warnings.append(f"faces not recognised ({type(err).__name__}: {err})")
 
-def commit(store: Store, outcomes: list[Outcome], report: IngestReport) -> None:
-    """The one writer: a batch's items in one store commit (all visible or none), then its
-    failures; the report counts what was added, updated and failed."""
+
+def commit(store: Store, outcomes: list[Outcome], report: IngestReport,
+           people: People | None = None) -> None:  # fmt: skip
+    """The one writer: a batch's faces (people on) in one commit, then its items in one
+    store commit (all visible or none), then its failures; the report counts what was
+    added, updated and failed. Faces first: a kill between leaves a file to encode again,
+    whose faces are then rewritten under the same ids (``store/people.py``)."""
+    if people is not None:
+        people.add({o.items[0].id: (o.todo.text, o.faces) for o in outcomes
+                    if o.faces is not None and o.items})  # fmt: skip
     new = {o.todo.text for o in outcomes if not o.todo.known}  # no rows to look for
     store.upsert([i for o in outcomes for i in o.items], new)
     failures = [o.failure for o in outcomes if o.failure is not None]
@@ -291,7 +328,7 @@ class _Refusals:
 
 def _plan_files(
     paths: list[Path], states: dict[str, FileState], refusals: _Refusals, space: SharedSpace,
-    folders: Callable[[Path], tuple[str, ...]],
+    folders: Callable[[Path], tuple[str, ...]], people: bool = False,
 ) -> tuple[list[Todo], dict[str, float]]:  # fmt: skip
     """Which files to encode, and which only need their mtime recorded. A file stored through
     other models than the space's (an adapter turned on, another Whisper) is encoded again."""
@@ -310,7 +347,7 @@ def _plan_files(
             continue
         text = path_text(path)
         known = states.get(text)
-        if known and not known.failed and known.models != _models(space, known.kind):
+        if known and not known.failed and known.models != _models(space, known.kind, people):
             todo.append(Todo(path, st.st_size, st.st_mtime, sha256_file(path), True,
                              folders(path)))  # fmt: skip
             continue
@@ -385,7 +422,7 @@ def _included(paths: Iterable[Path], roots: list[Path], exclude: Sequence[str],
 
 def plan(
     store: Store, space: SharedSpace, paths: Iterable[Path], roots: list[Path], sync: bool = False,
-    exclude: Sequence[str] = (),
+    exclude: Sequence[str] = (), people: bool = False,
 ) -> Plan:  # fmt: skip
     """Read the store's states once and decide what to encode (reads only: the driver then
     records ``touched`` and, after the last commit, ``finish`` forgets ``gone`` and records
@@ -396,7 +433,7 @@ def plan(
     files = _resolved(_included(paths, roots, exclude, report), refusals)
     resolved = [r.resolve() for r in roots]
     states = store.states(_scope([*files, *resolved]))
-    todo, touched = _plan_files(files, states, refusals, space, _folders(resolved))
+    todo, touched = _plan_files(files, states, refusals, space, _folders(resolved), people)
     seen = {path_text(p) for p in files} | {f.path for f in refusals.failures}
     gone = _gone(resolved, seen, states) if sync else []
     return Plan(todo, touched, gone, report, refusals.failures)
@@ -439,15 +476,16 @@ def ingest(
     on_planned: Callable[[int], None] = lambda _: None,
     on_done: Callable[[int], None] = lambda _: None,
     exclude: Sequence[str] = (),  # gitignore patterns of files left out (``store.ignore``)
+    people: People | None = None,  # the collection's people (on): faces are recognised
 ) -> IngestReport:
     """The local loop over the stages: plan, then decode, embed and commit batch by batch."""
     t0 = time.perf_counter()
-    planned = plan(store, space, paths, roots, sync, exclude)
+    planned = plan(store, space, paths, roots, sync, exclude, people is not None)
     store.touch(planned.touched)
     on_planned(len(planned.todo))
-    embed = Embedder(space, video_fps)
+    embed = Embedder(space, video_fps, FaceIdEncoder() if people is not None else None)
     for outcomes in _pipelined(planned.todo, batch_size, image_side(space), embed):
-        commit(store, outcomes, planned.report)
+        commit(store, outcomes, planned.report, people)
         on_done(len(outcomes))
     report = finish(store, planned)
     report.seconds = time.perf_counter() - t0
@@ -482,7 +520,7 @@ def remember_unchanged(
     store.items.checkout_latest()  # the plan reads versions no older than ``before``'s
     store.fails.checkout_latest()
     roots = [Path(p) for p in inputs if Path(p).exists()]
-    planned = plan(store, space, before[1], roots, sync, exclude)
+    planned = plan(store, space, before[1], roots, sync, exclude, store.people_on)
     after = unchanged.snapshot(store.folder, inputs)
     if after is None or not _nothing(planned):
         return False

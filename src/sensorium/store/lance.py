@@ -30,6 +30,7 @@ import re
 import time
 from collections.abc import Collection
 from datetime import timedelta
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -44,6 +45,7 @@ from sensorium.errors import SensoriumError
 from sensorium.media.names import path_text
 from sensorium.store.base import Filter, fuzzy_edits
 from sensorium.store.maintenance import tidy
+from sensorium.store.people import People
 from sensorium.store.records import Failure, FileState, Item
 
 __all__ = [
@@ -63,6 +65,7 @@ ANN_THRESHOLD = 10_000  # the index already halves query time here (benchmarks/s
 ANN_NPROBES = 16  # IVF partitions visited per query
 ANN_EF = 64  # HNSW candidate list size
 _META = "sensorium.json"
+SETTINGS = ("people",)  # the collection's settings kept in _META beside the schema version
 
 V2_FIELDS = [
     pa.field("segment", pa.int32()),
@@ -332,11 +335,41 @@ class LanceStore:
         self._cleaned = -CLEANUP_S  # when old versions were last removed (monotonic s)
         self._version = (-1, -1.0, 0)  # (version, when asked, writes then)
 
-    def _write_meta(self) -> None:
-        """Write the schema version by rename: a kill mid-write leaves the old file or none."""
+    def _write_meta(self, **settings: Any) -> None:
+        """Write the schema version and the collection's settings (``people``), those not
+        given kept, by rename: a kill mid-write leaves the old file or none."""
         tmp = self.folder / f"{_META}.tmp"
-        tmp.write_text(json.dumps({"schema_version": SCHEMA_VERSION}))
+        meta = {**self._settings(), **settings, "schema_version": SCHEMA_VERSION}
+        tmp.write_text(json.dumps(meta))
         os.replace(tmp, self.folder / _META)
+
+    def _settings(self) -> dict[str, Any]:
+        """The settings kept in the folder's ``sensorium.json`` (none on object storage)."""
+        try:
+            meta = json.loads((self.folder / _META).read_text() or "{}")
+        except (OSError, ValueError):
+            return {}
+        return {k: v for k, v in meta.items() if k in SETTINGS} if isinstance(meta, dict) else {}
+
+    @property
+    def people_on(self) -> bool:
+        """Whether ingest recognises faces (the collection's ``people`` setting, off by
+        default: a face's identity vector is personal data; see the README)."""
+        return not self.remote and bool(self._settings().get("people", False))
+
+    def set_people(self, on: bool) -> None:
+        """Turn face recognition on or off for this collection. Off keeps the faces stored
+        (``people forget`` drops them). The next ingest's plan changes with it, so the
+        no-op ingest manifest (``sensorium.unchanged``) is dropped."""
+        if self.remote:
+            raise SensoriumError("people are kept for local collections only")
+        self._write_meta(people=on)
+        (self.folder / "unchanged.json").unlink(missing_ok=True)
+
+    @cached_property
+    def people(self) -> People:
+        """The faces and people of this collection (``store/people.py``)."""
+        return People(self.db)
 
     def _check_schema_version(self) -> int:
         """The folder's schema version; a new folder is written as the current one."""
@@ -575,6 +608,8 @@ class LanceStore:
     def delete(self, paths: list[str]) -> None:
         for start in range(0, len(paths), 500):
             chunk = paths[start : start + 500]
+            if "faces" in self.db.table_names():  # their faces first: a kill leaves no orphan
+                self.people.forget(chunk)
             self.items.delete(_in("path", chunk))
             self._writes += 1
             self._forget_failures(chunk)

@@ -40,6 +40,8 @@ from sensorium.store.ingest import IngestReport, ingest
 if TYPE_CHECKING:
     from watchdog.observers.api import BaseObserver
 
+    from sensorium.store.people import People
+
 __all__ = ["WatchBatch", "WatchOptions", "Watcher"]
 
 TICK = 0.1  # seconds between two looks at what the observer noted
@@ -366,7 +368,8 @@ class Watcher:
         with self.lock:
             report = ingest(self.store, self.space, files, list(self.roots), sync=catch_up,
                             batch_size=o.batch_size, video_fps=o.video_fps,
-                            on_done=committed, exclude=o.exclude)  # fmt: skip
+                            on_done=committed, exclude=o.exclude,
+                            people=_people(self.store))  # fmt: skip
             report.removed += self._forget(gone)
         report.seconds = time.perf_counter() - t0
         taken = [path_text(p) for p in [*files, *gone]]
@@ -383,3 +386,10 @@ class Watcher:
         if doomed:
             self.store.delete(sorted(doomed))
         return len(doomed)
+
+
+def _people(store: Store) -> People | None:
+    """The collection's people when its ``people`` setting is on (read at each batch: the
+    setting may change while it is watched)."""
+    on = getattr(store, "people_on", False)
+    return getattr(store, "people", None) if on else None
