@@ -30,6 +30,7 @@ from rich.text import Text
 
 from sensorium import models
 from sensorium.cli_fusion import predict_cmd, train_app
+from sensorium.cli_people import people_app
 from sensorium.errors import ModelError, SensoriumError, UsageError
 from sensorium.unchanged import expand_paths
 
@@ -59,6 +60,7 @@ eval_app = typer.Typer(help="Measure accuracy on your data or on the built-in re
                        no_args_is_help=True)  # fmt: skip
 app.add_typer(eval_app, name="eval")
 app.add_typer(train_app, name="train")
+app.add_typer(people_app, name="people")
 app.command("predict")(predict_cmd)
 
 out = Console(soft_wrap=True)
@@ -648,6 +650,7 @@ def search_cmd(
       path:holiday/          paths that hold this text (or match a glob: path:*.jpg)
       keyword:beach          files with this keyword (XMP, IPTC, or a folder name)
       near:Paris             taken near a place or a point (near:48.85,2.35,10km)
+      person:Alice           photos a person named with `sensorium people name` is in
       -people  -"red car"    leave a concept out
       "an exact phrase"      the words, as written, in the name, speech or text
     e.g.  sensorium search 'type:image after:2021-06 dog on a beach -people'

@@ -20,6 +20,7 @@ from sensorium.search.duplicates import DuplicateGroup, duplicates
 from sensorium.search.vectors import Retriever, VectorIndex
 from sensorium.store import IngestReport, Item, LanceStore, ingest
 from sensorium.store.base import Filter
+from sensorium.store.people import Person
 
 if TYPE_CHECKING:
     from sensorium.store.watch import WatchBatch, Watcher, WatchOptions
@@ -148,7 +149,7 @@ class Collection:
                       weights or {}, kind, path, target, negatives,
                       self.item(like) if like else None, filters or Filter(),
                       keywords)  # fmt: skip
-        return search(self.retriever, self.space, query, k)
+        return search(self.retriever, self.space, self._with_people(query), k)
 
     def query(
         self,
@@ -178,8 +179,76 @@ class Collection:
         """Results ``offset`` to ``offset + k`` (a query string is read by ``query``), by
         ``sort`` ("relevance", "taken", "added"), with the total, the weak count and a
         ``cursor`` for the next page of the same ranking (``search.search_page``)."""
-        q = self.query(query) if isinstance(query, str) else query
+        q = self._with_people(self.query(query) if isinstance(query, str) else query)
         return search_page(self.retriever, self.space, q, k, offset, sort, cursor)
+
+    def _with_people(self, query: Query) -> Query:
+        """``person:`` resolved to the files that person is seen in (a name nobody has, or
+        a collection without people, matches nothing)."""
+        name = query.filters.person
+        if name is None or query.filters.paths is not None:
+            return query
+        persons = self.store.people.named(name) if self._has_people() else []
+        paths = self.store.people.paths_of(persons)
+        why = "" if persons else f"'person:{name}': no one in the collection has that name"
+        return dataclasses.replace(query, filters=dataclasses.replace(query.filters, paths=paths),
+                                   impossible=query.impossible or why)  # fmt: skip
+
+    def _has_people(self) -> bool:
+        """Whether faces were ever stored (the tables are made on first use, not by a read)."""
+        return self.store.people_on or "faces" in self.store.db.table_names()
+
+    # -- people (a collection setting, off by default: README, "Privacy") -------------------
+
+    def set_people(self, on: bool) -> None:
+        """Turn face recognition on or off: with it on, ingest stores an identity vector for
+        each face and groups faces into people; files stored before are encoded again by the
+        next ingest. Off: no new faces are recognised (``forget_people`` drops the stored)."""
+        with self.writing:
+            self.store.set_people(on)
+
+    def forget_people(self) -> int:
+        """Drop every stored face, person and name; returns how many faces were dropped."""
+        if not self._has_people():
+            return 0
+        with self.writing:
+            people = self.store.people
+            n = people.count()
+            people.faces.delete("true")
+            people.names.delete("true")
+            return n
+
+    def people(self) -> list[Person]:
+        """Every person, most faces first."""
+        return self.store.people.persons() if self._has_people() else []
+
+    def person_faces(self, person: int) -> list[dict[str, Any]]:
+        """A person's faces: face id, file, box, detection score; clearest first."""
+        faces = self.store.people.faces_of(person) if self._has_people() else []
+        if not faces:
+            raise NotFoundError(f"no person {person} in the collection")
+        return faces
+
+    def name_person(self, person: int, name: str) -> None:
+        with self.writing:
+            self.store.people.name(person, name)
+
+    def merge_people(self, into: int, others: Sequence[int]) -> int:
+        """``others``' faces become ``into``'s; returns how many faces moved."""
+        with self.writing:
+            return self.store.people.merge(into, others)
+
+    def split_person(self, face_ids: Sequence[str]) -> int:
+        """These faces become a new person; returns its id."""
+        with self.writing:
+            return self.store.people.split(face_ids)
+
+    def face_crop(self, face_id: str) -> bytes:
+        """A stored face's JPEG crop (by its id: never a path the caller names)."""
+        crop = self.store.people.crop(face_id) if self._has_people() else None
+        if crop is None:
+            raise NotFoundError(f"no face {face_id!r} in the collection")
+        return crop
 
     def stats(self) -> dict[str, Any]:
         failures = self.store.failures()
@@ -209,6 +278,8 @@ class Collection:
         per-moment labels, transcript and segments are in the moments)."""
         item = self.item(key)
         data = item.to_json()
+        if item.kind == "image" and self._has_people():
+            data["people"] = self.store.people.in_item(item.id)
         if item.kind == "video":
             for name in ("labels", "transcript", "segments"):
                 data.pop(name)

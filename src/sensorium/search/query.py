@@ -19,6 +19,7 @@ from sensorium.store.records import Item
 
 __all__ = [
     "KINDS",
+    "PERSON_ONLY",
     "STOP_WORDS",
     "TARGETS",
     "WORD",
@@ -36,6 +37,10 @@ __all__ = [
     "tokens",
     "where_clause",
 ]
+
+# The text of a query that names a person and no words (``person:Alice``): every file that
+# person is seen in, those where a person shows most first, none of them weak.
+PERSON_ONLY = "a person"
 
 MODALITIES = ("text", "image", "audio", "like")  # "like": an item of the collection
 TARGETS = ("seen", "heard", "said", "written")  # which part of an item a text query is about

@@ -41,6 +41,7 @@ from sensorium.errors import UsageError
 from sensorium.media.places import place_json
 from sensorium.search.near import explain_near
 from sensorium.search.query import (
+    PERSON_ONLY,
     WORD,
     Query,
     QueryPart,
@@ -468,6 +469,7 @@ def _rank(store: Retriever, space: SharedSpace, query: Query, k: int) -> _Rankin
         # "Caesars", "Caesar"), in no particular order (benchmarks/texts.py: 0.78 first).
         order = np.lexsort((ids, -score, -fused, -exact))
     plain = active == ["text"] and query.target is None  # what the weak cut is measured on
+    plain = plain and not (query.filters.person and query.text == PERSON_ONLY)
     hits: list[Hit] = []
     files: set[str] = set()
     for i in order:

@@ -9,8 +9,10 @@ Quoting is the shell's (``shlex``, double quotes only: an apostrophe is a letter
 unknown key with a value (``colour:red``), a value a key refuses (``type:banana``,
 ``after:2021-13``) or a quote left open is a ``UsageError`` that names the token. A word that
 only ends with a colon ("say: budget") stays a word. ``near:Paris``, ``near:48.85,2.35,10km``
-(``search/near.py``: a place that is not known is a ``NotFoundError``); ``person:`` is
-recognised and refused until the collection knows people by name. Two values of one key, or
+(``search/near.py``: a place that is not known is a ``NotFoundError``); ``person:Alice``
+(a name given with ``sensorium people name``; the collection resolves it to the files that
+person is seen in, and a name it does not know matches nothing); a query of ``person:`` and
+no words looks for "a person" among that person's files. Two values of one key, or
 ``after:`` later than ``before:``, match nothing (``impossible``), as a range the wrong way
 round does.
 
@@ -31,7 +33,7 @@ from typing import Any
 
 from sensorium.errors import UsageError
 from sensorium.search.near import parse_near
-from sensorium.search.query import TARGETS, Query
+from sensorium.search.query import PERSON_ONLY, TARGETS, Query
 from sensorium.store.base import KINDS, Filter
 from sensorium.store.records import Item
 
@@ -84,7 +86,10 @@ class Parsed:
         keywords: bool = True,
     ) -> Query:
         """The typed query, with the parts a string cannot hold (media, weights)."""
-        return Query(self.text, image, audio, weights or {}, self.kind, self.path, self.target,
+        text = self.text
+        if not (text or image or audio or like) and self.filters.person:
+            text = PERSON_ONLY  # all of that person's files, ranked by how much a person shows
+        return Query(text, image, audio, weights or {}, self.kind, self.path, self.target,
                      self.negative, like, self.filters, keywords, self.phrases,
                      self.impossible)  # fmt: skip
 
@@ -162,9 +167,9 @@ def _near(token: str, value: str) -> dict[str, Any]:
     return {"near": parse_near(value)}
 
 
-def _unsupported(token: str, value: str) -> dict[str, Any]:
-    raise UsageError(f"'{token}': person: is not supported yet (the collection knows no "
-                     "people by name)")  # fmt: skip
+def _person(token: str, value: str) -> dict[str, Any]:
+    """A person's name, spaces folded (the collection matches it in any case)."""
+    return {"person": " ".join(value.split())}
 
 
 def _field(name: str) -> Callable[[str, str], dict[str, Any]]:
@@ -185,7 +190,7 @@ KEYS: dict[str, Callable[[str, str], dict[str, Any]]] = {
     "path": _path,
     "keyword": _field("keyword"),
     "near": _near,
-    "person": _unsupported,
+    "person": _person,
 }
 
 
@@ -220,10 +225,12 @@ _NEAR_POINT = (
 _NEAR = f"near:(?:{_NEAR_POINT}|{_NEAR_NAME}(?:,{_NEAR_NAME})*)"
 _TOKEN = (
     f"(?:{_WORD}|{_PHRASE}|{_TARGET}|-(?:{_BARE}|{_QUOTED})|type:(?:{'|'.join(KINDS)})"
-    f"|(?:after|before):{_DAY}|(?:camera|path|keyword):(?:{_BARE}|{_QUOTED})|{_NEAR})"
+    f"|(?:after|before):{_DAY}|(?:camera|path|keyword|person):(?:{_BARE}|{_QUOTED})|{_NEAR})"
 )
+_PERSON = f"person:(?:{_BARE}|{_QUOTED})"  # words enough by itself (``PERSON_ONLY``)
 _GAP = f"[{_SPLIT}]"
-ACCEPTED = f"^{_GAP}*(?:{_TOKEN}{_GAP}+)*{_TEXT_TOKEN}(?:{_GAP}+{_TOKEN})*{_GAP}*$"
+ACCEPTED = (f"^{_GAP}*(?:{_TOKEN}{_GAP}+)*(?:{_TEXT_TOKEN}|{_PERSON})(?:{_GAP}+{_TOKEN})*"
+            f"{_GAP}*$")
 
 
 def _tokens(text: str) -> list[tuple[str, int, int]]:

@@ -115,6 +115,10 @@ class Filter:
     camera: str | None = None  # a case-insensitive part of the EXIF "Make Model"
     keyword: str | None = None  # one of the item's keywords (XMP, IPTC, a folder), any case
     near: Near | None = None  # taken within a radius of a point (GPS); unknown places fail
+    # person: a name given to a person (store/people.py); the collection resolves it to the
+    # files that person is seen in (``paths``) before a search: unresolved, it filters nothing
+    person: str | None = None
+    paths: frozenset[str] | None = None  # only these files (empty: none)
 
     def __post_init__(self) -> None:
         if self.kind is not None and self.kind not in KINDS:
@@ -157,6 +161,9 @@ class Filter:
             clauses.append(f"lower(keywords) LIKE '%{quoted}%' ESCAPE '\\'")
         if self.near:
             clauses.append(self.near.sql())
+        if self.paths is not None:
+            quoted = ", ".join("'" + p.replace("'", "''") + "'" for p in sorted(self.paths))
+            clauses.append(f"path IN ({quoted})" if self.paths else "false")
         return " AND ".join(clauses) or None
 
     def mask(self, columns: dict[str, pa.Array]) -> np.ndarray:
@@ -182,6 +189,9 @@ class Filter:
         if self.near:
             lat, lon = (_floats(columns[c]) for c in ("latitude", "longitude"))
             keep &= self.near.mask(lat, lon)
+        if self.paths is not None:
+            hit = pc.is_in(columns["path"], value_set=pa.array(sorted(self.paths), pa.string()))
+            keep &= hit.to_numpy(zero_copy_only=False)
         return keep
 
 

@@ -217,9 +217,13 @@ class People:
         return t["crop"][0].as_py() if t.num_rows else None
 
     def named(self, name: str) -> list[int]:
-        """The persons called ``name`` (any case, spaces folded), or whose id it is."""
+        """The persons called ``name`` (any case, spaces folded), else those with it as
+        whole words of their name ("obama" for "Barack Obama"), else the one whose id it is."""
         want = " ".join(name.split()).casefold()
-        found = [p for p, n in self._names().items() if n.casefold() == want]
+        names = {p: n.casefold() for p, n in self._names().items()}
+        found = [p for p, n in names.items() if n == want]
+        if not found and want:
+            found = [p for p, n in names.items() if f" {want} " in f" {n} "]
         if not found and want.isdigit():
             found = [int(want)] if self.faces.count_rows(f"person = {int(want)}") else []
         return found
