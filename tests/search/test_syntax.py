@@ -68,7 +68,6 @@ def test_plain_words_stay_words() -> None:
     ('said:"gorilla', '\'"gorilla'),
     ("x said:", "'said:'"),
     ("near:91,0 x", "near '91,0'"),
-    ("person:ada x", "'person:ada'"),
 ])  # fmt: skip
 def test_errors_name_the_token(query: str, named: str) -> None:
     with pytest.raises(UsageError) as err:

@@ -27,6 +27,7 @@ __all__ = [
     "imagenet_photos",
     "isolated_words",
     "librivox",
+    "named_faces",
     "openclipart_labelled",
     "pair_sets",
     "speech_set",
@@ -223,3 +224,35 @@ def pair_sets() -> dict[str, Callable[[], list[tuple[str, str]]]]:
         "tuxpaint-category": lambda: [(str(s.image), s.category) for s in tuxpaint_stamps()],
         "speech": lambda: [(str(i.path), i.text) for i in speech_set()],
     }
+
+
+# Photos of named people that a registry ships. face_recognition 1.3.0's sdist (PyPI, MIT)
+# holds its test photos: Barack Obama five times (obama, obama2, obama3 and two photos where
+# his face is cut by the frame) and Joe Biden once; scikit-image's astronaut is Eileen
+# Collins and matplotlib's sample photo is Grace Hopper. No other package opened for issue 24
+# ships several photos of one named person (docs/benchmarks.md, "People", lists them).
+FACE_RECOGNITION_SDIST = "face_recognition==1.3.0"
+_SDIST_PHOTOS = "face_recognition-1.3.0/tests/test_images"
+_NAMED = {"obama": "Barack Obama", "obama2": "Barack Obama", "obama3": "Barack Obama",
+          "obama_partial_face": "Barack Obama", "obama_partial_face2": "Barack Obama",
+          "biden": "Joe Biden"}  # fmt: skip
+
+
+def named_faces() -> dict[Path, str]:
+    """Real photos of named people -> who is in them (one face each): face_recognition's
+    test photos (``scripts/setup.sh`` unpacks them from the sdist into the data cache),
+    scikit-image's astronaut and matplotlib's Grace Hopper."""
+    import matplotlib.cbook
+    import skimage
+
+    from sensorium import config
+
+    folder = config.home() / "data" / _SDIST_PHOTOS
+    if not (folder / "obama.jpg").is_file():
+        raise DatasetMissingError("face_recognition's test photos", FACE_RECOGNITION_SDIST,
+                                  "bash scripts/setup.sh; or pip download --no-binary :all:")
+    out = {folder / f"{stem}.jpg": who for stem, who in _NAMED.items()}
+    out[Path(skimage.__file__).parent / "data" / "astronaut.png"] = "Eileen Collins"
+    out[Path(matplotlib.cbook.get_sample_data("grace_hopper.jpg", asfileobj=False))] = (
+        "Grace Hopper")  # fmt: skip
+    return out
