@@ -34,6 +34,7 @@ from sensorium.service.contract import (
     kind_of,
 )
 from sensorium.service.guard import Guard
+from sensorium.service.people import people_router
 from sensorium.service.protocol import Head, allowed_methods
 from sensorium.service.routes import router
 from sensorium.service.state import Service, ServiceConfig, media_error_detail
@@ -66,7 +67,7 @@ def _handlers(app: FastAPI) -> None:
     async def http_error(request: Request, e: HTTPException) -> Response:
         headers = dict(e.headers or {})
         if e.status_code == 405:  # every method of the resource, not only the first route's
-            routes = [*app.routes, *router.routes]  # the API's own: included, not flattened
+            routes = [*app.routes, *router.routes, *people_router.routes]  # the API's own
             allow = ", ".join(allowed_methods(routes, request.url.path))
             if request.method == "OPTIONS":
                 return Response(status_code=204, headers={"Allow": allow})
@@ -103,6 +104,7 @@ def create_app(config: ServiceConfig | None = None, collection: Collection | Non
     app.state.service = service
     _handlers(app)
     app.include_router(router)
+    app.include_router(people_router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 
     @app.get("/", include_in_schema=False)

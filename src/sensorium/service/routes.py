@@ -360,6 +360,9 @@ async def item(e: E, item_id: ItemId) -> dict[str, Any]:
              "start": item.start, "end": item.end}  # fmt: skip
     for m in data.get("moments", []):
         m["thumbnail_url"] = f"/api/items/{m['id']}/thumbnail"
+    for f in data.get("people", []):  # faces by id: the item's path is already in the answer
+        f.pop("path", None)
+        f["crop_url"] = f"/api/faces/{f['face_id']}/crop"
     return data
 
 

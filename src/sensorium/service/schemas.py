@@ -12,13 +12,16 @@ __all__ = [
     "Cards",
     "Chip",
     "Duplicates",
+    "Faces",
     "Health",
     "Hit",
     "ItemDetails",
     "Job",
     "Jobs",
     "ParsedQuery",
+    "PeopleList",
     "Perceived",
+    "PersonOut",
     "SearchResults",
     "Stats",
     "Ticket",
@@ -166,3 +169,25 @@ class Stats(BaseModel):
 
 class Cards(BaseModel):
     models: list[dict[str, Any]]
+
+
+class PersonOut(BaseModel):
+    """One person: the faces grouped together, the name given, a face crop to show."""
+
+    model_config = _OPEN
+    id: int
+    name: str | None
+    faces: int = Field(description="How many faces.")
+    files: int = Field(description="In how many files.")
+    face: str = Field(description="The id of the clearest face.")
+    crop_url: str
+
+
+class PeopleList(BaseModel):
+    enabled: bool = Field(description="Whether ingest recognises faces (a collection setting).")
+    people: list[PersonOut]
+
+
+class Faces(BaseModel):
+    faces: list[dict[str, Any]] = Field(description="{face_id, item_id, box, score, person, "
+                                        "crop_url, item_url}, clearest first.")  # fmt: skip
