@@ -62,6 +62,8 @@ BENCHMARKS = [
     "watch",
     "places",
     "noop_ingest",
+    "people",
+    "languages",
 ]
 
 
