@@ -163,7 +163,7 @@ function renderChips(query) {
   box.replaceChildren();
   if (!query) return;
   const names = { not: "without", phrase: "exactly", type: "type", after: "taken after",
-    before: "taken before" };
+    before: "taken before", person: "person" };
   for (const chip of query.chips) {
     const remove = el("button", { type: "button", className: "x", textContent: "×",
       title: "Remove this part and search again" });
@@ -456,6 +456,7 @@ async function openItem(id, start = 0) {
   if (item.text && item.kind !== "text") meta.append(el("h4", { textContent: "Written" }), el("p", { textContent: item.text }));
   const segs = item.segments || [];
   if (segs.length) meta.append(el("h4", { textContent: "Said" }), timeLines(segs.map((s) => [s.start, s.text])));
+  if (item.people && item.people.length) meta.append(el("h4", { textContent: "People" }), facesRow(item.people));
   if (item.moments) {
     meta.append(el("h4", { textContent: "Moments" }), timeLines(item.moments.map((m) => [m.start,
       [m.seen.map((x) => x[0]).slice(0, 2).join(", "), m.heard.map((x) => x[0]).slice(0, 2).join(", "), m.said ? `“${m.said}”` : ""]
@@ -515,6 +516,58 @@ function watchJob(job) {
   setTimeout(poll, 500);
 }
 
+// -- people: faces recognised across photos (a collection setting, off by default) ------------
+
+// A person's query token: by name when they have one, else by id (person:7 finds them too).
+function personToken(name, id) {
+  return `person:${name ? `"${name.replace(/"/g, "")}"` : id}`;
+}
+
+function searchPerson(name, id) {
+  $("#details").close();
+  $("#q").value = personToken(name, id);
+  search();
+}
+
+function facesRow(faces) {
+  return el("div", { className: "people small" }, ...faces.map((f) => el("button", {
+    type: "button", className: "person", title: "Photos of this person",
+    onclick: () => searchPerson(f.name, f.person),
+  }, el("img", { src: f.crop_url, alt: "", loading: "lazy" }),
+  el("span", { className: "name", textContent: f.name || `Person ${f.person}` }))));
+}
+
+async function namePerson(p) {
+  const name = prompt(`Name person ${p.id}:`, p.name || "");
+  if (!name || !name.trim()) return;
+  try {
+    await api(`/api/people/${p.id}/name`, { method: "POST", headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ name: name.trim() }) });
+  } catch (e) {
+    setStatus(e.message, true);
+  }
+  loadPeople();
+}
+
+async function loadPeople() {
+  let data;
+  try {
+    data = await api("/api/people");
+  } catch (e) {
+    $("#people-note").textContent = e.message;
+    return;
+  }
+  $("#people-note").textContent = data.people.length
+    ? "Click a face for the photos they are in; name a person to search for them by name (person:Name)."
+    : data.enabled ? "No faces found yet: add photos." : "Face recognition is off for this collection (sensorium people on).";
+  $("#people").replaceChildren(...data.people.map((p) => el("div", { className: "person" },
+    el("button", { type: "button", className: "face", title: "Photos of this person",
+      onclick: () => searchPerson(p.name, p.id) }, el("img", { src: p.crop_url, alt: p.name || `Person ${p.id}`, loading: "lazy" })),
+    el("span", { className: "name", textContent: p.name || `Person ${p.id}` }),
+    el("span", { className: "muted", textContent: plural(p.files, "photo") }),
+    el("button", { type: "button", className: "link", textContent: p.name ? "Rename" : "Name", onclick: () => namePerson(p) }))));
+}
+
 async function loadStats() {
   try {
     const s = await api("/api/stats");
@@ -562,6 +615,11 @@ function wire() {
     }
   });
   $("#ingest-toggle").addEventListener("click", () => ($("#ingest-panel").hidden = !$("#ingest-panel").hidden));
+  $("#people-toggle").addEventListener("click", () => {
+    const panel = $("#people-panel");
+    panel.hidden = !panel.hidden;
+    if (!panel.hidden) loadPeople();
+  });
   $("#ingest-btn").addEventListener("click", ingest);
   $("#home").addEventListener("click", (ev) => {
     ev.preventDefault();
