@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from sensorium import media
+from sensorium.encoders.base import Encoder
 from sensorium.errors import MediaError, UnsupportedMediaError, UsageError
 from sensorium.media.types import AudioMedia, ImageMedia, MediaKind
 from sensorium.space import SharedSpace
@@ -191,7 +192,8 @@ def embed_query(space: SharedSpace, query: Query) -> dict[str, QueryPart]:
     weight = lambda name: query.weights.get(name, 1.0)  # noqa: E731
     if query.text:
         # (1 + Q, 384): the text, then each concept to subtract (vector arithmetic, as rclip)
-        vectors = encode_texts(space, [query.text, *query.negative])
+        # a query in any language; an English one gets exactly its English vector
+        vectors = encode_texts(space, [query.text, *query.negative], any_language=True)
         vector = vectors[0] - vectors[1:].sum(0)
         # not np.linalg.norm: its BLAS call took 1.8 ms on a busy 2-core machine (einsum 2 µs)
         vector = vector / max(float(np.sqrt(np.einsum("i,i", vector, vector))), 1e-9)
@@ -241,11 +243,13 @@ _cache: dict[int, tuple[object, dict[str, np.ndarray]]] = {}
 _cache_lock = threading.Lock()
 
 
-def encode_texts(space: SharedSpace, texts: list[str]) -> np.ndarray:
-    """(N,) -> (N, 384) through the space's text encoder, remembering what it encoded: a
-    service asks for the same queries, label names and transcript lines again and again
-    (each costs about 10 ms to encode on 2 cores)."""
-    encoder = space.text
+def encode_texts(space: SharedSpace, texts: list[str], any_language: bool = False
+                 ) -> np.ndarray:  # fmt: skip
+    """(N,) -> (N, 384) through the space's text encoder (``any_language``: the one for text
+    in any language, whose English vectors are the same), remembering what it encoded: a
+    service asks for the same queries, label names and transcript lines again and again (each
+    costs about 10 ms to encode on 2 cores)."""
+    encoder: Encoder[str] = space.any_text if any_language else space.text
     with _cache_lock:
         owner, memo = _cache.get(id(encoder), (None, {}))
         if owner is not encoder:

@@ -35,6 +35,7 @@ from sensorium.media.types import AudioMedia, ImageMedia, Media, MediaKind, Text
 from sensorium.models import model_path
 from sensorium.space.adapter import LinearAdapter
 from sensorium.space.bridge import BridgeOptions, LabelBridge
+from sensorium.space.language import AlignedTextEncoder
 from sensorium.space.parts import Part, mix
 from sensorium.space.prompts import phrase
 
@@ -156,6 +157,12 @@ class SharedSpace:
     @cached_property
     def text(self) -> TextEncoder:
         return TextEncoder(threads=self.options.threads)
+
+    @cached_property
+    def any_text(self) -> AlignedTextEncoder:
+        """Text in any language -> this space: English through ``text`` (the same vectors),
+        others through the multilingual encoder and its alignment (space/language.py)."""
+        return AlignedTextEncoder(self.text)
 
     @cached_property
     def image(self) -> ImageEncoder | ClipEncoder:
@@ -290,7 +297,10 @@ class SharedSpace:
                 transcript = self.speech.transcribe(m)
                 if transcript.text:
                     parts[Part.SAID] = self.options.transcript_weight * transcript.confidence
-                    part_vectors[Part.SAID] = self.text.encode([transcript.text])[0]
+                    # Whisper's language picks the path: what was said in German is
+                    # embedded as German, English exactly as before
+                    said = self.any_text.encode([transcript.text], [transcript.language])
+                    part_vectors[Part.SAID] = said[0]
             results.append(Embedded(m.path, m.kind, mix(parts, part_vectors), lab, transcript,
                                     parts, feats, part_vectors))  # fmt: skip
         return results
