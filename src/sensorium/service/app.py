@@ -25,6 +25,7 @@ from starlette.exceptions import HTTPException
 import sensorium
 from sensorium.collection import Collection
 from sensorium.errors import MediaError, SensoriumError
+from sensorium.service import people  # noqa: F401  (adds the people routes to the router)
 from sensorium.service.contract import (
     STATUS,
     InvalidInput,
@@ -34,7 +35,6 @@ from sensorium.service.contract import (
     kind_of,
 )
 from sensorium.service.guard import Guard
-from sensorium.service.people import people_router
 from sensorium.service.protocol import Head, allowed_methods
 from sensorium.service.routes import router
 from sensorium.service.state import Service, ServiceConfig, media_error_detail
@@ -67,7 +67,7 @@ def _handlers(app: FastAPI) -> None:
     async def http_error(request: Request, e: HTTPException) -> Response:
         headers = dict(e.headers or {})
         if e.status_code == 405:  # every method of the resource, not only the first route's
-            routes = [*app.routes, *router.routes, *people_router.routes]  # the API's own
+            routes = [*app.routes, *router.routes]  # the API's own: included, not flattened
             allow = ", ".join(allowed_methods(routes, request.url.path))
             if request.method == "OPTIONS":
                 return Response(status_code=204, headers={"Allow": allow})
@@ -104,7 +104,6 @@ def create_app(config: ServiceConfig | None = None, collection: Collection | Non
     app.state.service = service
     _handlers(app)
     app.include_router(router)
-    app.include_router(people_router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 
     @app.get("/", include_in_schema=False)

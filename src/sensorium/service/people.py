@@ -7,18 +7,17 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 import anyio
-from fastapi import APIRouter
 from fastapi import Path as PathParam
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
 from sensorium.service.contract import errors
-from sensorium.service.routes import E
+from sensorium.service.routes import E, router
 from sensorium.service.schemas import Faces, PeopleList, PersonOut
 
-__all__ = ["people_router"]
+__all__ = ["crop_url"]
 
-people_router = APIRouter(prefix="/api", generate_unique_id_function=lambda route: route.name)
+# On the API's own router (its prefix, operation ids, checks): imported by service/app.py
 
 PersonId = Annotated[int, PathParam(ge=1, le=2**62, description="A person's id.")]
 # "<40 hex digits>:<index>": what the store writes; anything else is refused before a lookup
@@ -58,7 +57,7 @@ class SplitBody(BaseModel):
         min_length=1, max_length=1000, description="Faces that become a new person.")  # fmt: skip
 
 
-@people_router.get("/people", response_model=PeopleList, responses=errors())
+@router.get("/people", response_model=PeopleList, responses=errors())
 async def people(e: E) -> dict[str, Any]:
     """Every person (most faces first) with a face crop's URL, and whether face recognition
     is on for the collection (a setting: `sensorium people on`)."""
@@ -66,14 +65,14 @@ async def people(e: E) -> dict[str, Any]:
     return {"enabled": e.collection.store.people_on, "people": [_person(p) for p in found]}
 
 
-@people_router.get("/people/{person}/faces", response_model=Faces, responses=errors(404, 422))
+@router.get("/people/{person}/faces", response_model=Faces, responses=errors(404, 422))
 async def person_faces(e: E, person: PersonId) -> dict[str, Any]:
     """A person's faces, clearest first, each with its crop and its item."""
     faces = await anyio.to_thread.run_sync(e.collection.person_faces, person)
     return {"faces": [_face(f) for f in faces]}
 
 
-@people_router.get("/faces/{face_id}/crop", response_class=Response, responses=_JPEG)
+@router.get("/faces/{face_id}/crop", response_class=Response, responses=_JPEG)
 async def face_crop(e: E, face_id: FaceId) -> Response:
     """A face's crop, by the face's id."""
     data = await anyio.to_thread.run_sync(e.collection.face_crop, face_id)
@@ -84,23 +83,24 @@ def _one(e: Any, person: int) -> dict[str, Any]:
     return _person(next(p for p in e.collection.people() if p.id == person))
 
 
-@people_router.post("/people/{person}/name", response_model=PersonOut,
-                    responses=errors(404, 422))  # fmt: skip
+@router.post("/people/{person}/name", response_model=PersonOut,
+                    responses=errors(400, 404, 413, 422))  # fmt: skip
 async def name_person(e: E, person: PersonId, body: NameBody) -> dict[str, Any]:
     """Name a person."""
     await anyio.to_thread.run_sync(e.collection.name_person, person, body.name)
     return await anyio.to_thread.run_sync(_one, e, person)
 
 
-@people_router.post("/people/{person}/merge", response_model=PersonOut,
-                    responses=errors(404, 422))  # fmt: skip
+@router.post("/people/{person}/merge", response_model=PersonOut,
+                    responses=errors(400, 404, 413, 422))  # fmt: skip
 async def merge_people(e: E, person: PersonId, body: MergeBody) -> dict[str, Any]:
     """The others' faces become this person's."""
     await anyio.to_thread.run_sync(e.collection.merge_people, person, body.others)
     return await anyio.to_thread.run_sync(_one, e, person)
 
 
-@people_router.post("/people/split", response_model=PersonOut, responses=errors(404, 422))
+@router.post("/people/split", response_model=PersonOut,
+             responses=errors(400, 404, 413, 422))  # fmt: skip
 async def split_person(e: E, body: SplitBody) -> dict[str, Any]:
     """These faces become a new person."""
     new = await anyio.to_thread.run_sync(e.collection.split_person, body.faces)
