@@ -30,7 +30,8 @@ def test_registry_has_the_default_pack() -> None:
 def test_card_is_complete(card: models.ModelCard) -> None:
     assert card.licence and card.modality in {"text", "image", "audio", "speech"}
     tasks = {"embedding", "classification", "face detection", "transcription", "adapter", "ocr",
-             "image-text embedding", "audio-text embedding", "image captioning"}  # fmt: skip
+             "image-text embedding", "audio-text embedding", "image captioning",
+             "face recognition"}  # fmt: skip
     assert card.task in tasks
     assert card.offline or card.hub, "a card needs a registry source or a hub id"
     for spec in card.files:
