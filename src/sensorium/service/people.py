@@ -19,7 +19,10 @@ __all__ = ["crop_url"]
 
 # On the API's own router (its prefix, operation ids, checks): imported by service/app.py
 
-PersonId = Annotated[int, PathParam(ge=1, le=2**62, description="A person's id.")]
+# Person ids count up from 1; a bound a JSON number holds exactly (2**62 read as a float
+# would let a schema admit 4611686018427387999, which the server refuses)
+MAX_PERSON = 1_000_000_000
+PersonId = Annotated[int, PathParam(ge=1, le=MAX_PERSON, description="A person's id.")]
 # "<40 hex digits>:<index>": what the store writes; anything else is refused before a lookup
 FaceId = Annotated[str, PathParam(pattern=r"^[0-9a-f]{40}:[0-9]{1,4}$",
                                   description="A face's id (from /api/people).")]  # fmt: skip
@@ -48,7 +51,7 @@ class NameBody(BaseModel):
 
 
 class MergeBody(BaseModel):
-    others: list[Annotated[int, Field(ge=1, le=2**62)]] = Field(
+    others: list[Annotated[int, Field(ge=1, le=MAX_PERSON)]] = Field(
         min_length=1, max_length=1000, description="Persons who are this one too.")  # fmt: skip
 
 
