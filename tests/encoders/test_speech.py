@@ -124,6 +124,22 @@ def test_no_words_from_animal_and_object_sounds(base: SpeechRecognizer) -> None:
         assert scores[0]["speech_peak"] <= SHORT_GATE.min_speech_peak - MARGIN, scores
 
 
+def test_no_hint_words_from_animal_and_object_sounds(base: SpeechRecognizer) -> None:
+    """With the digits as hint, the decoder recites them over a camel's groan ("four five six
+    seven eight", YAMNet 0.85) or hears one of them in a road sign's beep ("six" at -1.26):
+    neither a recitation nor a doubtful listed word is kept."""
+    from sensorium.eval.datasets import TUXPAINT
+
+    for name in ("animals/mammals/camel/camel.ogg", "town/roadsigns/xing_ped.ogg",
+                 "animals/birds/seagull.ogg", "animals/mammals/dogs/fox.ogg"):  # fmt: skip
+        clip = media.load_audio(TUXPAINT / name)
+        scores = base.short_clip_scores(clip, DIGITS)
+        print(name, scores)
+        assert base.transcribe(clip, hint=DIGITS).text == "", scores
+        # the recitation over the camel: YAMNet well below certain of a voice
+        assert scores[0]["speech_peak"] <= SHORT_GATE.certain_speech_peak - 0.05, scores
+
+
 # -- parity: the shipped int8 path against the float32 reference (MODELS.md) --------------------
 
 
@@ -195,3 +211,9 @@ def test_short_clip_gate_says_what_decided_and_by_how_much() -> None:
     assert gate.check(0.8, 0.2, -0.8)[0] and gate.margin(0.8, 0.2, -0.8) == pytest.approx(0.3)
     # a voice YAMNet and Whisper are both sure of may be decoded less confidently
     assert gate.check(0.95, 0.2, -1.3)[0] and not gate.check(0.6, 0.2, -1.3)[0]
+    # a word of the hint stands in for YAMNet ("six" at 8 kHz is mostly a hiss) ...
+    assert not gate.check(0.16, 0.19, -0.44)[0] and gate.check(0.16, 0.19, -0.44, listed=True)[0]
+    assert not gate.check(0.16, 0.19, -1.26, listed=True)[0]  # ... not for a doubtful decode
+    # YAMNet certain of a voice stands in for Whisper's no-speech ("0" at 0.75)
+    assert gate.check(1.0, 0.75, -0.8)[0] and not gate.check(0.9, 0.75, -0.8)[0]
+    assert gate.margin(1.0, 0.75, -0.8) == pytest.approx(0.05)

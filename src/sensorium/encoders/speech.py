@@ -99,10 +99,14 @@ class Transcript:
 class ShortClipGate:
     """When a word or two decoded from a short clip is kept: YAMNet must hear speech, and
     Whisper must not take it for silence and must be confident, or, where YAMNet is sure of a
-    voice and Whisper of sound, fairly confident. Chosen on the development halves (spoken
-    digits by three speakers, Asterisk's words, Tux Paint's 101 animal and object effects):
-    every margin on those clips is at least 100 times the 1e-4 that CPU kernels move
-    float32 scores by. ``check`` says which limit decided and by how much."""
+    voice and Whisper of sound, fairly confident. Two second signals stand in where one score
+    fails on real words: a decode that is exactly one word of the user's hint stands in for
+    YAMNet ("six" at 8 kHz is mostly a hiss: peak 0.16), and YAMNet certain of a voice stands
+    in for Whisper's no-speech probability (a bare "0" or "7" decodes at no-speech 0.69-0.75).
+    Chosen on the development halves (spoken digits by three speakers, Asterisk's words,
+    Tux Paint's 101 animal and object effects, with and without a hint): every margin on
+    those clips is at least 100 times the 1e-4 that CPU kernels move float32 scores by.
+    ``check`` says which limit decided and by how much."""
 
     min_speech_peak: float = 0.5  # YAMNet's "Speech" in some 0.96 s patch (real words: 0.9+)
     max_no_speech: float = 0.65  # Whisper's no-speech probability of the segment
@@ -110,13 +114,22 @@ class ShortClipGate:
     sure_speech_peak: float = 0.85  # ... where YAMNet is this sure of a voice
     sure_no_speech: float = 0.45  # ... and Whisper's no-speech probability at most this
     sure_logprob: float = -1.4  # ... this confidence is enough
+    # YAMNet certain of a voice (no effect scores above 0.85: the camel; words 0.98+): Whisper
+    # may doubt it up to this no-speech probability, and a hint recited after it keeps the
+    # word heard first
+    certain_speech_peak: float = 0.95
+    certain_no_speech: float = 0.8
 
-    def check(self, speech_peak: float, no_speech: float, logprob: float) -> tuple[bool, str]:
-        """(kept, why): the limit that decided, with the score and its margin."""
-        if speech_peak < self.min_speech_peak:
+    def check(self, speech_peak: float, no_speech: float, logprob: float,
+              listed: bool = False) -> tuple[bool, str]:  # fmt: skip
+        """(kept, why): the limit that decided, with the score and its margin. ``listed``:
+        the decode is exactly one word of the hint."""
+        if speech_peak < self.min_speech_peak and not listed:
             return False, f"speech peak {speech_peak:.3f} < {self.min_speech_peak}"
-        if no_speech > self.max_no_speech:
-            return False, f"no-speech {no_speech:.3f} > {self.max_no_speech}"
+        certain = speech_peak >= self.certain_speech_peak
+        top_no_speech = self.certain_no_speech if certain else self.max_no_speech
+        if no_speech > top_no_speech:
+            return False, f"no-speech {no_speech:.3f} > {top_no_speech}"
         if logprob >= self.min_logprob:
             return True, f"log-probability {logprob:.3f} >= {self.min_logprob}"
         sure = speech_peak >= self.sure_speech_peak and no_speech <= self.sure_no_speech
@@ -125,10 +138,14 @@ class ShortClipGate:
                           f" log-probability {logprob:.3f} >= {self.sure_logprob}")  # fmt: skip
         return False, f"log-probability {logprob:.3f} < {self.min_logprob}"
 
-    def margin(self, speech_peak: float, no_speech: float, logprob: float) -> float:
+    def margin(self, speech_peak: float, no_speech: float, logprob: float,
+               listed: bool = False) -> float:  # fmt: skip
         """How far the scores are from the nearest limit that could change the decision."""
-        limits = [speech_peak - self.min_speech_peak, self.max_no_speech - no_speech,
-                  logprob - self.min_logprob]  # fmt: skip
+        limits = [self.max_no_speech - no_speech, logprob - self.min_logprob]
+        if not listed:
+            limits.append(speech_peak - self.min_speech_peak)
+        if no_speech > self.max_no_speech:  # only YAMNet's certainty can keep it
+            limits += [speech_peak - self.certain_speech_peak, self.certain_no_speech - no_speech]
         if speech_peak >= self.sure_speech_peak and no_speech <= self.sure_no_speech:
             limits += [speech_peak - self.sure_speech_peak, self.sure_no_speech - no_speech,
                        logprob - self.sure_logprob]  # fmt: skip
@@ -373,8 +390,8 @@ class SpeechRecognizer:
         """A word or two: YAMNet's word that it is speech, then the whole clip decoded in float32
         in one short encoder window, each segment kept by the gate. ``(segments, language)``."""
         samples, pad, spans, peak = short.samples, short.pad, short.spans, short.peak
-        if peak < self.gate.min_speech_peak:
-            return [], ""
+        if peak < self.gate.min_speech_peak and not hint:
+            return [], ""  # (with a hint, a listed word may stand in for YAMNet: decode)
         pieces, lang = self._decode_short(samples, hint, language)
         # A word or two is one segment. With a hint, the decoder often adds a second one
         # ("zero" at log-probability -0.3, then "Pro" at -1.2; "seven" at -0.19, then "Thank
@@ -383,20 +400,27 @@ class SpeechRecognizer:
         pieces = sorted(pieces, key=lambda p: -p.avg_logprob)[:1]
         segments = []
         for s in pieces:
-            kept, _ = self.gate.check(peak, s.no_speech_prob, s.avg_logprob)
             # a word given no time at all is a hint word repeated, not heard
             words = [w for w in s.words or [] if w.end > w.start]
             text = "".join(w.word for w in words).strip()
+            listed = _is_listed(text, hint)
+            kept, _ = self.gate.check(peak, s.no_speech_prob, s.avg_logprob, listed)
             if not kept or not text or s.compression_ratio > MAX_COMPRESSION:
                 continue
+            if _recites(text, hint):
+                # the decoder going on with the hint as with a list: over a voice YAMNet is
+                # certain of, after the word it heard ("seven eight nine" for "seven", 4 of 4
+                # on the dev digits); over anything else (a camel's groan), after nothing
+                if peak < self.gate.certain_speech_peak:
+                    continue
+                words = words[:1]
+                text = words[0].word.strip()
             # Whisper times a word that follows seconds of silence too early: moved into the
             # speech that Silero heard
             timed = _within(tuple(_word(w, pad) for w in words), spans)
             start, end = timed[0].start, min(audio.duration, timed[-1].end)
             segments.append(Segment(start, round(max(start, end), 2), text,
                                     float(np.exp(s.avg_logprob)), timed))  # fmt: skip
-        if _recites(" ".join(seg.text for seg in segments), hint):
-            return [], lang
         return segments, lang
 
     def _decode_short(self, samples: np.ndarray, hint: str | None,
@@ -434,8 +458,9 @@ class SpeechRecognizer:
         pieces, _ = self._decode_short(short.samples, hint, None)
         out = []
         for s in pieces:
-            kept, why = self.gate.check(peak, s.no_speech_prob, s.avg_logprob)
-            margin = self.gate.margin(peak, s.no_speech_prob, s.avg_logprob)
+            listed = _is_listed(s.text, hint)
+            kept, why = self.gate.check(peak, s.no_speech_prob, s.avg_logprob, listed)
+            margin = self.gate.margin(peak, s.no_speech_prob, s.avg_logprob, listed)
             out.append({"text": s.text.strip(), "speech_peak": peak, "kept": kept, "why": why,
                         "no_speech": s.no_speech_prob, "logprob": s.avg_logprob,
                         "margin": margin})  # fmt: skip
@@ -499,6 +524,12 @@ def _recites(text: str, hint: str | None) -> bool:
         return False
     where = [listed.index(w) for w in said]
     return all(a < b for a, b in itertools.pairwise(where))
+
+
+def _is_listed(text: str, hint: str | None) -> bool:
+    """Whether ``text`` is exactly one word of the hint ("Six." for "zero one ... nine")."""
+    said = _tokens(text)
+    return len(said) == 1 and said[0] in _tokens(hint or "")
 
 
 def _tokens(text: str) -> list[str]:
