@@ -56,6 +56,10 @@ def test_off_by_default_and_kept_with_the_collection(tmp_path: Path) -> None:
     assert Collection(tmp_path / "db").store.people_on  # another process reads it
     coll.set_people(False)
     assert not Collection(tmp_path / "db").store.people_on
+    # the no-op ingest's manifest says nothing changed: with the setting changed, it is dropped
+    (tmp_path / "db" / "unchanged.json").write_text("{}")
+    coll.set_people(True)
+    assert not (tmp_path / "db" / "unchanged.json").exists()
 
 
 def test_an_older_collection_opens_with_people_off(tmp_path: Path) -> None:

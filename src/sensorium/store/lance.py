@@ -41,6 +41,7 @@ import pyarrow.compute as pc
 from lancedb.index import FTS, BTree, HnswSq
 from lancedb.query import BooleanQuery, FullTextQuery, MatchQuery, Occur
 
+from sensorium import unchanged
 from sensorium.errors import SensoriumError
 from sensorium.media.names import path_text
 from sensorium.store.base import Filter, fuzzy_edits
@@ -364,7 +365,7 @@ class LanceStore:
         if self.remote:
             raise SensoriumError("people are kept for local collections only")
         self._write_meta(people=on)
-        (self.folder / "unchanged.json").unlink(missing_ok=True)
+        (self.folder / unchanged.MANIFEST).unlink(missing_ok=True)
 
     @cached_property
     def people(self) -> People:
