@@ -22,7 +22,8 @@ __all__ = ["people_app"]
 
 people_app = typer.Typer(
     help="People: faces recognised across photos (a collection setting, off by default), "
-    "named once and found with person:NAME.",
+    "named once and found with person:NAME. Without a command: the people, each with a face "
+    "crop and counts.",
     invoke_without_command=True,
 )
 out = Console(soft_wrap=True)
