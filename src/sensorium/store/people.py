@@ -67,17 +67,27 @@ def assign(vectors: np.ndarray, known: np.ndarray, persons: np.ndarray, next_id:
     """The person of each new face, in order: that of the nearest face known so far (the
     stored ones, ``known`` (K, 128) of ``persons`` (K,), then the new ones before it) when it
     is within ``threshold``, else a new person numbered from ``next_id``."""
-    pool, who = np.asarray(known, np.float32).reshape(-1, FACE_ID_DIM), list(persons)
+    new = np.asarray(vectors, np.float64).reshape(-1, FACE_ID_DIM)  # (F, 128)
+    old = np.asarray(known, np.float64).reshape(-1, FACE_ID_DIM)  # (K, 128)
+    # The stored faces at once, (F, K) by |a|^2 + |b|^2 - 2ab in float64 (exact enough: the
+    # threshold's margins are 0.1), so a batch costs one pass over the table, not one a face.
+    near_d, near_p = np.full(len(new), np.inf), np.zeros(len(new), np.int64)
+    if len(old) and len(new):
+        d2 = (new**2).sum(1)[:, None] + (old**2).sum(1)[None] - 2 * new @ old.T
+        best = np.argmin(d2, axis=1)
+        near_d = np.sqrt(np.maximum(d2[np.arange(len(new)), best], 0.0))
+        near_p = np.asarray(persons, np.int64)[best]
     out: list[int] = []
-    for v in np.asarray(vectors, np.float32).reshape(-1, FACE_ID_DIM):
-        dist = np.linalg.norm(pool - v, axis=1) if len(pool) else np.zeros(0)
-        best = int(np.argmin(dist)) if len(dist) else -1
-        if best >= 0 and dist[best] <= threshold:
-            person = int(who[best])
-        else:
+    for i, v in enumerate(new):
+        person, dist = int(near_p[i]), float(near_d[i])
+        if i:  # the batch's earlier faces, assigned already
+            within = np.linalg.norm(new[:i] - v, axis=1)
+            j = int(np.argmin(within))
+            if within[j] < dist:
+                person, dist = out[j], float(within[j])
+        if dist > threshold:
             person, next_id = next_id, next_id + 1
         out.append(person)
-        pool, who = np.vstack([pool, v[None]]), [*who, person]
     return out
 
 
