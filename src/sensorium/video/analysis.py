@@ -34,7 +34,7 @@ from sensorium.errors import DecodeError, MediaTooLargeError
 from sensorium.media.types import ImageMedia
 from sensorium.media.video import MAX_SECONDS, VideoInfo, frames, probe
 from sensorium.space import DIM, SharedSpace
-from sensorium.space.parts import mix
+from sensorium.space.parts import Part, mix
 from sensorium.video.listen import PATCH_CENTER, PATCH_SECONDS, Heard, listen
 from sensorium.video.segments import WINDOW, cut_timeline
 
@@ -167,9 +167,9 @@ def _segments(
         seg = VideoSegment(i, start, end, np.zeros(DIM, np.float32), {}, {})
         seg.features = feats[idx].mean(0)
         seen_probs = probs[idx].mean(0, keepdims=True)  # (1, 1000)
-        seg.part_vectors["seen"] = space.image_bridge.bind(seen_probs)[0]
+        seg.part_vectors[Part.SEEN] = space.image_bridge.bind(seen_probs)[0]
         seg.seen = space.image_bridge.top_labels(seen_probs)[0]
-        seg.parts["seen"] = 1.0
+        seg.parts[Part.SEEN] = 1.0
         if fr.thumbs:
             middle = idx[np.argmin(np.abs(times[idx] - (start + end) / 2))]
             seg.keyframe = Image.open(io.BytesIO(fr.thumbs[int(middle)]))
@@ -181,7 +181,7 @@ def _segments(
         if fr.faces:
             _faces(space, seg, [fr.faces[j] for j in idx])
         out.append(seg)
-    for part in ("said", "written", "faces"):
+    for part in (Part.SAID, Part.WRITTEN, Part.FACES):
         having = [s for s in out if getattr(s, part)]
         if having:
             vectors = space.text.encode([getattr(s, part) for s in having])  # (S, 384)
@@ -198,15 +198,15 @@ def _hear(space: SharedSpace, seg: VideoSegment, audio: Heard, last: bool) -> No
     if inside.any():
         scores = audio.patches[inside].mean(0, keepdims=True)  # (1, 521)
         seg.heard = space.sound_bridge.top_labels(scores)[0]
-        seg.part_vectors["heard"] = space.sound_bridge.bind(scores)[0]
-        seg.parts["heard"] = max(seg.heard[0][1], 1e-3)
+        seg.part_vectors[Part.HEARD] = space.sound_bridge.bind(scores)[0]
+        seg.parts[Part.HEARD] = max(seg.heard[0][1], 1e-3)
     words = [w for w in audio.words if seg.start <= (w.start + w.end) / 2 < seg.end or (
         last and (w.start + w.end) / 2 >= seg.end)]  # fmt: skip
     if words:
         seg.words = words
         seg.said = " ".join(w.text for w in words)
         confidence = float(np.mean([w.probability for w in words]))
-        seg.parts["said"] = space.options.transcript_weight * confidence
+        seg.parts[Part.SAID] = space.options.transcript_weight * confidence
 
 
 def _read(space: SharedSpace, seg: VideoSegment, readings: list[Reading]) -> None:
@@ -218,7 +218,7 @@ def _read(space: SharedSpace, seg: VideoSegment, readings: list[Reading]) -> Non
             lines[text] = max(score, lines.get(text, 0.0))
     if lines:
         seg.written = "\n".join(lines)
-        seg.parts["written"] = space.options.ocr_weight * float(np.mean(list(lines.values())))
+        seg.parts[Part.WRITTEN] = space.options.ocr_weight * float(np.mean(list(lines.values())))
 
 
 def _faces(space: SharedSpace, seg: VideoSegment, readings: list[FaceReading]) -> None:
@@ -227,7 +227,7 @@ def _faces(space: SharedSpace, seg: VideoSegment, readings: list[FaceReading]) -
     best = max(readings, key=lambda r: (len(r.faces), r.confidence))
     if best.faces:
         seg.faces, seg.face_reading = best.text, best
-        seg.parts["faces"] = space.options.faces_weight * best.confidence
+        seg.parts[Part.FACES] = space.options.faces_weight * best.confidence
 
 
 def analyze(
