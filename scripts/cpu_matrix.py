@@ -10,7 +10,8 @@ engine makes on real registry data, and every line must equal the default line:
   hint, "hello world") and in a long one (a LibriVox sentence), and no words in Tux Paint's
   animal and object effects that Whisper once heard words in, with and without the hint;
 - the top 3 labels of real photos against all 1000 ImageNet names, and of sounds (YAMNet);
-- the shared-space vectors of the photos, sounds and a few texts, within ``VECTOR_TOL``.
+- the shared-space vectors of the photos, sounds and a few texts, and dlib's descriptors of
+  the named faces (the people extra), within ``VECTOR_TOL``.
 
 Usage: ``python scripts/cpu_matrix.py [--lines NAME ...] [--out FILE]``; prints a pass/fail
 table and exits 1 when a line differs. ``python scripts/cpu_matrix.py --list`` names the lines.
@@ -96,6 +97,26 @@ def fingerprint() -> dict[str, Any]:
         out["vectors"][Path(e.path).name] = e.vector.tolist()
     for t, v in zip(TEXTS, space.text.encode(TEXTS)):
         out["vectors"][t] = v.tolist()
+    out["vectors"].update(_face_ids())
+    return out
+
+
+def _face_ids() -> dict[str, list[float]]:
+    """dlib's descriptors of the named faces (people's decisions rest on their distances);
+    none where the people extra is not installed."""
+    try:
+        from sensorium.encoders.face_ids import FaceIdEncoder
+    except ImportError:
+        return {}
+    from sensorium.encoders.faces import FaceReader
+    from sensorium.eval.datasets import named_faces
+    from sensorium.media.image import load_image
+
+    reader, encoder, out = FaceReader(), FaceIdEncoder(), {}
+    for path in named_faces():
+        media = load_image(path, min_side=224)  # as ingest decodes it
+        for i, face in enumerate(encoder.faces_of(media, reader.read([media])[0].faces)):
+            out[f"face {i} of {path.name}"] = face.vector.tolist()
     return out
 
 

@@ -50,7 +50,8 @@ def test_shipped_adapters_match_their_cards(card: models.ModelCard) -> None:
     assert spec.bundled is not None
     with resources.as_file(resources.files("sensorium.models") / spec.bundled) as path:
         assert sha256_file(path) == spec.sha256
-        assert path.stat().st_size < 2_000_000
+        # small beside the models they map between (the multilingual alignment: 4 MB)
+        assert path.stat().st_size < 5_000_000
 
 
 @pytest.mark.parametrize("card", [c for c in OFFLINE if c.default], ids=lambda c: c.name)
