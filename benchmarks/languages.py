@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from benchmarks.places import cpu
+from benchmarks.places import cpu, cpu_line
 from sensorium import media
 from sensorium.encoders.multilingual import MultilingualEncoder
 from sensorium.eval.languages import LANGUAGES, Captions, fit_alignment, fit_half, stamp_captions
@@ -136,7 +136,7 @@ def run() -> dict[str, Any]:
 
 def markdown(data: dict[str, Any]) -> list[str]:
     c = data["cpu"]
-    on = f"{c.get('model_name', '?')}, family {c.get('family', '?')}, model {c.get('model', '?')}"
+    on = cpu_line(c)
     lines = [
         "## Queries in other languages",
         "",

@@ -32,7 +32,7 @@ from typing import Any
 import numpy as np
 from PIL import Image, ImageEnhance, ImageOps
 
-from benchmarks.places import cpu
+from benchmarks.places import cpu, cpu_line
 from sensorium.collection import Collection
 from sensorium.encoders.face_ids import SAME_PERSON, FaceIdEncoder
 from sensorium.encoders.faces import FaceReader
@@ -158,7 +158,7 @@ def run(tmp: Path) -> dict[str, Any]:
 
 def markdown(data: dict[str, Any]) -> list[str]:
     c = data["cpu"]
-    on = f"{c.get('model_name', '?')}, family {c.get('family', '?')}, model {c.get('model', '?')}"
+    on = cpu_line(c)
     lines = [
         "## People",
         "",

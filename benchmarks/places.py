@@ -126,6 +126,11 @@ def cpu() -> dict[str, str]:
     return {name: fields[key].strip() for key, name in pick.items() if key in fields}
 
 
+def cpu_line(c: dict[str, str]) -> str:
+    """``cpu()``'s fields as the figures cite them."""
+    return f"{c.get('model_name', '?')}, family {c.get('family', '?')}, model {c.get('model', '?')}"
+
+
 def _photos() -> list[Image.Image]:
     """Real photos: scikit-image's samples and Tux Paint's starters where installed."""
     out = []
@@ -321,7 +326,7 @@ def run(tmp: Path) -> dict[str, Any]:
 
 def markdown(data: dict[str, Any]) -> list[str]:
     c, w, a = data["cpu"], data["words"], data["agreement"]
-    on = f"{c.get('model_name', '?')}, family {c.get('family', '?')}, model {c.get('model', '?')}"
+    on = cpu_line(c)
     lines = [
         "## Places",
         "",

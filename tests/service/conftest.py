@@ -43,6 +43,20 @@ def collection(tmp_path_factory: pytest.TempPathFactory, media_root: Path) -> Co
     return coll
 
 
+def people_app(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    """The app over a new collection of the named people's photos, people on: each module
+    that names, merges or splits gets its own."""
+    from sensorium.eval.datasets import named_faces
+
+    root = tmp_path_factory.mktemp("named")
+    for path in named_faces():
+        shutil.copy(path, root / path.name)
+    coll = Collection(tmp_path_factory.mktemp("db"))
+    coll.set_people(True)
+    assert not coll.ingest([root]).failed
+    return create_app(ServiceConfig(coll.folder, (root,), 2, None, warm=False), coll)
+
+
 def _app(collection: Collection, media_root: Path, token: str | None = None) -> Any:
     config = ServiceConfig(collection.folder, (media_root,), MAX_UPLOAD_MB, token)
     return create_app(config, collection)

@@ -4,29 +4,18 @@ of an item in /api/items/{id}."""
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Iterator
 
 import pytest
 
 pytest.importorskip("dlib")
 from fastapi.testclient import TestClient
-
-from sensorium.collection import Collection
-from sensorium.eval.datasets import named_faces
-from sensorium.service import ServiceConfig, create_app
+from tests.service.conftest import people_app
 
 
 @pytest.fixture(scope="module")
 def people_client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
-    root = tmp_path_factory.mktemp("named")
-    for path in named_faces():
-        shutil.copy(path, root / path.name)
-    coll = Collection(tmp_path_factory.mktemp("db"))
-    coll.set_people(True)
-    assert not coll.ingest([root]).failed
-    app = create_app(ServiceConfig(coll.folder, (root,), 2, None, warm=False), coll)
-    with TestClient(app, raise_server_exceptions=False) as c:
+    with TestClient(people_app(tmp_path_factory), raise_server_exceptions=False) as c:
         yield c
 
 

@@ -4,7 +4,6 @@ details."""
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Iterator
 
 import pytest
@@ -14,12 +13,8 @@ webdriver = pytest.importorskip("selenium.webdriver")
 from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
 from tests.service import test_browser  # noqa: E402
-from tests.service.conftest import _live  # noqa: E402
+from tests.service.conftest import _live, people_app  # noqa: E402
 from tests.service.test_browser import CHROMIUM, DRIVER, WAIT  # noqa: E402
-
-from sensorium.collection import Collection  # noqa: E402
-from sensorium.eval.datasets import named_faces  # noqa: E402
-from sensorium.service import ServiceConfig, create_app  # noqa: E402
 
 chromium = test_browser.browser  # the browser tests' headless Chromium, as this module's fixture
 pytestmark = pytest.mark.skipif(not (CHROMIUM and DRIVER), reason="needs chromium (setup.sh)")
@@ -27,13 +22,7 @@ pytestmark = pytest.mark.skipif(not (CHROMIUM and DRIVER), reason="needs chromiu
 
 @pytest.fixture(scope="module")
 def people_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    root = tmp_path_factory.mktemp("named")
-    for path in named_faces():
-        shutil.copy(path, root / path.name)
-    coll = Collection(tmp_path_factory.mktemp("db"))
-    coll.set_people(True)
-    assert not coll.ingest([root]).failed
-    with _live(create_app(ServiceConfig(coll.folder, (root,), 2, None, warm=False), coll)) as url:
+    with _live(people_app(tmp_path_factory)) as url:
         yield url
 
 
