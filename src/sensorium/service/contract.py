@@ -63,7 +63,7 @@ _MEANING = {
     401: "`--token` is set and the request lacks `Authorization: Bearer TOKEN` (`unauthorized`).",
     403: "A path outside the `--root` folders, with `..`, or a link out of one (`forbidden`).",
     404: "No such item, job or file (`missing`).",
-    413: "The body is over `--max-upload-mb` (refused unread), or media over a safety bound "
+    413: "The body is over `--max-upload-mb` (never handed on), or media over a safety bound "
     "(`too_large`).",
     415: "An upload that is not media this route reads (`unsupported`).",
     416: "A `Range` header that is malformed or outside the file (`range`).",

@@ -40,7 +40,7 @@ class ServiceConfig:
         None  # folder or s3://bucket/prefix (None: $SENSORIUM_DB or ./.sensorium)
     )
     roots: tuple[Path, ...] = ()  # folders that POST /api/ingest may read (none: ingest off)
-    max_upload_mb: float = 50.0  # request bodies above this are refused (413) unread
+    max_upload_mb: float = 50.0  # request bodies above this are refused (413), never handed on
     token: str | None = None  # every /api call then needs Authorization: Bearer <token>
     model_calls: int = 2  # model calls at once (one per core on the 2-core target)
     warm: bool = True  # load the models at start-up, not on the first request
