@@ -54,7 +54,16 @@ def test_serve_watch_keeps_the_served_index_in_step(
         _until("found", lambda: _paths(client, "a cup of coffee")[:1] == ["coffee.jpg"])
         (folder / "astronaut.jpg").unlink()
         _until("gone", lambda: "astronaut.jpg" not in _paths(client, "an astronaut"))
+        watch = client.get("/api/stats").json()["watch"]  # where the watcher stands
+        assert watch["observer"] == "inotify" and watch["watching"] and watch["error"] is None
+        assert watch["folders"] == [str(folder.resolve())] and watch["batches"] >= 3
+        assert (watch["added"], watch["removed"], watch["failed"]) == (2, 1, 0), watch
+        assert watch["pending"] == 0 and watch["last_batch"] > 0
     assert not watcher.running  # stopped with the service
+
+
+def test_stats_without_a_watch(client: TestClient) -> None:
+    assert client.get("/api/stats").json()["watch"] is None
 
 
 def test_serve_watch_needs_a_folder(tmp_path: Path) -> None:

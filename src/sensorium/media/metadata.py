@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import calendar
 import math
+import os
 import re
 import xml.etree.ElementTree as ET
 from collections.abc import Iterable
@@ -27,7 +28,8 @@ from PIL import Image, ImageFile, IptcImagePlugin
 from sensorium.media.image import heif_support, read_head
 from sensorium.media.raw import raw_format, raw_preview
 
-__all__ = ["PhotoMeta", "clean_keywords", "gps_position", "parse_iptc", "parse_xmp", "photo_meta"]
+__all__ = ["PhotoMeta", "Sidecars", "clean_keywords", "gps_position", "is_sidecar", "parse_iptc",
+           "parse_xmp", "photo_meta", "sidecar_names"]  # fmt: skip
 
 _DATE_TIME_ORIGINAL = 0x9003  # in the Exif sub-IFD
 _DATE_TIME = 0x0132  # in IFD0: when the file was last changed, a fallback
@@ -293,9 +295,49 @@ def _from_tiff(head: bytes) -> PhotoMeta:
     return _merge(_exif(exif), parse_xmp(xmp) if isinstance(xmp, (bytes, str)) else PhotoMeta())
 
 
+def is_sidecar(path: Path) -> bool:
+    """An XMP file: what is said about a photo beside it, never an item of its own."""
+    return path.suffix.lower() == ".xmp"
+
+
+def sidecar_names(path: Path) -> tuple[str, ...]:
+    """The names an XMP sidecar of ``path`` may have, the first found read: ``NAME.EXT.xmp``
+    (darktable), ``NAME.xmp`` (Lightroom, Capture One)."""
+    return (path.name + ".xmp", path.name + ".XMP", path.stem + ".xmp", path.stem + ".XMP")
+
+
+class Sidecars:
+    """Sidecars and the files they describe, from one listing of each folder (an ingest of a
+    folder of 100k photos asks about every file: one ``listdir`` a folder, not 4 ``stat``s a
+    file). Made for one ingest plan: a listing is not refreshed."""
+
+    def __init__(self) -> None:
+        self._names: dict[Path, frozenset[str]] = {}
+
+    def _listing(self, folder: Path) -> frozenset[str]:
+        if folder not in self._names:
+            try:
+                self._names[folder] = frozenset(os.listdir(folder))
+            except OSError:
+                self._names[folder] = frozenset()
+        return self._names[folder]
+
+    def of(self, path: Path) -> list[Path]:
+        """The sidecars beside ``path`` that exist."""
+        names = self._listing(path.parent)
+        return [path.with_name(n) for n in dict.fromkeys(sidecar_names(path)) if n in names]
+
+    def described(self, sidecar: Path) -> list[Path]:
+        """The files ``sidecar`` describes (whether or not it still exists): ``NAME.EXT``
+        for ``NAME.EXT.xmp``, and every ``NAME.*`` but sidecars for ``NAME.xmp``."""
+        stem = sidecar.stem
+        return [sidecar.with_name(n) for n in sorted(self._listing(sidecar.parent))
+                if not is_sidecar(Path(n)) and (n == stem or Path(n).stem == stem)]  # fmt: skip
+
+
 def _sidecar(path: Path) -> PhotoMeta:
-    """An XMP sidecar beside the file: ``NAME.EXT.xmp`` (darktable), ``NAME.xmp`` (Lightroom)."""
-    for name in (path.name + ".xmp", path.stem + ".xmp", path.stem + ".XMP"):
+    """An XMP sidecar beside the file (``sidecar_names``)."""
+    for name in sidecar_names(path):
         side = path.with_name(name)
         try:
             if side != path and side.is_file():

@@ -583,6 +583,7 @@ async def stats(e: E) -> dict[str, Any]:
     data = await anyio.to_thread.run_sync(e.collection.stats)
     data.pop("folder", None)  # a server path the client has no use for
     data["roots"] = [str(r) for r in e.roots]
+    data["watch"] = None if e.watcher is None else e.watcher.status().to_json()  # serve --watch
     return data
 
 

@@ -34,7 +34,7 @@ from sensorium.encoders.faces import EXPRESSION_MODEL
 from sensorium.encoders.image import SIZE
 from sensorium.encoders.ocr import OCR_MODEL
 from sensorium.errors import MediaError, MissingFileError
-from sensorium.media.metadata import clean_keywords, photo_meta
+from sensorium.media.metadata import Sidecars, clean_keywords, is_sidecar, photo_meta
 from sensorium.media.names import path_text
 from sensorium.media.places import gazetteer
 from sensorium.media.types import AudioMedia, ImageMedia, Media, MediaKind, TextMedia
@@ -335,36 +335,53 @@ def _plan_files(
     report = refusals.report
     todo: list[Todo] = []
     touched: dict[str, float] = {}
+    sidecars = Sidecars()
     for path in paths:
         try:
             media.check_regular(path)  # hashing a named pipe or /dev/zero would never end
             st = path.stat()
+            sides = [s.stat().st_mtime for s in sidecars.of(path)]
         except MediaError as e:
             refusals.add(path, e.cause, record=not isinstance(e, MissingFileError))
             continue
         except OSError as e:
             refusals.add(path, e.strerror or str(e))
             continue
+        # A sidecar's edit is the file's: the stamp recorded is the latest of their mtimes
+        mtime = max([st.st_mtime, *sides])
         text = path_text(path)
         known = states.get(text)
         if known and not known.failed and known.models != _models(space, known.kind, people):
-            todo.append(Todo(path, st.st_size, st.st_mtime, sha256_file(path), True,
-                             folders(path)))  # fmt: skip
+            todo.append(Todo(path, st.st_size, mtime, sha256_file(path), True, folders(path)))
             continue
-        if known and known.size == st.st_size and known.mtime == st.st_mtime:
+        if known and known.size == st.st_size and known.mtime == mtime:
             if known.failed:
                 report.failed.append((text, UNCHANGED_FAILED))
             else:
                 report.unchanged += 1
             continue
         sha = sha256_file(path)
-        if known and not known.failed and known.sha256 == sha:
-            touched[text] = st.st_mtime
+        # Same content, a new stamp: only the stamp is recorded, unless a sidecar has (or had:
+        # the stamp recorded came from one) something new to say, which is read again
+        said = sides or (known is not None and known.mtime > st.st_mtime)
+        if known and not known.failed and known.sha256 == sha and not said:
+            touched[text] = mtime
             report.unchanged += 1
             continue
-        todo.append(Todo(path, st.st_size, st.st_mtime, sha, bool(known and not known.failed),
+        todo.append(Todo(path, st.st_size, mtime, sha, bool(known and not known.failed),
                          folders(path)))  # fmt: skip
     return todo, touched
+
+
+def _described(paths: Iterable[Path]) -> list[Path]:
+    """XMP sidecars out, the files they describe in: a sidecar is read with its photo
+    (``media.metadata``), and one edited, added or removed alone has its photo read again."""
+    sidecars = Sidecars()
+    out: dict[Path, None] = {}
+    for path in paths:
+        for p in sidecars.described(Path(os.path.abspath(path))) if is_sidecar(path) else [path]:
+            out[p] = None
+    return list(out)
 
 
 def _resolved(paths: Iterable[Path], refusals: _Refusals) -> list[Path]:
@@ -430,7 +447,7 @@ def plan(
     roots: ``store.ignore``) are not planned; with ``sync`` their stored items are gone."""
     report = IngestReport()
     refusals = _Refusals(report)
-    files = _resolved(_included(paths, roots, exclude, report), refusals)
+    files = _resolved(_included(_described(paths), roots, exclude, report), refusals)
     resolved = [r.resolve() for r in roots]
     states = store.states(_scope([*files, *resolved]))
     todo, touched = _plan_files(files, states, refusals, space, _folders(resolved), people)

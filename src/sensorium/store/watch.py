@@ -19,6 +19,7 @@ whatever changed meanwhile; every commit is whole, so nothing is lost or stored 
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import threading
 import time
@@ -30,6 +31,7 @@ from typing import TYPE_CHECKING
 from watchdog.events import FileSystemEvent, FileSystemEventHandler
 
 from sensorium.errors import UsageError
+from sensorium.media.metadata import is_sidecar
 from sensorium.media.names import path_text
 from sensorium.perceive.inputs import expand_paths
 from sensorium.space import SharedSpace
@@ -42,7 +44,7 @@ if TYPE_CHECKING:
 
     from sensorium.store.people import People
 
-__all__ = ["WatchBatch", "WatchOptions", "Watcher"]
+__all__ = ["WatchBatch", "WatchOptions", "WatchStatus", "Watcher"]
 
 TICK = 0.1  # seconds between two looks at what the observer noted
 # File systems whose changes made elsewhere inotify never hears of: polled instead.
@@ -93,6 +95,35 @@ class WatchBatch:
         what = "catch-up" if self.catch_up else f"{len(self.files)} changed"
         return (f"{what}: added {r.added}, updated {r.updated}, removed {r.removed}, "
                 f"failed {len(r.failed)} in {r.seconds:.1f} s")  # fmt: skip
+
+
+@dataclass
+class WatchStatus:
+    """Where a watcher stands (``Watcher.status``; ``/api/stats`` serves it): what it
+    watches and how, whether it has caught up, what waits to settle, and what its batches
+    did since it started."""
+
+    folders: list[str]
+    observer: str | None  # "inotify" or "polling"; None before it starts
+    watching: bool  # caught up, and following changes
+    pending: int  # changed files waiting for their writes to settle
+    batches: int = 0
+    added: int = 0
+    updated: int = 0
+    removed: int = 0
+    failed: int = 0
+    last_batch: float | None = None  # when the last batch was committed (Unix time)
+    error: str | None = None  # what stopped it, when something did
+
+    def to_json(self) -> dict[str, object]:
+        return dataclasses.asdict(self)
+
+    def count(self, batch: WatchBatch) -> None:
+        r = batch.report
+        self.batches += 1
+        self.added, self.updated = self.added + r.added, self.updated + r.updated
+        self.removed, self.failed = self.removed + r.removed, self.failed + len(r.failed)
+        self.last_batch = time.time()
 
 
 class _Stopped(Exception):
@@ -229,6 +260,7 @@ class Watcher:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._error: BaseException | None = None  # what ended the thread, raised by ``stop``
+        self._done = WatchStatus([path_text(r) for r in self.roots], None, False, 0)
 
     def start(self) -> Watcher:
         """Run in a daemon thread (``stop()`` ends it)."""
@@ -242,6 +274,14 @@ class Watcher:
         self._thread = threading.Thread(target=main, name="sensorium-watch", daemon=True)
         self._thread.start()
         return self
+
+    def status(self) -> WatchStatus:
+        """Where it stands now (a copy: the watcher's thread goes on counting)."""
+        error = self._error
+        return dataclasses.replace(
+            self._done, observer=self.observer_name, watching=self.watching.is_set(),
+            pending=len(self.pending), error=None if error is None else _line(error),
+        )  # fmt: skip
 
     @property
     def running(self) -> bool:
@@ -359,8 +399,10 @@ class Watcher:
                 raise _Stopped
 
         o = self.options
-        files = expand_paths(self.roots) if catch_up else [p for p in paths or [] if p.exists()]
-        gone = [] if catch_up else [p for p in paths or [] if not p.exists()]
+        # a sidecar removed is its photo's change (ingest reads the photo again), not a file gone
+        files = expand_paths(self.roots) if catch_up else [
+            p for p in paths or [] if p.exists() or is_sidecar(p)]  # fmt: skip
+        gone = [] if catch_up else [p for p in paths or [] if not (p.exists() or is_sidecar(p))]
         files = [f for f in files if not (self._skipped(f) or self.ignore(f))]
         if not (files or gone or catch_up):
             return
@@ -373,7 +415,9 @@ class Watcher:
             report.removed += self._forget(gone)
         report.seconds = time.perf_counter() - t0
         taken = [path_text(p) for p in [*files, *gone]]
-        self.on_batch(WatchBatch(report, [] if catch_up else taken, catch_up))
+        batch = WatchBatch(report, [] if catch_up else taken, catch_up)
+        self._done.count(batch)
+        self.on_batch(batch)
 
     def _forget(self, gone: list[Path]) -> int:
         """Forget the items (and failures) stored under the gone paths: a file, or a folder
@@ -393,3 +437,9 @@ def _people(store: Store) -> People | None:
     setting may change while it is watched)."""
     on = getattr(store, "people_on", False)
     return getattr(store, "people", None) if on else None
+
+
+def _line(error: BaseException) -> str:
+    """What stopped a watcher, in one line (its kind and first line, no traceback)."""
+    text = str(error).splitlines()[0] if str(error) else ""
+    return f"{type(error).__name__}: {text}"[:300]
