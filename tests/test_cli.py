@@ -115,9 +115,10 @@ def test_explanations_keep_the_engines_styling_and_escape_the_data() -> None:
     from rich.console import Console
 
     from sensorium.cli import _describe
+    from sensorium.search.explain import Explanation, Moment
 
-    exp = {"moment": {"start": 0.0, "end": 1.1}, "transcript": "press [/b] then [MUSIC]",
-           "seen": ["[red]tiger"]}  # fmt: skip
+    exp = Explanation(moment=Moment(0.0, 1.1), transcript="press [/b] then [MUSIC]",
+                      seen=["[red]tiger"])  # fmt: skip
     console = Console(record=True, width=200, color_system="truecolor", force_terminal=True)
     console.print(_describe(exp), highlight=False)
     plain = console.export_text(clear=False)

@@ -37,7 +37,7 @@ from sensorium.unchanged import expand_paths
 if TYPE_CHECKING:
     from sensorium.collection import Collection
     from sensorium.perceive import Classification, Description, Reading, Transcription
-    from sensorium.search import Hit, Page
+    from sensorium.search import Explanation, Hit, Page
     from sensorium.store import IngestReport
     from sensorium.store.watch import WatchBatch, WatchOptions
 
@@ -501,42 +501,12 @@ def _short(path: str) -> str:
         return path
 
 
-_KEYWORD_IN = {"said": "what was said", "written": "what is written", "typed": "the text",
-               "name": "the file name", "caption": "the caption",
-               "keywords": "the keywords"}  # fmt: skip
-
-
-def _describe(exp: dict[str, Any]) -> str:
-    """An explanation as Rich markup: the engine's styling stays, every text from the data
-    (labels, transcripts, words) is escaped."""
+def _describe(exp: Explanation) -> str:
+    """An explanation's lines as Rich markup: its moment in cyan, every text from the data
+    (labels, transcripts, words) escaped."""
     bits = []
-    if "moment" in exp:
-        bits.append(f"[cyan]{exp['moment']['start']:.1f}–{exp['moment']['end']:.1f} s[/cyan]")
-    if "transcript" in exp:
-        bits.append(f"said “{esc(exp['transcript'])}”")
-    if "matched" in exp:
-        bits.append(f"matched on what was {esc(exp['matched'])}")
-    if exp.get("seen"):
-        bits.append("seen " + esc(", ".join(exp["seen"])))
-    if exp.get("heard"):
-        bits.append("heard " + esc(", ".join(exp["heard"])))
-    if exp.get("said"):
-        bits.append(f"said “{esc(exp['said'])}”")
-    if "labels" in exp:
-        labels = ", ".join(f"{lb['label']} {lb['score']:.2f}" for lb in exp["labels"])
-        bits.append("seen/heard " + esc(labels))
-    for key in ("shared_image_labels", "shared_audio_labels"):
-        if key in exp:
-            bits.append("shares " + esc(", ".join(exp[key][:3])))
-    if "words" in exp:
-        bits.append("words: " + esc(", ".join(exp["words"])))
-    if "keyword" in exp:
-        kw = exp["keyword"]
-        where = _KEYWORD_IN.get(kw.get("in", ""), "the text")
-        at = f" at {kw['at']:.1f} s" if kw.get("at") is not None else ""
-        bits.append(f"matched the word “{esc(str(kw.get('word', '')))}” in {where}{at}")
-    if exp.get("not"):
-        bits.append("without " + esc(", ".join(exp["not"])))
+    for tag, text in exp.tagged():
+        bits.append(f"[cyan]{esc(text)}[/cyan]" if tag == "moment" else f"{tag} {esc(text)}")
     return "; ".join(bits)
 
 

@@ -12,6 +12,7 @@ from PIL import Image, ImageOps
 import sensorium
 from sensorium.errors import UsageError
 from sensorium.eval.datasets import TUXPAINT
+from sensorium.search.explain import Keyword
 from sensorium.store.base import Filter
 
 
@@ -41,12 +42,13 @@ def _names(hits) -> list[str]:  # type: ignore[no-untyped-def]
 def test_keywords_said_typed_and_named(collection) -> None:  # type: ignore[no-untyped-def]
     hit = collection.search("invoice", k=1)[0]
     assert _names([hit]) == ["march.txt"]
-    assert hit.explanation["keyword"] == {"word": "invoice", "in": "typed"}
+    assert hit.explanation.keyword == Keyword("invoice", "typed")
     hit = collection.search("budget", k=1)[0]
-    assert _names([hit]) == ["quarterly_budget.txt"] and hit.explanation["keyword"]["in"] == "name"
-    said = [h for h in collection.search("conference", k=5) if "keyword" in h.explanation]
+    assert _names([hit]) == ["quarterly_budget.txt"] and hit.explanation.keyword.where == "name"
+    said = [h for h in collection.search("conference", k=5) if h.explanation.keyword]
     assert _names(said) == ["meeting.wav"]
-    assert said[0].explanation["keyword"]["in"] == "said" and "at" in said[0].explanation["keyword"]
+    keyword = said[0].explanation.keyword
+    assert keyword is not None and keyword.where == "said" and keyword.at is not None
     plain = collection.search("invoice", k=3, keywords=False)
     assert all("keyword" not in h.parts for h in plain)
 
@@ -58,7 +60,7 @@ def test_negative_terms(collection) -> None:  # type: ignore[no-untyped-def]
         collection.search("an animal", negative="cat", k=10, kind="image")
     )
     rank = lambda hs: _names(hs).index("chelsea.jpg")  # noqa: E731
-    assert rank(without) > rank(hits) and without[0].explanation["not"] == ["cat"]
+    assert rank(without) > rank(hits) and without[0].explanation.negative == ["cat"]
     with pytest.raises(UsageError):
         collection.search("-cat")
 

@@ -82,11 +82,11 @@ def test_keywords_captions_and_folders(tmp_path: Path, library: Path) -> None:
     # a caption's and a keyword's words are found by keyword search and named as the match
     first = coll.search("fishing boats", k=1)[0]
     assert first.item.path.endswith("IMG_0001.jpg")
-    assert first.explanation["keyword"]["in"] == "caption"
+    assert first.explanation.keyword.where == "caption"
     stall = coll.search("cider stall", k=1)[0]
     assert stall.item.path.endswith("IMG_0002.jpg")
     market = coll.search("market", k=1)[0]
-    assert market.item.path.endswith("IMG_0002.jpg") and market.explanation["keyword"]["in"] in (
+    assert market.item.path.endswith("IMG_0002.jpg") and market.explanation.keyword.where in (
         "caption", "keywords")  # fmt: skip
 
 

@@ -42,7 +42,8 @@ def collection(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-unt
 
 def _first(collection, text: str, **options):  # type: ignore[no-untyped-def]
     hit = collection.search(text, k=3, **options)[0]
-    return Path(hit.item.path).stem, hit.explanation.get("keyword")
+    keyword = hit.explanation.keyword
+    return Path(hit.item.path).stem, keyword and keyword.to_dict()
 
 
 def test_the_word_as_said_comes_before_its_other_forms(collection) -> None:  # type: ignore[no-untyped-def]
@@ -74,7 +75,7 @@ def test_another_form_and_a_misspelling_are_found_and_explained(collection) -> N
     # a filter still applies: no recording when only texts are asked for
     hits = collection.search("represenatives", k=3, kind="text")
     assert hits and all(h.item.kind == "text" for h in hits)
-    assert all("keyword" not in h.explanation for h in hits)
+    assert all(h.explanation.keyword is None for h in hits)
 
 
 def test_stop_words_alone_are_searched_and_otherwise_left_out(collection) -> None:  # type: ignore[no-untyped-def]
@@ -82,4 +83,4 @@ def test_stop_words_alone_are_searched_and_otherwise_left_out(collection) -> Non
     # "the" is in three notes and a recording, but "the hand" looks up "hand" only
     keyed = [h for h in collection.search("the hand", k=10) if "keyword" in h.parts]
     assert {Path(h.item.path).stem for h in keyed} == {"note1", "note4"}
-    assert keyed[0].explanation["keyword"] == {"word": "hand", "in": "typed"}
+    assert keyed[0].explanation.keyword.to_dict() == {"word": "hand", "in": "typed"}

@@ -53,7 +53,7 @@ def test_a_text_query_returns_the_moment(collection, animal_video) -> None:  # t
     for start, end, label in animal_video.intervals:
         hit = collection.search(label, k=1, kind="video", path="*animals.mp4")[0]
         assert (hit.item.start, hit.item.end) == pytest.approx((start, end), abs=0.05), label
-        exp = hit.explanation
+        exp = hit.explanation.to_dict()
         assert exp["moment"] == {
             "start": pytest.approx(start, abs=0.05),
             "end": pytest.approx(end, abs=0.05),
@@ -70,8 +70,8 @@ def test_a_video_is_returned_once(collection) -> None:  # type: ignore[no-untype
 def test_query_about_what_is_said(collection) -> None:  # type: ignore[no-untyped-def]
     assert parse_target("where does he say lion") == ("said", "lion")
     hit = collection.search("where does he say lion", k=1)[0]
-    assert Path(hit.item.path).name == "animals.mp4" and hit.explanation["target"] == "said"
-    assert hit.item.start == pytest.approx(9.0, abs=0.05) and hit.explanation["matched"] == "said"
+    assert Path(hit.item.path).name == "animals.mp4" and hit.explanation.target == "said"
+    assert hit.item.start == pytest.approx(9.0, abs=0.05) and hit.explanation.matched == "said"
     # The silent copy shows the lion too, but says nothing: asked what is said, it ranks below.
     seen = collection.search("lion", k=2, kind="video", target="seen")
     assert {Path(h.item.path).name for h in seen} == {"animals.mp4", "mute.mp4"}

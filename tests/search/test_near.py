@@ -178,9 +178,10 @@ def test_near_by_name_and_point(trips: Collection, served: bool) -> None:
     assert near("-33.8568,151.2153,1km") == {"opera.jpg"}
     assert near("0,0,100km") == set()  # "no fix" is no place
     hit = c.search("a photo", k=1, filters=Filter(near=parse_near("Paris, 10km")))[0]
-    explained = hit.explanation["near"]
-    assert explained["place"] == "Paris, Île-de-France, France" and explained["km"] < 10
-    assert "most populous" in explained["chosen"]
+    explained = hit.explanation.near
+    assert explained is not None and explained.place == "Paris, Île-de-France, France"
+    assert explained.km is not None and explained.km < 10
+    assert explained.chosen is not None and "most populous" in explained.chosen
 
 
 def _run(*args: object) -> subprocess.CompletedProcess[str]:

@@ -37,8 +37,8 @@ def test_text_finds_photo_and_speech(collection) -> None:  # type: ignore[no-unt
     assert Path(collection.search("a cat", k=1)[0].item.path).name == "chelsea.jpg"
     hit = collection.search("who is in the conference", k=1)[0]
     assert Path(hit.item.path).name == "conference.wav"
-    assert "conference" in hit.explanation["transcript"].lower()
-    assert hit.explanation["moment"]["end"] > 2.0 and "conference" in hit.explanation["words"]
+    assert "conference" in hit.explanation.transcript.lower()
+    assert hit.explanation.moment.end > 2.0 and "conference" in hit.explanation.words
 
 
 def test_photo_and_sound_queries(collection, photos: dict[str, Path]) -> None:  # type: ignore[no-untyped-def]
@@ -47,7 +47,7 @@ def test_photo_and_sound_queries(collection, photos: dict[str, Path]) -> None:  
     sheep = TUXPAINT / "animals/mammals/bovines/sheep.ogg"
     hits = collection.search(audio=sheep, k=3, kind="audio")
     assert Path(hits[0].item.path).name == "sheep.ogg"
-    assert "Sheep" in hits[0].explanation["shared_audio_labels"]
+    assert "Sheep" in hits[0].explanation.shared["audio"]
     assert all(h.item.kind == "audio" for h in hits)
 
 

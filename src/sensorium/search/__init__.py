@@ -1,5 +1,6 @@
 """Search: query building with weights, retrieval, agreement re-ranking, explanations."""
 
+from sensorium.search.explain import Explanation
 from sensorium.search.query import Query, parse_weights
 from sensorium.search.search import SORTS, Hit, Page, search, search_page, similar
 from sensorium.search.syntax import Chip, Parsed, parse, parse_query
@@ -7,6 +8,7 @@ from sensorium.search.syntax import Chip, Parsed, parse, parse_query
 __all__ = [
     "SORTS",
     "Chip",
+    "Explanation",
     "Hit",
     "Page",
     "Parsed",

@@ -17,10 +17,10 @@ from __future__ import annotations
 
 import functools
 import re
-from typing import Any
 
 from sensorium.errors import NotFoundError, UsageError
 from sensorium.media.places import check_point, gazetteer, haversine_km
+from sensorium.search.explain import Nearness
 from sensorium.store.base import Near
 from sensorium.store.records import Item
 
@@ -83,15 +83,13 @@ def parse_near(value: str) -> Near:
     return Near(best.latitude, best.longitude, km, best.label, note)
 
 
-def explain_near(near: Near, item: Item) -> dict[str, Any]:
+def explain_near(near: Near, item: Item) -> Nearness:
     """How far from the ``near`` point an item was taken, and which point that is: a place
     given by name says which of the places so called it is."""
-    out: dict[str, Any] = {"within_km": near.km}
+    km = None
     if item.latitude is not None and item.longitude is not None:
-        km = haversine_km(item.latitude, item.longitude, near.latitude, near.longitude)
-        out["km"] = round(float(km), 2)
+        km = round(float(haversine_km(item.latitude, item.longitude, near.latitude,
+                                      near.longitude)), 2)  # fmt: skip
     if near.place:
-        out["place"], out["chosen"] = near.place, near.note
-    else:
-        out["point"] = [near.latitude, near.longitude]
-    return out
+        return Nearness(near.km, km, place=near.place, chosen=near.note)
+    return Nearness(near.km, km, point=(near.latitude, near.longitude))

@@ -39,6 +39,7 @@ from rapidfuzz.distance import Levenshtein
 
 from sensorium.errors import UsageError
 from sensorium.media.places import place_json
+from sensorium.search.explain import Explanation, Keyword, Label, Moment
 from sensorium.search.near import explain_near
 from sensorium.search.query import (
     PERSON_ONLY,
@@ -96,17 +97,17 @@ class Hit:
     item: Item
     score: float
     parts: dict[str, float]  # query modality -> cosine similarity
-    explanation: dict[str, Any] = field(default_factory=dict)
+    explanation: Explanation = field(default_factory=Explanation)
     weak: bool = False  # no good match: under the weak cut (``WEAK_BELOW``)
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {
             "path": self.item.path, "score": round(self.score, 4), "type": self.item.kind,
-            "id": self.item.id, "explanation": self.explanation, "weak": self.weak,
+            "id": self.item.id, "explanation": self.explanation.to_json(), "weak": self.weak,
         }  # fmt: skip
-        moment = self.explanation.get("moment")
+        moment = self.explanation.moment
         if moment:
-            out["start"], out["end"] = moment["start"], moment["end"]
+            out["start"], out["end"] = moment.start, moment.end
         if self.item.place:  # where a photo was taken (GPS): city, region, country
             out["place"] = place_json(self.item.place, self.item.latitude, self.item.longitude)
         return out
@@ -116,50 +117,51 @@ def _words(text: str) -> set[str]:
     return {w for w in re.findall(r"[a-z0-9]+", text.lower()) if len(w) > 2}
 
 
-def _explain_text(space: SharedSpace, query: str, q: np.ndarray, item: Item) -> dict[str, Any]:
+def _explain_text(
+    space: SharedSpace, query: str, q: np.ndarray, item: Item, exp: Explanation
+) -> None:
     """Which labels and which transcript line of the item are closest to the text query (their
     vectors come from ``encode_texts``' memory: ``_explain`` encodes all hits' at once)."""
-    out: dict[str, Any] = {}
     if item.labels and item.kind != "video":  # a moment says what is seen, heard and said
         names = [lb for lb, _ in item.labels]
         confident = np.array([s for _, s in item.labels]) >= 0.1 * item.labels[0][1]
         sims = np.where(confident, encode_texts(space, names) @ q, -np.inf)  # (L,)
         order = np.argsort(-sims)[: min(2, int(confident.sum()))]
-        out["labels"] = [{"label": names[i], "score": round(item.labels[i][1], 3)} for i in order]
+        exp.labels = [Label(names[i], round(item.labels[i][1], 3)) for i in order]
     if item.kind == "video":
-        out.update(_explain_moment(item, q))
+        _explain_moment(item, q, exp)
     elif item.segments:
         texts = [s["text"] for s in item.segments]
         best = int(np.argmax(encode_texts(space, texts) @ q))
         seg = item.segments[best]
-        out["transcript"] = seg["text"]
-        out["moment"] = {"start": seg["start"], "end": seg["end"]}
+        exp.transcript = seg["text"]
+        exp.moment = Moment(seg["start"], seg["end"])
     words = _words(query) & _words(
         " ".join([item.transcript, item.text, *(lb for lb, _ in item.labels)])
     )
-    if words:
-        out["words"] = sorted(words)
-    if item.text:  # an image's text is what was read in it
-        out["written" if item.kind in ("image", "video") else "text"] = item.text[:160]
-    return out
+    exp.words = sorted(words)
+    if item.text and item.kind in ("image", "video"):  # an image's text is what was read in it
+        exp.written = item.text[:160]
+    elif item.text:
+        exp.text = item.text[:160]
 
 
-def _explain_moment(item: Item, q: np.ndarray | None) -> dict[str, Any]:
+def _explain_moment(item: Item, q: np.ndarray | None, exp: Explanation) -> None:
     """A video moment: when, what was seen, heard and said, and which of them matched."""
-    out: dict[str, Any] = {"moment": {"start": round(item.start, 2), "end": round(item.end, 2)}}
-    out["seen"] = [lb for lb, _ in item.labels[:2]]
-    heard = [lb for lb, _ in named_sounds(item.heard, 2)]
-    if heard:
-        out["heard"] = heard
-    if item.transcript:
-        out["said"] = item.transcript
-    if item.text:  # read in its frames
-        out["written"] = item.text
+    exp.moment = Moment(round(item.start, 2), round(item.end, 2))
+    exp.seen = [lb for lb, _ in item.labels[:2]]
+    exp.heard = [lb for lb, _ in named_sounds(item.heard, 2)]
+    exp.said = item.transcript or None
+    exp.written = item.text or None  # read in its frames
     if q is not None and item.part_vectors:
         sims = {name: float(v @ q) for name, v in item.part_vectors.items()}
-        out["matched"] = max(sims, key=lambda n: sims[n])
-        out["part_scores"] = {n: round(v, 4) for n, v in sims.items()}
-    return out
+        exp.matched = max(sims, key=lambda n: sims[n])
+        exp.part_scores = {n: round(v, 4) for n, v in sims.items()}
+
+
+def _labels(item: Item) -> list[Label]:
+    """An item's two best labels, with their scores."""
+    return [Label(lb, round(s, 3)) for lb, s in item.labels[:2]]
 
 
 # A word of the query where it stands as a whole word in a folded text: not inside another
@@ -181,11 +183,12 @@ class _Match:
             return 1.0
         return STEM_VOTE if self.edits < 0 else SPELLING_VOTE.get(self.edits, 0.0)
 
-    def to_json(self) -> dict[str, Any]:
-        out = {"word": self.word, **self.where}
-        if self.edits:  # the query's word, and how it was found in another form
-            out.update(query=self.term, by="stem" if self.edits < 0 else "spelling")
-        return out
+    def keyword(self) -> Keyword:
+        """The match as an explanation names it: the query's word too, where it was found
+        in another form."""
+        other = self.term if self.edits else None
+        by = ("stem" if self.edits < 0 else "spelling") if self.edits else None
+        return Keyword(self.word, self.where["in"], self.where.get("at"), other, by)
 
 
 def _texts(item: Item) -> list[tuple[dict[str, Any], str]]:
@@ -263,43 +266,41 @@ def _votes(terms: list[str], hits: list[Item]) -> dict[str, tuple[float, _Match 
     return out
 
 
-def _at(match: _Match, item: Item) -> dict[str, Any]:
+def _at(match: _Match, item: Item) -> Keyword:
     """The match as an explanation says it: for a word said in a recording, the start of
     the first line that says it."""
-    out = match.to_json()
-    if match.where.get("in") == "said" and "at" not in out:
+    out = match.keyword()
+    if match.where.get("in") == "said" and out.at is None:
         word = re.compile(_BEFORE + re.escape(match.word) + _AFTER)
         for seg in item.segments:
             if word.search(fold(seg["text"])):
-                out["at"] = round(float(seg["start"]), 2)
-                break
+                return replace(out, at=round(float(seg["start"]), 2))
     return out
 
 
 def _explain(
     space: SharedSpace, query: Query, parts: dict[str, QueryPart], hit: Hit, match: _Match | None
 ) -> None:
-    exp: dict[str, Any] = {"parts": {k: round(v, 4) for k, v in hit.parts.items()}}
+    exp = Explanation(parts={k: round(v, 4) for k, v in hit.parts.items()},
+                      labels_heard=hit.item.kind == "audio")  # fmt: skip
     if query.text:
-        exp.update(_explain_text(space, query.text, parts["text"].vector, hit.item))
+        _explain_text(space, query.text, parts["text"].vector, hit.item, exp)
         if match is not None:
-            exp["keyword"] = _at(match, hit.item)
-    if query.negative:
-        exp["not"] = list(query.negative)
+            exp.keyword = _at(match, hit.item)
+    exp.negative = list(query.negative)
     if (near := query_filter(query).near) is not None:
-        exp["near"] = explain_near(near, hit.item)
+        exp.near = explain_near(near, hit.item)
     item_labels = {lb for lb, _ in hit.item.labels}
     for name in ("image", "audio", "like"):
         if name in parts:
             shared = [lb for lb, _ in parts[name].labels if lb in item_labels]
             if shared:
-                exp[f"shared_{name}_labels"] = shared
-    if hit.item.kind == "video" and "moment" not in exp:
-        exp.update(_explain_moment(hit.item, None))
-    if query.target:
-        exp["target"] = query.target
-    if "labels" not in exp and hit.item.labels and hit.item.kind != "video":
-        exp["labels"] = [{"label": lb, "score": round(s, 3)} for lb, s in hit.item.labels[:2]]
+                exp.shared[name] = shared
+    if hit.item.kind == "video" and exp.moment is None:
+        _explain_moment(hit.item, None, exp)
+    exp.target = query.target
+    if not exp.labels and hit.item.kind != "video":
+        exp.labels = _labels(hit.item)
     hit.explanation = exp
 
 
@@ -624,7 +625,7 @@ def search_page(
     if ranking is None:
         ranking = _sorted(_rank(store, space, query, k), sort)
         pin = _pin(key, ranking)
-    hits = [dataclasses.replace(h, explanation={}) for h in ranking.hits[offset : offset + k]]
+    hits = [replace(h, explanation=Explanation()) for h in ranking.hits[offset : offset + k]]
     end = offset + len(hits)
     more = f"{pin}.{end}" if end < len(ranking.hits) else None
     weak = sum(h.weak for h in ranking.hits)
@@ -644,14 +645,14 @@ def similar(
         if other.path in files:
             continue
         files.add(other.path)
-        exp: dict[str, Any] = {"parts": {"item": round(score, 4)}}
+        exp = Explanation(parts={"item": round(score, 4)}, labels_heard=other.kind == "audio")
         shared = [lb for lb, _ in [*other.labels, *other.heard] if lb in mine]
         if shared:
-            exp["shared_labels"] = list(dict.fromkeys(shared))[:3]
+            exp.shared["item"] = list(dict.fromkeys(shared))[:3]
         if other.kind == "video":
-            exp.update(_explain_moment(other, None))
-        elif other.labels:
-            exp["labels"] = [{"label": lb, "score": round(s, 3)} for lb, s in other.labels[:2]]
+            _explain_moment(other, None, exp)
+        else:
+            exp.labels = _labels(other)
         hits.append(Hit(other, score, {"item": score}, exp))
         if len(hits) == k:
             break
