@@ -31,7 +31,6 @@ from sensorium import media
 from sensorium.encoders.image import preprocess
 from sensorium.engine import default_engine
 from sensorium.eval.words import DIGIT_WORDS, found
-from sensorium.perceive.transcribe import recognizer
 from sensorium.space.space import image_class_aliases, image_class_prompts
 
 NAME = "devsets"
@@ -66,7 +65,9 @@ def _classifier(files: list[Path], truth: np.ndarray, mode: str) -> dict[str, fl
         image = media.load_image(f).image
         if mode == "squash":
             image = image.resize((224, 224))
-        rows.append(encoder.session.run(["logits"], {"pixels": preprocess(image, "crop")[None]})[0][0])
+        rows.append(
+            encoder.session.run(["logits"], {"pixels": preprocess(image, "crop")[None]})[0][0]
+        )
     return _topk(np.array(rows), truth)
 
 
@@ -100,7 +101,7 @@ def _digits(takes: int) -> list[tuple[Path, str]]:
 
 
 def _found(clips: list[tuple[Path, str]], hint: str | None) -> dict[str, Any]:
-    rec = recognizer("base")
+    rec = default_engine().recognizer("base")
     misses, speakers = [], {}
     t0 = time.perf_counter()
     for path, word in clips:
@@ -169,7 +170,9 @@ def markdown(data: dict[str, Any]) -> list[str]:
     for key, label in (("no_hint", "none"), ("hint", "the ten digit words")):
         r = dg[key]
         speakers = ", ".join(f"{s} {v:.2f}" for s, v in r["by_speaker"].items())
-        lines.append(f"| {label} | **{r['found']:.3f}** | {speakers} | {r['seconds_per_clip']:.2f} |")
+        lines.append(
+            f"| {label} | **{r['found']:.3f}** | {speakers} | {r['seconds_per_clip']:.2f} |"
+        )
     cli = dg["cli"]
     lines += ["", f"One `{cli['command']}` process: {cli['seconds_per_clip']:.2f} s a clip with "
               f"start-up and model load ({cli['wall_s']:.1f} s for {cli['clips']}), found "

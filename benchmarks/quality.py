@@ -20,7 +20,6 @@ from sensorium.eval.metrics import recall_at_k, word_errors
 from sensorium.media.types import AudioMedia
 from sensorium.models import model_path
 from sensorium.perceive import classify
-from sensorium.perceive.transcribe import recognizer
 from sensorium.space import BridgeOptions, LabelBridge
 
 NAME = "quality"  # benchmarks/results/quality.json, `--only quality`
@@ -139,7 +138,7 @@ def spoken_captions() -> dict[str, Any]:
 
 
 def wer(model: str) -> dict[str, Any]:
-    rec = recognizer(model)
+    rec = default_engine().recognizer(model)
     rows, edits, words, audio_s, t0 = [], 0, 0, 0.0, time.perf_counter()
     for item in speech_set():
         clip = media.load_audio(item.path)
@@ -160,7 +159,7 @@ def wer(model: str) -> dict[str, Any]:
 
 def short_words(model: str) -> dict[str, Any]:
     """Isolated spoken numbers: WER with our normalise-and-pad step against the raw clip."""
-    rec = recognizer(model)
+    rec = default_engine().recognizer(model)
     items = isolated_words()
     out: dict[str, Any] = {"model": model, "utterances": len(items)}
     for name, prepare in (("prepared", True), ("raw", False)):
@@ -177,7 +176,7 @@ def short_words(model: str) -> dict[str, Any]:
 
 def no_invented_text(model: str) -> dict[str, Any]:
     """Non-speech Tux Paint effects, plus silence and noise: the share that gives empty text."""
-    rec = recognizer(model)
+    rec = default_engine().recognizer(model)
     rng = np.random.default_rng(0)
     synthetic = {
         "silence-10s": np.zeros(160_000, np.float32),

@@ -13,11 +13,11 @@ from sensorium import media
 from sensorium.encoders import ImageEncoder, SoundEncoder, TextEncoder
 from sensorium.encoders.image import preprocess
 from sensorium.encoders.sound import log_mel_patches
+from sensorium.engine import default_engine
 from sensorium.eval.datasets import speech_set, tuxpaint_sounds, tuxpaint_stamps
 from sensorium.media.types import AudioMedia
 from sensorium.models import model_path
 from sensorium.models.prepare import efficientnet_torch
-from sensorium.perceive.transcribe import recognizer
 
 NAME = "speed"  # benchmarks/results/speed.json, `--only speed`
 
@@ -144,7 +144,7 @@ def speech_rtf() -> dict[str, Any]:
     audio = AudioMedia("speech-set", np.concatenate([c for clip in clips for c in (clip, gap)]))
     out: dict[str, Any] = {"audio_seconds": audio.duration}
     for model in ("tiny.en", "base"):
-        rec = recognizer(model)
+        rec = default_engine().recognizer(model)
         out[f"{model}_rtf"] = _timed(lambda: rec.transcribe(audio)) / audio.duration  # noqa: B023
         short = AudioMedia("one", clips[0])
         out[f"{model}_seconds_per_short_utterance"] = _timed(lambda: rec.transcribe(short))  # noqa: B023

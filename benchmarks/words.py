@@ -14,6 +14,7 @@ from typing import Any
 
 from sensorium import media
 from sensorium.encoders.speech import SpeechRecognizer
+from sensorium.engine import default_engine
 from sensorium.eval.datasets import DatasetMissingError, SpeechItem
 from sensorium.eval.words import (
     DIGIT_WORDS,
@@ -22,7 +23,6 @@ from sensorium.eval.words import (
     found,
     ktuberling_words,
 )
-from sensorium.perceive.transcribe import recognizer
 
 NAME = "words"
 MODELS = ("base", "tiny.en")
@@ -62,7 +62,7 @@ def run() -> dict[str, Any]:
     vocabulary = " ".join(sorted({i.text for i in words}))
     out: dict[str, Any] = {"models": []}
     for model in MODELS:
-        shipped = recognizer(model)
+        shipped = default_engine().recognizer(model)
         reference = SpeechRecognizer(model, short_clips=False)
         row: dict[str, Any] = {"model": model, "compute_type": shipped.compute_type}
         for path, rec in (("", shipped), ("reference_", reference)):

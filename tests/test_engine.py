@@ -58,3 +58,25 @@ def test_one_thread_gives_the_same_answers(photos: dict[str, Path]) -> None:
     for a, b in zip(plain, single, strict=True):
         assert [lb for lb, _ in a.labels] == [lb for lb, _ in b.labels]
         np.testing.assert_allclose([s for _, s in a.labels], [s for _, s in b.labels], atol=1e-4)
+
+
+def test_what_modules_keep_is_the_engines() -> None:
+    """A module's memory between calls (``ask``'s video analyses, the texts' vectors) is kept
+    per engine: another engine, with other models, never answers from it."""
+    one, two = Engine(), Engine()
+    kept = one.kept("ask.videos", dict)
+    assert one.kept("ask.videos", dict) is kept and two.kept("ask.videos", dict) is not kept
+    assert one.space.memo() is one.space.memo() and one.space.memo() is not two.space.memo()
+    assert one.space.memo(any_language=True) is not one.space.memo()
+
+
+def test_the_service_uses_its_collections_engine(tmp_path: Path) -> None:
+    from sensorium.collection import Collection
+    from sensorium.service.state import Service, ServiceConfig
+
+    engine = Engine()
+    coll = Collection(tmp_path / "db", engine)
+    service = Service(ServiceConfig(coll.folder), coll)
+    assert service.engine is engine  # not a second engine with a second set of models
+    with pytest.raises(UsageError, match="collection's"):
+        Service(ServiceConfig(coll.folder), coll, engine=Engine())

@@ -14,8 +14,10 @@ OCR reader that mixes written text into images is the one ``read`` uses.
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field, fields
 from functools import cache, cached_property
+from typing import Any, TypeVar, cast
 
 from sensorium import config
 from sensorium.encoders.base import Threads, limit_blas
@@ -32,6 +34,8 @@ from sensorium.space.space import (
 )
 
 __all__ = ["Engine", "Settings", "default_engine"]
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -83,6 +87,7 @@ class Engine:
         self._lock = threading.Lock()  # two service threads must not load one model twice
         self._recognizers: dict[str, SpeechRecognizer] = {}
         self._captioners: dict[str, Captioner] = {}
+        self._kept: dict[str, Any] = {}
 
     @cached_property
     def space(self) -> SharedSpace:
@@ -105,6 +110,14 @@ class Engine:
             if model not in self._recognizers:
                 self._recognizers[model] = SpeechRecognizer(model, threads=self.settings.threads)
             return self._recognizers[model]
+
+    def kept(self, name: str, make: Callable[[], T]) -> T:
+        """What a module keeps between calls, for this engine's models only (``ask``'s video
+        analyses): made once by ``make`` under ``name``, and gone with the engine."""
+        with self._lock:
+            if name not in self._kept:
+                self._kept[name] = make()
+            return cast(T, self._kept[name])
 
     def captioner(self, name: str | None = None) -> Captioner | None:
         """The captioning model ``name`` (default: the settings'), or None when there is none."""

@@ -12,12 +12,11 @@ from typing import Any
 import numpy as np
 
 from sensorium import media
-from sensorium.engine import default_engine
+from sensorium.engine import Engine, default_engine
 from sensorium.errors import MediaError, UsageError
 from sensorium.eval.metrics import char_errors, recall_at_k, word_errors
 from sensorium.perceive import iter_classify
 from sensorium.perceive.inputs import expand_paths
-from sensorium.perceive.transcribe import recognizer
 from sensorium.space import SharedSpace
 
 __all__ = ["eval_classify", "eval_retrieve", "eval_transcribe", "read_pairs"]
@@ -60,7 +59,8 @@ def _label_of(path: Path, root: Path, how: str, table: dict[str, str]) -> str:
     return table.get(str(path.resolve()), "")
 
 
-def eval_classify(folder: Path, labels_from: str, top: int = 5) -> dict[str, Any]:
+def eval_classify(folder: Path, labels_from: str, top: int = 5,
+                  engine: Engine | None = None) -> dict[str, Any]:  # fmt: skip
     """Zero-shot top-1/top-5 accuracy, per-class accuracy and the commonest confusions."""
     table: dict[str, str] = {}
     if labels_from not in ("folder", "filename"):
@@ -75,7 +75,7 @@ def eval_classify(folder: Path, labels_from: str, top: int = 5) -> dict[str, Any
     per_class: dict[str, list[int]] = {lb: [0, 0] for lb in labels}
     confusions: Counter[tuple[str, str]] = Counter()
     failed = []
-    for r in iter_classify(list(truth), labels, top=top):
+    for r in iter_classify(list(truth), labels, top=top, engine=engine):
         if r.error:
             failed.append({"path": r.path, "error": r.error})
             continue
@@ -117,10 +117,10 @@ def _embed_side(space: SharedSpace, values: list[str]) -> np.ndarray:
     return out
 
 
-def eval_retrieve(pairs_csv: Path) -> dict[str, Any]:
+def eval_retrieve(pairs_csv: Path, engine: Engine | None = None) -> dict[str, Any]:
     """Recall@1/5/10, mAP and median rank, query -> target and target -> query."""
     pairs = read_pairs(pairs_csv)
-    space = default_engine().space
+    space = (engine or default_engine()).space
     q = _embed_side(space, [p[0] for p in pairs])  # (N, 384)
     t = _embed_side(space, [p[1] for p in pairs])  # (N, 384)
     return {
@@ -130,9 +130,10 @@ def eval_retrieve(pairs_csv: Path) -> dict[str, Any]:
     }
 
 
-def eval_transcribe(pairs_csv: Path, model: str = "base") -> dict[str, Any]:
+def eval_transcribe(pairs_csv: Path, model: str = "base",
+                    engine: Engine | None = None) -> dict[str, Any]:  # fmt: skip
     """WER and CER (normalised text) per file and over all files."""
-    rec = recognizer(model)
+    rec = (engine or default_engine()).recognizer(model)
     rows, totals = [], np.zeros(4, int)  # word edits, words, char edits, chars
     for audio, reference in read_pairs(pairs_csv):
         try:

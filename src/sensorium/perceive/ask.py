@@ -423,8 +423,9 @@ ANSWERERS: dict[str, Callable[[_Seen, str], Reply]] = {
 
 # -- videos: the same questions, per segment, with times -----------------------------------
 
-_ANALYSES: OrderedDict[tuple[str, int, int], tuple[SharedSpace, frozenset[str], VideoAnalysis]]
-_ANALYSES = OrderedDict()  # (path, mtime, size) -> the space, what was looked for, the analysis
+# (path, mtime_ns, size) -> what was looked for, the analysis: kept by the engine whose models
+# analysed the video (``Engine.kept``), the last KEPT_ANALYSES
+Analyses = OrderedDict[tuple[str, int, int], tuple[frozenset[str], VideoAnalysis]]
 
 
 # Looked for in every frame on a video's first question (a few ms a frame), so that questions
@@ -440,23 +441,22 @@ class _Watched:
 
     space: SharedSpace
     path: Path
+    analyses: Analyses  # the engine's, shared by every question through it
 
     def analysis(self, *needs: str) -> VideoAnalysis:
         stat = self.path.stat()
         key = (str(self.path.resolve()), stat.st_mtime_ns, stat.st_size)
-        kept = _ANALYSES.get(key)
-        if kept is not None and kept[0] is not self.space:
-            kept = None  # analysed through other models
-        if kept is not None and set(needs) <= kept[1]:
-            _ANALYSES.move_to_end(key)
-            return kept[2]
-        looks = frozenset(needs) | (kept[1] if kept is not None else _CHEAP)
+        kept = self.analyses.get(key)
+        if kept is not None and set(needs) <= kept[0]:
+            self.analyses.move_to_end(key)
+            return kept[1]
+        looks = frozenset(needs) | (kept[0] if kept is not None else _CHEAP)
         a = analyze(self.path, self.space, keyframes="keyframes" in looks, ocr="ocr" in looks,
                     faces="faces" in looks)  # fmt: skip
-        _ANALYSES[key] = (self.space, looks, a)
-        _ANALYSES.move_to_end(key)
-        while len(_ANALYSES) > KEPT_ANALYSES:
-            _ANALYSES.popitem(last=False)
+        self.analyses[key] = (looks, a)
+        self.analyses.move_to_end(key)
+        while len(self.analyses) > KEPT_ANALYSES:
+            self.analyses.popitem(last=False)
         return a
 
 
@@ -751,7 +751,7 @@ def ask(path: str | Path, question: str, engine: Engine | None = None) -> Answer
             probe(p)  # a broken video is an error whatever the question
             if kind not in VIDEO_ANSWERERS:
                 return _refused(p, question, kind, sim)
-            watched = _Watched(space, Path(p))
+            watched = _Watched(space, Path(p), engine.kept("ask.videos", Analyses))
             return _answer(p, question, kind, sim, VIDEO_ANSWERERS[kind](watched, question))
         item = media.load(p, image_side=None)
     except MediaError as e:

@@ -5,19 +5,13 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
-from sensorium.encoders.speech import SpeechRecognizer
 from sensorium.engine import Engine, default_engine
 from sensorium.errors import MediaError
 from sensorium.media.types import AudioMedia
 from sensorium.perceive.inputs import decode_all, expand_paths
 from sensorium.perceive.results import Transcription
 
-__all__ = ["iter_transcribe", "recognizer", "transcribe"]
-
-
-def recognizer(model: str = "base") -> SpeechRecognizer:
-    """The default engine's recogniser for ``model``, loaded once per process."""
-    return default_engine().recognizer(model)
+__all__ = ["iter_transcribe", "transcribe"]
 
 
 def iter_transcribe(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import threading
 import unicodedata
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -11,7 +10,6 @@ from pathlib import Path
 import numpy as np
 
 from sensorium import media
-from sensorium.encoders.base import Encoder
 from sensorium.errors import MediaError, UnsupportedMediaError, UsageError
 from sensorium.media.types import AudioMedia, ImageMedia, MediaKind
 from sensorium.space import SharedSpace
@@ -238,32 +236,9 @@ def where_clause(query: Query) -> str | None:
     return query_filter(query).sql()
 
 
-_CACHE_SIZE = 50_000  # texts: query strings, label names, transcript lines (1.5 KB each)
-_cache: dict[int, tuple[object, dict[str, np.ndarray]]] = {}
-_cache_lock = threading.Lock()
-
-
 def encode_texts(space: SharedSpace, texts: list[str], any_language: bool = False
                  ) -> np.ndarray:  # fmt: skip
     """(N,) -> (N, 384) through the space's text encoder (``any_language``: the one for text
-    in any language, whose English vectors are the same), remembering what it encoded: a
-    service asks for the same queries, label names and transcript lines again and again (each
-    costs about 10 ms to encode on 2 cores)."""
-    encoder: Encoder[str] = space.any_text if any_language else space.text
-    with _cache_lock:
-        owner, memo = _cache.get(id(encoder), (None, {}))
-        if owner is not encoder:
-            memo = {}
-            _cache[id(encoder)] = (encoder, memo)
-        known = {t: memo[t] for t in texts if t in memo}
-    todo = list(dict.fromkeys(t for t in texts if t not in known))
-    if todo:
-        fresh = dict(zip(todo, encoder.encode(todo)))
-        known.update(fresh)
-        with _cache_lock:
-            if len(memo) + len(fresh) > _CACHE_SIZE:
-                memo.clear()
-            memo.update(fresh)
-    if not texts:
-        return np.zeros((0, 384), np.float32)
-    return np.stack([known[t] for t in texts])
+    in any language, whose English vectors are the same), each text encoded once per space
+    (``SharedSpace.memo``)."""
+    return space.memo(any_language).encode(texts)

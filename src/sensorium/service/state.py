@@ -104,7 +104,11 @@ class Service:
     def __init__(self, config: ServiceConfig, collection: Collection | None = None,
                  engine: Engine | None = None) -> None:  # fmt: skip
         self.config = config
-        self.engine = engine or default_engine()
+        # One engine: the collection's when it was opened with one (two would load every
+        # model twice, and answer uploads through other models than the collection's)
+        if engine is not None and collection is not None and collection.engine is not engine:
+            raise UsageError("the service's engine must be its collection's")
+        self.engine = engine or (collection.engine if collection is not None else default_engine())
         self.collection = collection or Collection(config.db, self.engine)
         self.roots = [r.resolve() for r in config.roots]
         self.jobs: dict[str, Job] = {}

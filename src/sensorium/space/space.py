@@ -36,6 +36,7 @@ from sensorium.models import model_path
 from sensorium.space.adapter import LinearAdapter
 from sensorium.space.bridge import BridgeOptions, LabelBridge
 from sensorium.space.language import AlignedTextEncoder
+from sensorium.space.memo import TextMemo
 from sensorium.space.parts import Part, mix
 from sensorium.space.prompts import phrase
 
@@ -164,6 +165,18 @@ class SharedSpace:
         others through the multilingual encoder and its alignment (space/language.py)."""
         return AlignedTextEncoder(self.text)
 
+    def memo(self, any_language: bool = False) -> TextMemo:
+        """``text`` (or ``any_text``) with the vectors it gave remembered (``space.memo``)."""
+        return self._any_memo if any_language else self._memo
+
+    @cached_property
+    def _memo(self) -> TextMemo:
+        return TextMemo(self.text)
+
+    @cached_property
+    def _any_memo(self) -> TextMemo:
+        return TextMemo(self.any_text)
+
     @cached_property
     def image(self) -> ImageEncoder | ClipEncoder:
         if self.options.image_model == OFFLINE_IMAGE_MODEL:
@@ -230,8 +243,9 @@ class SharedSpace:
             vectors = self.options.image_adapter.apply(out.features, vectors)
         labels = self.image_bridge.top_labels(out.probs)
         embedded = [
-            Embedded(m.path, m.kind, v, labels=lab, parts={Part.SEEN: 1.0}, features=f,
-                     class_scores=p)
+            Embedded(
+                m.path, m.kind, v, labels=lab, parts={Part.SEEN: 1.0}, features=f, class_scores=p
+            )
             for m, v, lab, f, p in zip(items, vectors, labels, out.features, out.probs)
         ]
         if self.options.ocr:
