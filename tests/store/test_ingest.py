@@ -81,7 +81,7 @@ def test_text_read_in_images_is_stored_and_found(media_dir: Path, tmp_path: Path
     assert sign is not None and sign.text == "HOSPITAL" and sign.models["ocr"] == "ppocr-v4"
     assert cat is not None and not cat.text
     best = coll.search("hospital")[0]
-    assert best.item.path.endswith("sign.png") and best.explanation["written"] == "HOSPITAL"
+    assert best.item.path.endswith("sign.png") and best.explanation.written == "HOSPITAL"
 
 
 def test_text_that_cannot_be_read_is_a_warning_not_a_loss(

@@ -55,7 +55,7 @@ def test_stored_searchable_and_shown_escaped(tmp_path: Path, archive: Path) -> N
     shown = f"{archive}/{SHOWN}"
     hits = coll.search("espresso with cream", k=1)
     assert hits[0].item.path == shown and json.dumps(hits[0].to_json())
-    assert hits[0].explanation["keyword"] == {"word": "espresso", "in": "typed"}
+    assert hits[0].explanation.keyword.to_dict() == {"word": "espresso", "in": "typed"}
     # by the name as the file system gives it, and as it is shown
     real = os.fsdecode(bytes(archive) + b"/" + LATIN1)
     assert coll.item(real).path == shown and coll.item(shown).path == shown

@@ -127,7 +127,7 @@ def test_text_in_frames_is_read_per_segment(signs_video: Path, tmp_path: Path) -
     coll.ingest([signs_video])
     hit = coll.search("hospital", k=1)[0]
     assert (hit.item.start, hit.item.end) == (4.0, 8.0)
-    assert hit.explanation["written"] == "HOSPITAL" and hit.explanation["matched"] == "written"
+    assert hit.explanation.written == "HOSPITAL" and hit.explanation.matched == "written"
 
 
 def test_faces_in_frames_per_segment(photos: dict[str, Path], tmp_path: Path) -> None:
