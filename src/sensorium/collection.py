@@ -6,6 +6,7 @@ import dataclasses
 import functools
 import os
 import threading
+import warnings
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -15,7 +16,7 @@ from sensorium.distributed import RayOptions, ray_ingest
 from sensorium.engine import Engine, default_engine
 from sensorium.errors import NotFoundError, UsageError
 from sensorium.perceive.inputs import expand_paths
-from sensorium.search import Hit, Page, Query, parse_query, search, search_page, similar
+from sensorium.search import Hit, Page, Query, parse_query, persisted, search, search_page, similar
 from sensorium.search.duplicates import DuplicateGroup, duplicates
 from sensorium.search.vectors import Retriever, VectorIndex
 from sensorium.store import IngestReport, Item, LanceStore, ingest
@@ -44,19 +45,59 @@ class Collection:
         self.space = self.engine.space
         self.index: VectorIndex | None = None
         self.writing = threading.Lock()  # one writer at a time: ingests and watchers share it
+        self.auto_serve = True  # from the second search on, build the serving index meanwhile
+        self._searches = 0  # searches answered by the store (until the index is ready)
+        self._building: threading.Thread | None = None  # the index built in the background
+        self._starting = threading.Lock()  # one background build, whatever the threads
 
     def serve(self) -> Collection:
-        """Answer searches from an in-memory index kept in step with the store (for a
-        long-lived process: the service). It is built now (8 s at 100k items on 2 cores) and
-        follows every later commit; a one-off search (the CLI) is better served by the store."""
+        """Answer searches from an in-memory index kept in step with the store, built now
+        (search/vectors.py): for a long-lived process, the service. A collection does it by
+        itself in the background from its second search on (``auto_serve``); this builds it
+        at once. The index's trained lists are kept beside the tables (``items.ivf``,
+        search/persisted.py), so the next process reads them instead of training again."""
+        building = self._building
+        if building is not None and building is not threading.current_thread():
+            building.join()  # the background build: wait for it rather than build twice
         if self.index is None:
-            self.index = VectorIndex(self.store)
+            self.index = VectorIndex(self.store, self._saved_lists())
         self.index.sync()
         return self
+
+    def _saved_lists(self) -> Path | None:
+        """Where the serving index keeps its lists: beside the tables (a local folder)."""
+        return None if isinstance(self.folder, str) else self.folder / persisted.FILE_NAME
 
     @property
     def retriever(self) -> Retriever:
         return self.index if self.index is not None else self.store
+
+    def _searcher(self) -> Retriever:
+        """The retriever for one search. Without ``serve()``, the first search goes to the
+        store, and so does a one-shot CLI search (it never waits for an index, nor shares its
+        two cores with one); the second starts building the serving index in a daemon thread
+        and searches go on to the store until it is ready, then to it: the same rows (an
+        exact scan below ``ANN_FROM`` rows, IVF-Flat above: recall in docs/benchmarks.md).
+        ``auto_serve = False`` keeps every search on the store (no index in memory)."""
+        if self.index is not None or not self.auto_serve:
+            return self.retriever
+        with self._starting:
+            self._searches += 1
+            if self._searches >= 2 and self._building is None:
+                self._building = threading.Thread(target=self._build_index, daemon=True,
+                                                  name="sensorium-serving-index")  # fmt: skip
+                self._building.start()
+        return self.retriever
+
+    def _build_index(self) -> None:
+        try:
+            index = VectorIndex(self.store, self._saved_lists())
+            index.sync()
+        except Exception as e:  # the store answers on: the index only saves time
+            warnings.warn(f"the serving index was not built ({e}); searching the store",
+                          stacklevel=1)  # fmt: skip
+            return
+        self.index = index
 
     def ingest(
         self,
@@ -149,7 +190,7 @@ class Collection:
                       weights or {}, kind, path, target, negatives,
                       self.item(like) if like else None, filters or Filter(),
                       keywords)  # fmt: skip
-        return search(self.retriever, self.space, self._with_people(query), k)
+        return search(self._searcher(), self.space, self._with_people(query), k)
 
     def query(
         self,
@@ -180,7 +221,7 @@ class Collection:
         ``sort`` ("relevance", "taken", "added"), with the total, the weak count and a
         ``cursor`` for the next page of the same ranking (``search.search_page``)."""
         q = self._with_people(self.query(query) if isinstance(query, str) else query)
-        return search_page(self.retriever, self.space, q, k, offset, sort, cursor)
+        return search_page(self._searcher(), self.space, q, k, offset, sort, cursor)
 
     def _with_people(self, query: Query) -> Query:
         """``person:`` resolved to the files that person is seen in (a name nobody has, or
@@ -299,7 +340,7 @@ class Collection:
             where = dataclasses.replace(where, kind=kind)
         if path:
             where = dataclasses.replace(where, path=path)
-        return similar(self.retriever, self.item(key), k, where)
+        return similar(self._searcher(), self.item(key), k, where)
 
     def duplicates(
         self,

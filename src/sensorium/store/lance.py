@@ -34,6 +34,10 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
+# First: lancedb's import then skips its REST namespace client (1.3 s; store/_deferred.py).
+from sensorium.store import _deferred  # noqa: F401
+
+# isort: split
 import lancedb
 import numpy as np
 import pyarrow as pa
@@ -692,7 +696,11 @@ class LanceSnapshot:
         """(R,) positions -> (R, 384) float32."""
         if len(rows) == 0:
             return np.zeros((0, DIM), np.float32)
-        col = self.dataset.take(rows, columns=["vector"]).column("vector").combine_chunks()
+        if len(rows) == self.dataset.count_rows() and np.array_equal(rows, np.arange(len(rows))):
+            table = self.dataset.to_table(columns=["vector"])  # every row: a scan (3.3 s at 1M
+        else:  # rows, against 5.4 s by ``take``)
+            table = self.dataset.take(rows, columns=["vector"])
+        col = table.column("vector").combine_chunks()
         return col.values.to_numpy().reshape(-1, DIM)  # type: ignore[no-any-return]
 
     def meta(self, rows: np.ndarray | None = None) -> pa.Table:
