@@ -9,6 +9,7 @@ import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 
 webdriver = pytest.importorskip("selenium.webdriver")
@@ -101,6 +102,37 @@ def test_screenshot_for_the_docs(browser, live_url: str) -> None:  # type: ignor
     WebDriverWait(browser, WAIT).until(lambda d: _loaded_thumbnails(d) == _shown(d) > 0)
     DOCS.mkdir(exist_ok=True)
     assert browser.save_screenshot(str(DOCS / "page.png"))
+
+
+def _why(driver) -> list[list[str]]:  # type: ignore[no-untyped-def]
+    """Each shown card's explanation as (tag, text) lines."""
+    script = ("return [...document.querySelectorAll('#results .result')].map(c => "
+              "[...c.querySelectorAll('.why li')].map(li => li.querySelector('.tag').textContent"
+              " + ' ' + li.querySelector('.text').textContent));")  # fmt: skip
+    return list(driver.execute_script(script))
+
+
+def test_cards_show_the_served_explanation_lines(browser, live_url: str, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """The page shows the lines the API serves (the CLI prints the same), not its own."""
+    served = httpx.get(f"{live_url}/api/search", params={"q": "a cat", "k": 3}).json()["results"]
+    browser.get(live_url + "/?q=a+cat&k=5")
+    _results(browser, 1)
+    WebDriverWait(browser, WAIT).until(lambda d: _titles(d)[:1] == ["chelsea.jpg"])
+    first = served[0]["explanation"]["lines"]
+    assert first and _why(browser)[0] == first[:4]
+    # more like this: the cards show the lines its answer serves (what each file shares)
+    url = f"{live_url}/api/items/{served[0]['id']}/similar"
+    similar = httpx.get(url, params={"k": 10}).json()["results"]
+    browser.find_element(By.CSS_SELECTOR, "#results .result [data-similar]").click()
+    WebDriverWait(browser, WAIT).until(lambda d: "chelsea.jpg" not in _titles(d)[:1])
+    shown = {t: why for t, why in zip(_titles(browser), _why(browser))}
+    # a moment is the card's own badge, not a line
+    lines = {Path(r["path"]).name: [line for line in r["explanation"]["lines"]
+                                    if r["start"] is None or not line.startswith("moment ")][:4]
+             for r in similar}  # fmt: skip
+    assert shown and all(why == lines[t] for t, why in shown.items()), (shown, lines)
+    assert browser.save_screenshot(str(tmp_path / "similar.png"))
+    shutil.copy(tmp_path / "similar.png", "/tmp/similar.png")
 
 
 def test_uploaded_image_finds_itself(browser, live_url: str, photos: dict[str, Path]) -> None:  # type: ignore[no-untyped-def]

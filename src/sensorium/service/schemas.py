@@ -12,6 +12,7 @@ __all__ = [
     "Cards",
     "Chip",
     "Duplicates",
+    "Explanation",
     "Faces",
     "Health",
     "Hit",
@@ -38,6 +39,23 @@ class Health(BaseModel):
     uptime_s: float = Field(ge=0)
 
 
+class Explanation(BaseModel):
+    """Why a result matched (``search.explain.Explanation``): each part's score, the human
+    ``lines`` every front end shows, and the data they say, each key only where it applies:
+    ``moment`` {start, end}, ``transcript``, ``labels`` [{label, score}], ``seen``,
+    ``heard``, ``said``, ``written``, ``text``, ``matched`` and ``part_scores`` (a video
+    moment's parts), ``words``, ``keyword`` {word, in, at, query, by}, ``not``, ``near``
+    {within_km, km, place, chosen, point}, ``shared_labels`` (more like this),
+    ``shared_image_labels``, ``shared_audio_labels``, ``shared_like_labels``, ``target``."""
+
+    model_config = _OPEN
+    parts: dict[str, float] = Field(description="Query part (text, image, audio, keyword, "
+                                    "item, ...) -> its score.")  # fmt: skip
+    lines: list[str] = Field(description='Best first, each "<tag> <text>": its first word is '
+                             "one of moment, matched, said, seen, heard, written, typed, shares, "
+                             "near, words, only, without.")  # fmt: skip
+
+
 class Hit(BaseModel):
     """A search result: a file, or a video at its best moment (``start``, ``end``)."""
 
@@ -48,7 +66,7 @@ class Hit(BaseModel):
     score: float
     start: float | None = Field(description="Seconds, for a video moment; else null.")
     end: float | None
-    explanation: dict[str, Any] = Field(description="What matched: seen, heard, said, words.")
+    explanation: Explanation = Field(description="What matched, as data and as lines.")
     media_url: str
     thumbnail_url: str
     weak: bool = Field(description="No good match: under the calibrated cut (folded away).")
@@ -77,7 +95,9 @@ class SearchResults(BaseModel):
                     "id": "3ea4c0", "path": "/home/me/clips/animals.mp4", "type": "video",
                     "score": 0.557, "start": 9.0, "end": 13.0,
                     "explanation": {"moment": {"start": 9.0, "end": 13.0}, "seen": ["lion"],
-                                    "said": "Lion", "matched": "seen", "parts": {"text": 0.43}},
+                                    "said": "Lion", "matched": "seen", "parts": {"text": 0.43},
+                                    "lines": ["moment 9.0–13.0 s", "said “Lion”", "seen lion",
+                                              "matched on what is seen"]},
                     "media_url": "/api/items/3ea4c0/media",
                     "thumbnail_url": "/api/items/3ea4c0/thumbnail", "weak": False,
                 }],

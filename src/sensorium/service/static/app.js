@@ -45,7 +45,7 @@ function fmtTime(s) {
 }
 
 function plural(n, word) {
-  return `${n} ${word}${n === 1 ? "" : "s"}`;
+  return `${n} ${word}${n === 1 ? "" : /(s|sh|ch|x)$/.test(word) ? "es" : "s"}`;
 }
 
 function basename(path) {
@@ -302,29 +302,18 @@ async function toggleMic() {
 
 // -- results ---------------------------------------------------------------------------------
 
+// The explanation's own lines, as the server says them (the CLI prints the same): each
+// "<tag> <text>", its tag a word the card styles. The moment is the card's own badge, and
+// where a photo was taken (GPS) comes first.
 function explanationLines(r) {
   const e = r.explanation || {};
   const lines = [];
-  const add = (tag, text) => text && lines.push([tag, text]);
-  // where a photo was taken (GPS), and how far from a near: filter's place
-  const near = e.near && e.near.km !== undefined ? ` (${e.near.km} km from ${e.near.place || e.near.point.join(", ")})` : "";
-  if (r.place) add("place", r.place.label + near);
-  if (e.keyword) {
-    const k = e.keyword;
-    const where = { said: "what was said", written: "what is written", typed: "the text", name: "the file name" }[k.in] || k.in;
-    add("words", `matched the word “${k.word}” in ${where}${k.at !== undefined ? ` at ${fmtTime(k.at)}` : ""}`);
+  if (r.place) lines.push(["place", r.place.label]);
+  for (const line of e.lines || []) {
+    const cut = line.indexOf(" ");
+    const [tag, text] = cut > 0 ? [line.slice(0, cut), line.slice(cut + 1)] : ["matched", line];
+    if (tag !== "moment" || r.start === null || r.start === undefined) lines.push([tag, text]);
   }
-  if (e.transcript) add("said", `“${e.transcript}”`);
-  if (e.said) add("said", `“${e.said}”`);
-  if (e.seen && e.seen.length) add("seen", e.seen.join(", "));
-  if (e.heard && e.heard.length) add("heard", e.heard.join(", "));
-  if (e.written) add("written", e.written);
-  if (e.labels && e.labels.length) add(r.type === "audio" ? "heard" : "seen", e.labels.map((l) => l.label).join(", "));
-  const shared = e.shared_labels || e.shared_image_labels || e.shared_audio_labels;
-  if (shared && shared.length) add("matched", `shares ${shared.slice(0, 3).join(", ")}`);
-  if (e.matched) add("matched", `on what is ${e.matched}`);
-  if (e.words && e.words.length && !e.keyword) add("words", e.words.join(", "));
-  if (e.not && e.not.length) add("matched", `without ${e.not.join(", ")}`);
   return lines.slice(0, 4);
 }
 
