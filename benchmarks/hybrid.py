@@ -85,7 +85,8 @@ def run() -> dict[str, Any]:
             ranks.append(rank)
             if keywords and rank != 1:
                 out["misses"].append(_miss(coll, word, path, rank, hits))
-            if rank == 1 and hits[0].explanation.get("keyword", {}).get("in") == "said":
+            keyword = hits[0].explanation.keyword if hits else None
+            if rank == 1 and keyword is not None and keyword.where == "said":
                 said += 1
         out[name] = {
             "first": round(sum(r == 1 for r in ranks) / len(ranks), 3),
