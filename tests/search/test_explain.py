@@ -99,6 +99,8 @@ def test_shared_labels_for_more_like_this_and_for_a_query_input() -> None:
     exp = Explanation(parts={"item": 0.93}, shared={"item": ["tabby cat", "tiger cat"]})
     assert exp.to_dict() == {"parts": {"item": 0.93}, "shared_labels": ["tabby cat", "tiger cat"]}
     assert exp.lines() == ["shares tabby cat, tiger cat"]
+    exp.labels = [Label("Egyptian Mau", 0.41)]  # what is shared is the reason: it comes first
+    assert exp.lines() == ["shares tabby cat, tiger cat", "seen Egyptian Mau 0.41"]
     exp = Explanation(shared={"audio": ["Sheep", "Animal", "Bleat", "Goat"], "image": ["cup"]})
     assert set(exp.to_dict()) == {"parts", "shared_audio_labels", "shared_image_labels"}
     assert exp.lines() == [

@@ -172,6 +172,9 @@ class Explanation:
             add("moment", f"{self.moment.start:.1f}–{self.moment.end:.1f} s")
         if self.keyword is not None:
             add("matched", self.keyword.line())
+        # what an input shares with the item: the reason for a query image, sound or item
+        for name, labels in self.shared.items():
+            add("shares", ", ".join(labels[:3]) + _WITH.get(name, f" with the {name}"))
         add("said", self.transcript and f"“{self.transcript}”")
         add("said", self.said and f"“{self.said}”")
         add("seen", ", ".join(self.seen or ()))
@@ -181,8 +184,6 @@ class Explanation:
         add("written", self.written)
         if self.text:
             add("typed", f"“{_clip(self.text, TEXT_SHOWN)}”")
-        for name, labels in self.shared.items():
-            add("shares", ", ".join(labels[:3]) + _WITH.get(name, f" with the {name}"))
         if self.matched:
             add("matched", f"on {_PART.get(self.matched, self.matched)}")
         if self.target and self.target != self.matched:
