@@ -84,7 +84,9 @@ MAX_SECONDS = 1e9  # a duration bound: ~32 years, within the store's float32 dur
 MAX_TIME = 1e11  # Unix seconds either side of 1970: ~3,000 years
 
 
-def service(request: Request) -> Service:
+async def service(request: Request) -> Service:
+    """The request's service (async: FastAPI runs a plain function's dependency in a
+    thread, a hop that costs more than the lookup)."""
     return request.app.state.service  # type: ignore[no-any-return]
 
 
@@ -164,7 +166,7 @@ class Filters(BaseModel):
         return StoreFilter(**given, near=parse_near(near) if near else None)
 
 
-FiltersQ = Annotated[Filters, Depends()]
+FiltersQ = Annotated[Filters, Query()]  # query parameters, read without a dependency call
 
 
 def hit_json(hit: Hit) -> dict[str, Any]:
@@ -217,6 +219,7 @@ async def health(e: E) -> dict[str, Any]:
 @router.get("/search", response_model=SearchResults, responses=errors(400, 404, 422, 503))
 async def search_get(
     e: E,
+    request: Request,
     q: Annotated[
         SearchText,
         Query(
@@ -240,7 +243,7 @@ async def search_get(
     offset: OffsetQ = 0,
     sort: SortQ = "relevance",
     cursor: CursorQ = None,
-) -> dict[str, Any]:
+) -> Response | dict[str, Any]:
     """Search by text in the search syntax (`type:video said:"gorilla" after:2021-06
     -people "an exact phrase"`: docs/service.md); a video is returned at its best moment
     (start, end). Words said, written or typed are matched too, and explained. A page of `k`
@@ -252,13 +255,28 @@ async def search_get(
         return _page(None, parsed, t0)
     where = filters.to_filter()
 
-    def run() -> Page:
+    asked = tuple(sorted(request.query_params.multi_items()))
+    # An answer kept for this request at the store's version is the one a search would give
+    # now (answers are kept only once the served index reads that version): no thread hop
+    kept = e.answers.get(("search", e.collection.store.version(), asked))
+
+    def run() -> SearchResults:
+        """The answer, kept for this very request until the collection changes."""
+        version = e.served_version()
+        key = ("search", version, asked)
         query = e.collection.query(q, None, None, None, like, keywords, kind=kind, path=path,
                                    target=target, negative=tuple(negative or ()),
                                    filters=where)  # fmt: skip
-        return e.collection.page(query, k, offset, sort, cursor)
+        page = e.collection.page(query, k, offset, sort, cursor)
+        answer = SearchResults.model_validate(_page(page, parsed, t0))
+        if version is not None and e.served_version() == version:  # nothing committed since
+            e.answers.put(key, answer)
+        return answer
 
-    return _page(await e.model_call(run), parsed, t0)
+    answer = kept if isinstance(kept, SearchResults) else await e.model_call(run)
+    # serialised as FastAPI would from the declared model, without validating it again
+    timed = answer.model_copy(update={"seconds": round(time.perf_counter() - t0, 3)})
+    return Response(timed.model_dump_json(by_alias=True), media_type="application/json")
 
 
 async def _save(upload: UploadFile, folder: str, index: int, field: str) -> Path:

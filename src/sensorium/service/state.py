@@ -7,9 +7,11 @@ import os
 import re
 import sys
 import tempfile
+import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,6 +34,7 @@ if TYPE_CHECKING:
 __all__ = ["ForbiddenPath", "Job", "Service", "ServiceConfig"]
 
 T = TypeVar("T")
+ANSWERS = 512  # searches' answers kept (a page of 10 results is about 10 KB)
 
 
 @dataclass(frozen=True)
@@ -98,6 +101,39 @@ class Job:
 _SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
 
 
+class Answers:
+    """Answers kept for the exact request that got them and the collection's version they
+    were read from: a service is asked the same searches again and again (a page reloaded,
+    the next page, a shared link), and each costs 5-30 ms of CPU to rank, explain and
+    serialise. A commit makes a new version, so nothing kept is served after it; the least
+    recently used go past ``size``."""
+
+    def __init__(self, size: int = ANSWERS) -> None:
+        self.size = size
+        self._kept: OrderedDict[Hashable, Any] = OrderedDict()
+        self._lock = threading.Lock()
+        self.hits = self.misses = 0
+
+    def get(self, key: Hashable) -> Any | None:
+        with self._lock:
+            found = self._kept.get(key)
+            if found is None:
+                self.misses += 1
+                return None
+            self.hits += 1
+            self._kept.move_to_end(key)
+            return found
+
+    def put(self, key: Hashable, answer: Any) -> None:
+        with self._lock:
+            self._kept[key] = answer
+            while len(self._kept) > self.size:
+                self._kept.popitem(last=False)
+
+    def __len__(self) -> int:
+        return len(self._kept)
+
+
 class Service:
     """One running service: its engine (the models), its collection, its jobs."""
 
@@ -118,6 +154,7 @@ class Service:
         self.ready = False
         self.choices = choices()
         self.watcher: Watcher | None = None
+        self.answers = Answers()  # searches' answers, for their request and version
 
     def check_choice(self, operation: str, field: str, value: str) -> None:
         """Refuse a value outside one of the enums that ``choices`` gives the schema."""
@@ -148,6 +185,13 @@ class Service:
         self._writer.shutdown(wait=False, cancel_futures=True)
         if self.watcher is not None:
             self.watcher.stop(timeout=30)  # after the commit in hand
+
+    def served_version(self) -> int | None:
+        """The collection's version that searches answer from now, or None while the served
+        index still reads the latest (an answer then would be kept under the wrong one)."""
+        latest = self.collection.store.version()
+        index = self.collection.index
+        return latest if index is None or index.sync().snapshot.version == latest else None
 
     # -- watch -----------------------------------------------------------------------------
 
