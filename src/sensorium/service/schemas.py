@@ -26,6 +26,7 @@ __all__ = [
     "SearchResults",
     "Stats",
     "Ticket",
+    "Watch",
 ]
 
 Kind = Literal["image", "audio", "video", "text"]  # store.base.KINDS, as the schema's enum
@@ -180,11 +181,29 @@ class Jobs(BaseModel):
     jobs: list[Job]
 
 
+class Watch(BaseModel):
+    """Where ``serve --watch``'s watcher stands (``store.watch.WatchStatus``)."""
+
+    folders: list[str] = Field(description="The folders watched.")
+    observer: Literal["inotify", "polling"] | None = Field(
+        description="How changes are heard; null before it starts.")  # fmt: skip
+    watching: bool = Field(description="Caught up with the folders, and following them.")
+    pending: int = Field(ge=0, description="Changed files waiting for their writes to settle.")
+    batches: int = Field(ge=0, description="Batches committed since the service started.")
+    added: int = Field(ge=0)
+    updated: int = Field(ge=0)
+    removed: int = Field(ge=0)
+    failed: int = Field(ge=0)
+    last_batch: float | None = Field(description="When the last batch was committed (Unix s).")
+    error: str | None = Field(description="What stopped the watcher, if something did.")
+
+
 class Stats(BaseModel):
     model_config = _OPEN
     items: int = Field(ge=0)
     by_type: dict[str, int]
     roots: list[str]
+    watch: Watch | None = Field(description="The watcher, with `--watch`; else null.")
 
 
 class Cards(BaseModel):
