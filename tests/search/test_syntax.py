@@ -98,5 +98,6 @@ def test_what_cannot_hold_matches_nothing(query: str, named: str) -> None:
     """Two values of one key, or dates the wrong way round: nothing can match, as with a
     filter range the wrong way round (no results, not an error)."""
     assert named in parse(query).impossible and named in parse_query(query).impossible
+    assert parse_query("type:image").browse  # filters alone: every file they pass
     with pytest.raises(UsageError, match="text query"):
-        parse_query("type:image")  # filters alone: nothing to look for
+        parse_query("type:image -people")  # a concept to leave out of nothing

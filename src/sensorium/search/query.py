@@ -136,8 +136,8 @@ class Query:
     impossible: str = ""  # why nothing can match ("type:image type:video"): no results
 
     def __post_init__(self) -> None:
-        if not (self.text or self.image or self.audio or self.like):
-            raise UsageError("give a text query, --image, --audio or --like")
+        if not (self.browse or self.text or self.image or self.audio or self.like):
+            raise UsageError("give a text query, --image, --audio or --like, or a filter")
         if self.kind is not None and self.kind not in KINDS:
             raise UsageError(f"--type must be one of {', '.join(KINDS)}")
         if self.target is not None and self.target not in TARGETS:
@@ -149,6 +149,13 @@ class Query:
         for name, w in self.weights.items():
             if name not in MODALITIES or w < 0:
                 raise UsageError(f"bad weight {name}={w}: use text, image, audio, like >= 0")
+
+    @property
+    def browse(self) -> bool:
+        """Filters only ("type:image after:2021", a folder, a camera): every file that passes
+        them, by date (``search.browse``), rather than a ranking by meaning."""
+        given = self.text or self.image or self.audio or self.like or self.negative
+        return not given and bool(self.kind or self.path or self.filters)
 
 
 _NEGATIVE = re.compile(r'(?:^|\s)-(?:"([^"]+)"|([^\s"-][^\s"]*))')

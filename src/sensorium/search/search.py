@@ -55,9 +55,9 @@ from sensorium.search.query import (
     query_filter,
     tokens,
 )
-from sensorium.search.vectors import Retriever
+from sensorium.search.vectors import Retriever, VectorIndex
 from sensorium.space import SharedSpace
-from sensorium.store.base import Filter, fuzzy_edits
+from sensorium.store.base import COLUMNS, Filter, Near, Snapshot, Store, fuzzy_edits
 from sensorium.store.records import Item
 from sensorium.video.summary import named_sounds
 
@@ -548,7 +548,7 @@ SORTS: dict[str, Callable[[Hit], float] | None] = {
 }
 PINS = 64  # rankings kept for their cursors, the least recently used dropped first
 PIN_SECONDS = 1800.0  # and for at most this long after the first page
-_pins: OrderedDict[str, tuple[float, Any, _Ranking]] = OrderedDict()
+_pins: OrderedDict[str, tuple[float, Any, _Ranking | _Browsed]] = OrderedDict()
 _pins_lock = threading.Lock()
 CURSOR = re.compile(r"([A-Za-z0-9_-]{8,32})\.(\d{1,9})")
 
@@ -568,7 +568,13 @@ def _identity(query: Query) -> tuple[Any, ...]:
     return (*fields, tuple(sorted(query.weights.items())), query.like and query.like.id)
 
 
-def _pin(key: Any, ranking: _Ranking) -> str:
+def _base(store: Retriever) -> Store:
+    """The store a retriever reads (itself, or the one a serving index holds in memory): a
+    pin belongs to it, whichever of the two answered the page."""
+    return store.store if isinstance(store, VectorIndex) else store  # type: ignore[return-value]
+
+
+def _pin(key: Any, ranking: _Ranking | _Browsed) -> str:
     now = time.monotonic()
     pin = secrets.token_urlsafe(12)
     with _pins_lock:
@@ -580,7 +586,7 @@ def _pin(key: Any, ranking: _Ranking) -> str:
     return pin
 
 
-def _pinned(pin: str, key: Any) -> _Ranking | None:
+def _pinned(pin: str, key: Any) -> _Ranking | _Browsed | None:
     with _pins_lock:
         found = _pins.get(pin)
         if found is None or found[1] != key or time.monotonic() - found[0] > PIN_SECONDS:
@@ -612,14 +618,17 @@ def search_page(
         raise UsageError("offset must be 0 or more")
     if sort not in SORTS:
         raise UsageError(f"sort must be one of {', '.join(SORTS)}")
-    key = (id(store), _identity(query), k, sort)
+    if query.browse:
+        return browse(store, query, k, offset, sort, cursor)
+    key = (id(_base(store)), _identity(query), k, sort)
     ranking = None
     if cursor is not None:
         m = CURSOR.fullmatch(cursor)
         if m is None:
             raise UsageError(f"cursor {cursor[:40]!r} is not one a page gave")
         pin, offset = m[1], int(m[2])
-        ranking = _pinned(pin, key)
+        pinned = _pinned(pin, key)
+        ranking = pinned if isinstance(pinned, _Ranking) else None
     else:
         pin = ""
     if ranking is None:
@@ -630,6 +639,80 @@ def search_page(
     more = f"{pin}.{end}" if end < len(ranking.hits) else None
     weak = sum(h.weak for h in ranking.hits)
     return Page(_show(space, ranking, hits), len(ranking.hits), offset, weak, sort, more)
+
+
+@dataclass(frozen=True)
+class _Browsed:
+    """The files a filter-only query passes, in order: row positions of one pinned version
+    (rows keep their positions while a snapshot is held)."""
+
+    snapshot: Snapshot
+    rows: np.ndarray  # (F,) int64, one row a file, in the page order
+
+
+def browse(
+    store: Retriever, query: Query, k: int = 10, offset: int = 0, sort: str = "relevance",
+    cursor: str | None = None,
+) -> Page:  # fmt: skip
+    """A query of filters only (``Query.browse``): every file that passes them, newest first
+    by the date taken (``sort="taken"``: files without one after, newest added first) or by
+    the date added (``"added"``, and ``"relevance"``, which has nothing to rank by here). A
+    video is its first moment. Pinned as a ranking is: its ``cursor`` pages the same files."""
+    key = ("browse", id(_base(store)), _identity(query), k, sort)
+    found = None
+    if cursor is not None:
+        m = CURSOR.fullmatch(cursor)
+        if m is None:
+            raise UsageError(f"cursor {cursor[:40]!r} is not one a page gave")
+        pin, offset = m[1], int(m[2])
+        found = _pinned(pin, key)
+    if not isinstance(found, _Browsed):
+        found = _browsed(store, query, sort)
+        pin = _pin(key, found)
+    rows = found.rows[offset : offset + k]
+    items = found.snapshot.items(rows)  # (R,) in the order given
+    near = query_filter(query).near
+    hits = [Hit(item, 1.0, {}, _browse_reason(item, near)) for item in items]
+    end = offset + len(hits)
+    more = f"{pin}.{end}" if end < len(found.rows) else None
+    return Page(hits, len(found.rows), offset, 0, sort, more)
+
+
+def _browsed(store: Retriever, query: Query, sort: str) -> _Browsed:
+    """The rows of the files passing the query's filters, one a file, in ``sort`` order."""
+    snap = _base(store).snapshot()
+    if query.impossible:
+        return _Browsed(snap, np.zeros(0, np.int64))
+    table = snap.columns([*COLUMNS, "segment"])
+    rows = np.flatnonzero(query_filter(query).mask({c: table.column(c) for c in COLUMNS}))
+    # one row a file: its first moment (rows by path, then segment; the first of each path)
+    path = table.column("path").take(rows).to_numpy(zero_copy_only=False)
+    segment = table.column("segment").take(rows).to_numpy(zero_copy_only=False)
+    by_path = np.lexsort((segment, path))
+    first = np.ones(len(rows), bool)
+    first[1:] = path[by_path][1:] != path[by_path][:-1]
+    rows = rows[by_path[first]]  # (F,)
+    added = table.column("ingested_at").take(rows).to_numpy(zero_copy_only=False)
+    path = table.column("path").take(rows).to_numpy(zero_copy_only=False)
+    if sort == "taken":
+        taken = table.column("taken").take(rows).to_numpy(zero_copy_only=False).astype(float)
+        known = ~np.isnan(taken)
+        order = np.lexsort((path, -added, -np.nan_to_num(taken, nan=0.0), ~known))
+    else:  # newest added first; the path breaks ties (a batch shares its time)
+        order = np.lexsort((path, -added))
+    return _Browsed(snap, rows[order])
+
+
+def _browse_reason(item: Item, near: Near | None) -> Explanation:
+    """What a browsed file is: its labels (a video: its first moment), how near it is."""
+    exp = Explanation(labels_heard=item.kind == "audio")
+    if item.kind == "video":
+        _explain_moment(item, None, exp)
+    else:
+        exp.labels = _labels(item)
+    if near is not None:
+        exp.near = explain_near(near, item)
+    return exp
 
 
 def similar(

@@ -197,11 +197,11 @@ KEYS: dict[str, Callable[[str, str], dict[str, Any]]] = {
 # -- the syntax as one regular expression (what an API schema can say) -------------------------
 # A part of what ``parse`` reads, spelled so that Python's re and an ECMA regex (a JSON
 # schema's ``pattern``) read it alike: the query strings that parse without an error and hold
-# words to look for. Tokens are split at the shell's spaces; no other space (Python's
-# ``str.isspace``) is inside a token but between quotes; a word holds no colon and starts with
-# no dash; quoted text and the words of said:, seen:, heard: and written: hold no dash (the
-# search reads "-word" in its text as a concept to leave out); dates run from 1800 to 2099
-# and days to the 28th. Tested against ``parse`` (tests/service/test_search_syntax.py).
+# words to look for, or filters only. Tokens are split at the shell's spaces; no other space
+# (Python's ``str.isspace``) is inside a token but between quotes; a word holds no colon and
+# starts with no dash; quoted text and the words of said:, seen:, heard: and written: hold no
+# dash (the search reads "-word" in its text as a concept to leave out); dates run from 1800
+# to 2099 and days to the 28th. Tested against ``parse`` (tests/service/test_search_syntax.py).
 _SPLIT = " \t\r\n"  # shlex's whitespace
 _SPACES = "".join(ch for ch in map(chr, range(0x3001)) if ch.isspace() and ch not in " \t\r\n")
 _S = _SPLIT + _SPACES  # every space: the shell's, then the others
@@ -223,14 +223,16 @@ _NEAR_POINT = (
     r"(?:,[0-9]{1,6}(?:\.[0-9]+)?(?:[kK][mM]|[mM][iI]|[mM])?)?"  # a radius
 )
 _NEAR = f"near:(?:{_NEAR_POINT}|{_NEAR_NAME}(?:,{_NEAR_NAME})*)"
-_TOKEN = (
-    f"(?:{_WORD}|{_PHRASE}|{_TARGET}|-(?:{_BARE}|{_QUOTED})|type:(?:{'|'.join(KINDS)})"
-    f"|(?:after|before):{_DAY}|(?:camera|path|keyword|person):(?:{_BARE}|{_QUOTED})|{_NEAR})"
-)
+_FILTER = (f"(?:type:(?:{'|'.join(KINDS)})|(?:after|before):{_DAY}"
+           f"|(?:camera|path|keyword|person):(?:{_BARE}|{_QUOTED})|{_NEAR})")  # fmt: skip
+_TOKEN = f"(?:{_WORD}|{_PHRASE}|{_TARGET}|-(?:{_BARE}|{_QUOTED})|{_FILTER})"
+_KEPT = f"(?:{_WORD}|{_PHRASE}|{_TARGET}|{_FILTER})"  # any token but a concept left out
 _PERSON = f"person:(?:{_BARE}|{_QUOTED})"  # words enough by itself (``PERSON_ONLY``)
 _GAP = f"[{_SPLIT}]"
-ACCEPTED = (f"^{_GAP}*(?:{_TOKEN}{_GAP}+)*(?:{_TEXT_TOKEN}|{_PERSON})(?:{_GAP}+{_TOKEN})*"
-            f"{_GAP}*$")
+# Words to look for with any tokens beside them; or filters only (``Query.browse``) and words,
+# but no concept to leave out (there is no text to subtract it from)
+ACCEPTED = (f"^{_GAP}*(?:(?:{_TOKEN}{_GAP}+)*(?:{_TEXT_TOKEN}|{_PERSON})(?:{_GAP}+{_TOKEN})*"
+            f"|{_KEPT}(?:{_GAP}+{_KEPT})*){_GAP}*$")  # fmt: skip
 
 
 def _tokens(text: str) -> list[tuple[str, int, int]]:
