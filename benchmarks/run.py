@@ -64,6 +64,7 @@ BENCHMARKS = [
     "noop_ingest",
     "people",
     "languages",
+    "cold_start",
 ]
 
 
