@@ -18,7 +18,7 @@ from sensorium.errors import NotFoundError, UsageError
 from sensorium.perceive.inputs import expand_paths
 from sensorium.search import Hit, Page, Query, parse_query, persisted, search, search_page, similar
 from sensorium.search.duplicates import DuplicateGroup, duplicates
-from sensorium.search.vectors import Retriever, VectorIndex
+from sensorium.search.vectors import Retriever, Stopped, VectorIndex
 from sensorium.store import IngestReport, Item, LanceStore, ingest
 from sensorium.store.base import Filter
 from sensorium.store.people import Person
@@ -93,6 +93,8 @@ class Collection:
         try:
             index = VectorIndex(self.store, self._saved_lists())
             index.sync()
+        except Stopped:  # the process exits
+            return
         except Exception as e:  # the store answers on: the index only saves time
             warnings.warn(f"the serving index was not built ({e}); searching the store",
                           stacklevel=1)  # fmt: skip

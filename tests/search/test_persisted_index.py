@@ -211,3 +211,38 @@ def test_a_writer_killed_mid_write_leaves_the_old_file(
     assert not left.exists() and fresh.exists()
     loaded = persisted.load(saved)
     assert loaded is not None and loaded.version == store.version()
+
+
+EXITS = r"""
+import atexit, sys
+import sensorium
+from sensorium.search import vectors
+from sensorium.store.lance import LanceSnapshot
+columns = LanceSnapshot.columns
+def slow(self, names):  # the background build stays inside LanceDB calls for a while
+    for _ in range(200):
+        columns(self, names + ["vector"])
+    return columns(self, names)
+LanceSnapshot.columns = slow
+if sys.argv[2] == "ungated":
+    atexit.unregister(vectors.reading_store.close)
+c = sensorium.open(sys.argv[1])
+c.search("a cat", k=3, keywords=False)
+c.search("a dog", k=3, keywords=False)  # starts the build, then the process exits
+print(c._building.is_alive())
+"""
+
+
+def test_a_process_exits_cleanly_while_the_index_is_built(
+    tmp_path: Path, captions: tuple[list[str], np.ndarray]
+) -> None:
+    """LanceDB aborts a process that exits while a thread is inside one of its calls; the
+    background build's reads are waited for at exit (``vectors.reading_store``)."""
+    import subprocess
+    import sys
+
+    _, base = captions
+    LanceStore(tmp_path / "db").upsert(_items(_mix(base, 3000, 4)))
+    run = [sys.executable, "-c", EXITS, str(tmp_path / "db")]
+    done = subprocess.run([*run, "gated"], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0 and done.stdout.strip() == "True", done.stderr

@@ -112,7 +112,11 @@ def load(path: Path) -> SavedLists | None:
             return _read(f, os.fstat(f.fileno()).st_size)
     except FileNotFoundError:
         return None
-    except (OSError, CorruptFile, ValueError, KeyError, TypeError, pa.ArrowException) as e:
+    except KeyError as e:  # a field of the header missing: another layout
+        warnings.warn(f"{path}: serving index file ignored and built again (no field {e})",
+                      stacklevel=2)  # fmt: skip
+        return None
+    except (OSError, CorruptFile, ValueError, TypeError, pa.ArrowException) as e:
         warnings.warn(f"{path}: serving index file ignored and built again ({e})", stacklevel=2)
         return None
 

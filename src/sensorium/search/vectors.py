@@ -26,10 +26,12 @@ and the unchanged rows' lists, reads every vector from the table and writes the 
 
 from __future__ import annotations
 
+import atexit
 import threading
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -43,7 +45,7 @@ from sensorium.search.persisted import SavedLists
 from sensorium.store.base import COLUMNS, Filter, Snapshot, Store
 from sensorium.store.records import Item
 
-__all__ = ["ANN_FROM", "EXACT_BELOW", "Retriever", "VectorIndex", "faiss_module"]
+__all__ = ["ANN_FROM", "EXACT_BELOW", "Retriever", "Stopped", "VectorIndex", "faiss_module"]
 
 DIM = 384
 ANN_FROM = 10_000  # rows: below this, every query is an exact scan of the matrix (< 1 ms)
@@ -55,6 +57,54 @@ REBUILD_DEAD = 0.25  # rebuild the index once this share of its entries is dead
 MASKS = 32  # filters whose row masks are kept, per version
 MAX_CHUNKS = 8  # Arrow chunks of the kept columns before they are joined (take is per chunk)
 _KEYS = ["id", "mtime", "ingested_at"]
+
+
+class Stopped(Exception):
+    """The process is exiting: a background thread reads no more from the store."""
+
+
+class _Gate:
+    """LanceDB aborts the process (SIGABRT) when the interpreter exits while another thread
+    is inside one of its calls; a daemon thread that builds an index (``Collection``) may
+    be. So threads other than the main one read the store through this gate, and at exit
+    (``atexit``) it closes: the exit waits for the reads under way (seconds at most: the
+    longest, the vectors, 3.3 s at a million rows), and later ones raise ``Stopped``.
+    Training and filling lists (FAISS) and writing ``items.ivf`` are safe to cut short."""
+
+    def __init__(self) -> None:
+        self.cond = threading.Condition()
+        self.inside = 0
+        self.closed = False
+
+    @contextmanager
+    def __call__(self) -> Iterator[None]:
+        if threading.current_thread() is threading.main_thread():
+            yield  # the exiting thread itself: nothing to wait for
+            return
+        with self.cond:
+            if self.closed:
+                raise Stopped("the process is exiting")
+            self.inside += 1
+        try:
+            yield
+        finally:
+            with self.cond:
+                self.inside -= 1
+                self.cond.notify_all()
+
+    def close(self) -> None:
+        with self.cond:
+            self.closed = True
+            self.cond.wait_for(lambda: self.inside == 0)
+
+
+reading_store = _Gate()
+atexit.register(reading_store.close)
+
+
+def _read_meta(snap: Snapshot) -> pa.Table:
+    with reading_store():
+        return snap.meta().combine_chunks()
 
 
 class Retriever(Protocol):
@@ -107,7 +157,8 @@ class VectorIndex:
         4 s, mostly the key columns): while one thread reads it, the others answer from the
         version before instead of waiting; only adding the new rows to the graph and the swap
         hold the lock (milliseconds: the new rows' lists are found before)."""
-        version = self.store.version()
+        with reading_store():
+            version = self.store.version()
         st = self._state
         if st is not None and st.snapshot.version == version:
             return st
@@ -116,7 +167,8 @@ class VectorIndex:
             return st
         try:
             st = self._state
-            version = self.store.version()  # another loader may have gone further meanwhile
+            with reading_store():
+                version = self.store.version()  # another loader may have gone further meanwhile
             if st is None or st.snapshot.version != version:
                 apply = self._load(st)
                 with self._lock:
@@ -129,8 +181,9 @@ class VectorIndex:
     def _load(self, old: _State | None) -> Callable[[], _State]:
         """Reads what the store's current version changed; returns what turns it into the
         new state (run under the search lock: it adds to the shared graph)."""
-        snap = self.store.snapshot()
-        table = snap.columns(list(dict.fromkeys([*_KEYS, *COLUMNS])))
+        with reading_store():
+            snap = self.store.snapshot()
+            table = snap.columns(list(dict.fromkeys([*_KEYS, *COLUMNS])))
         n = table.num_rows
         keys = table.select(_KEYS).append_column("row", pa.array(np.arange(n, dtype=np.int64)))
         columns = {c: table.column(c).combine_chunks() for c in COLUMNS}
@@ -154,8 +207,9 @@ class VectorIndex:
         label_of_row[fresh] = np.arange(start, start + len(fresh))
         row_of_label = np.full(start + len(fresh), -1, np.int64)
         row_of_label[label_of_row] = np.arange(n)
-        vectors = snap.vectors(fresh)  # (F, 384)
-        meta = pa.concat_tables([old.meta, snap.meta(fresh)])
+        with reading_store():
+            vectors = snap.vectors(fresh)  # (F, 384)
+            meta = pa.concat_tables([old.meta, snap.meta(fresh)])
         if meta.column(0).num_chunks > MAX_CHUNKS:
             meta = meta.combine_chunks()
         keys = keys.append_column("label", pa.array(label_of_row[keys.column("row").to_numpy()]))
@@ -180,11 +234,12 @@ class VectorIndex:
         n = keys.num_rows
         graph, vectors = None, None
         with ThreadPoolExecutor(1) as pool:  # LanceDB reads the rest meanwhile (0.3 s at 1M)
-            reading = pool.submit(lambda: snap.meta().combine_chunks())
+            reading = pool.submit(_read_meta, snap)
             if n >= ANN_FROM and faiss_module() is not None:
                 graph, vectors = self._ivf(snap, keys.select(_KEYS))
             if vectors is None:
-                vectors = snap.vectors(np.arange(n))  # (N, 384)
+                with reading_store():
+                    vectors = snap.vectors(np.arange(n))  # (N, 384)
             meta = reading.result()
         labels = np.arange(keys.num_rows, dtype=np.int64)
         keys = keys.append_column("label", pa.array(labels))
@@ -201,7 +256,8 @@ class VectorIndex:
         saved = persisted.load(self.saved) if self.saved is not None else None
         if saved is not None and saved.version == snap.version and saved.keys.equals(keys):
             return _ivf_over(saved.centroids, saved.vectors, saved.lists), saved.vectors
-        vectors = snap.vectors(np.arange(n))  # (N, 384): a stale file's are never used
+        with reading_store():
+            vectors = snap.vectors(np.arange(n))  # (N, 384): a stale file's are never used
         lists = np.full(n, -1, np.int64)
         if saved is not None and 2 * len(saved.centroids) >= nlist:  # still about the size
             centroids = saved.centroids
