@@ -88,6 +88,41 @@ def test_cursor_pins_the_ranking_while_files_are_added(coll: Collection, tmp_pat
     assert not any(h.item.path in added for p in pages for h in p.hits)
 
 
+def test_pages_while_a_watch_ingests(tmp_path: Path) -> None:
+    """A watched folder takes new stamps between pages, in the watcher's thread, and the
+    served index sees each batch: the cursor's pages still hold page 1's ranking, each
+    result once; a new search sees the new stamps."""
+    import time
+
+    from sensorium.store.watch import WatchOptions
+
+    (tmp_path / "watched").mkdir()
+    folder = _copy(tmp_path / "watched", FIRST)
+    c = Collection(tmp_path / "db").serve()  # the served index, as the service searches
+    watcher = c.watcher([folder], WatchOptions(settle=0.2)).start()
+    try:
+        deadline = time.monotonic() + 120
+        while not watcher.watching.is_set():
+            assert time.monotonic() < deadline, "the watcher did not catch up"
+            time.sleep(0.1)
+        query = "a furry mammal"
+        before = c.page(query, k=100)
+        pages = [c.page(query, k=7)]
+        _copy(folder, LATER)  # dropped into the watched folder
+        added = {str(p.resolve()) for p in folder.glob("*.png")} - {
+            h.item.path for h in before.hits}  # fmt: skip
+        while not any(h.item.path in added for h in c.page(query, k=7).hits):
+            assert time.monotonic() < deadline + 120, "the new stamps were not ingested"
+            time.sleep(0.2)
+        while pages[-1].cursor:
+            pages.append(c.page(query, k=7, cursor=pages[-1].cursor))
+        ids = _ids(pages)
+        assert len(ids) == len(set(ids)) == before.total  # none twice, none skipped
+        assert ids == [h.item.id for h in before.hits]
+    finally:
+        watcher.stop(timeout=60)
+
+
 def test_a_cursor_unknown_or_malformed(coll: Collection) -> None:
     page = coll.page("a bird", k=5, cursor="AAAAAAAAAAAAAAAA.5")  # unknown: ranked again
     assert page.offset == 5 and page.hits
