@@ -33,3 +33,15 @@ def test_part_names_are_plain_strings() -> None:
     # stored items and JSON carry the names; the enum is the same strings
     assert [str(p) for p in Part] == ["seen", "heard", "said", "written", "faces", "text"]
     assert {"heard": 1.0}[Part.HEARD] == 1.0
+
+
+def test_one_weight_rule_for_every_part() -> None:
+    """``SpaceOptions.weight``: the prior of each part times its confidence, what is heard
+    floored; images, sounds and video segments all weigh their parts with it."""
+    from sensorium.space.space import HEARD_FLOOR, SpaceOptions
+
+    o = SpaceOptions(transcript_weight=2.0, ocr_weight=0.5, faces_weight=0.25)
+    assert o.weight(Part.SAID, 0.8) == 2.0 * 0.8 and o.weight(Part.WRITTEN, 0.8) == 0.5 * 0.8
+    assert o.weight(Part.FACES, 0.8) == 0.25 * 0.8 and o.weight(Part.SEEN) == 1.0
+    assert o.weight(Part.TEXT) == 1.0 and o.weight(Part.HEARD, 0.3) == 0.3
+    assert o.weight(Part.HEARD, 0.0) == HEARD_FLOOR  # a silent clip's bridge still counts

@@ -57,6 +57,9 @@ OFFLINE_SOUND_MODEL = "yamnet"
 LOGIT_SCALE = 30.0  # cosine in the shared space -> label logits; calibration only, not ranking
 
 
+HEARD_FLOOR = 1e-3  # a sound's least weight: its top class may score near 0 (silence)
+
+
 @dataclass(frozen=True)
 class SpaceOptions:
     image_bridge: BridgeOptions = BridgeOptions(top_k=20, temperature=1.0)
@@ -86,6 +89,16 @@ class SpaceOptions:
     image_adapter: LinearAdapter | None = None
     sound_adapter: LinearAdapter | None = None
     threads: Threads = ALL_CORES  # every model's threads (Settings.threads)
+
+    def weight(self, part: Part, confidence: float = 1.0) -> float:
+        """A part's weight in its item's mix (``parts.mix``), the one rule for images, sounds
+        and video segments: its prior (``transcript_weight``, ``ocr_weight``,
+        ``faces_weight``; 1 for the rest) times its confidence; what is heard weighs at least
+        ``HEARD_FLOOR``, so that a sound's bridge vector always counts."""
+        prior = {Part.SAID: self.transcript_weight, Part.WRITTEN: self.ocr_weight,
+                 Part.FACES: self.faces_weight}.get(part, 1.0)  # fmt: skip
+        weight = prior * confidence
+        return max(weight, HEARD_FLOOR) if part is Part.HEARD else weight
 
 
 def image_class_prompts() -> tuple[list[str], list[str], list[str]]:
@@ -234,7 +247,8 @@ class SharedSpace:
 
     def embed_texts(self, items: Sequence[TextMedia]) -> list[Embedded]:
         vectors = self.text.encode([m.text for m in items])  # (N, 384)
-        return [Embedded(m.path, m.kind, v, parts={Part.TEXT: 1.0}) for m, v in zip(items, vectors)]
+        text: dict[str, float] = {Part.TEXT: self.options.weight(Part.TEXT)}
+        return [Embedded(m.path, m.kind, v, parts=dict(text)) for m, v in zip(items, vectors)]
 
     def embed_images(self, items: Sequence[ImageMedia]) -> list[Embedded]:
         out = self.image.run(list(items))
@@ -244,7 +258,13 @@ class SharedSpace:
         labels = self.image_bridge.top_labels(out.probs)
         embedded = [
             Embedded(
-                m.path, m.kind, v, labels=lab, parts={Part.SEEN: 1.0}, features=f, class_scores=p
+                m.path,
+                m.kind,
+                v,
+                labels=lab,
+                parts={Part.SEEN: self.options.weight(Part.SEEN)},
+                features=f,
+                class_scores=p,
             )
             for m, v, lab, f, p in zip(items, vectors, labels, out.features, out.probs)
         ]
@@ -276,7 +296,7 @@ class SharedSpace:
                 e.warnings.append(r.error)
             if r.text:
                 e.written = r.text
-        weights = [self.options.ocr_weight * r.confidence for r in readings]
+        weights = [self.options.weight(Part.WRITTEN, r.confidence) for r in readings]
         self._add_text_part(embedded, [r.text for r in readings], Part.WRITTEN, weights)
 
     def add_faces(self, embedded: Sequence[Embedded], readings: Sequence[FaceReading]) -> None:
@@ -288,7 +308,7 @@ class SharedSpace:
             if r.error:
                 e.warnings.append(r.error)
         texts = [r.text if r.faces else "" for r in readings]
-        weights = [self.options.faces_weight * r.confidence for r in readings]
+        weights = [self.options.weight(Part.FACES, r.confidence) for r in readings]
         self._add_text_part(embedded, texts, Part.FACES, weights)
 
     def embed_audio(self, items: Sequence[AudioMedia]) -> list[Embedded]:
@@ -305,12 +325,12 @@ class SharedSpace:
         for m, v, lab, patches, feats in zip(items, bridge, labels, out.patch_scores, features):
             speech_peak = float(patches[:, SPEECH_CLASS].max())
             transcript = None
-            parts: dict[str, float] = {Part.HEARD: max(lab[0][1], 1e-3)}
+            parts: dict[str, float] = {Part.HEARD: self.options.weight(Part.HEARD, lab[0][1])}
             part_vectors: dict[str, np.ndarray] = {Part.HEARD: v}
             if speech_peak >= self.options.speech_gate:
                 transcript = self.speech.transcribe(m)
                 if transcript.text:
-                    parts[Part.SAID] = self.options.transcript_weight * transcript.confidence
+                    parts[Part.SAID] = self.options.weight(Part.SAID, transcript.confidence)
                     # Whisper's language picks the path: what was said in German is
                     # embedded as German, English exactly as before
                     said = self.any_text.encode([transcript.text], [transcript.language])

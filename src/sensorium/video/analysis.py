@@ -169,7 +169,7 @@ def _segments(
         seen_probs = probs[idx].mean(0, keepdims=True)  # (1, 1000)
         seg.part_vectors[Part.SEEN] = space.image_bridge.bind(seen_probs)[0]
         seg.seen = space.image_bridge.top_labels(seen_probs)[0]
-        seg.parts[Part.SEEN] = 1.0
+        seg.parts[Part.SEEN] = space.options.weight(Part.SEEN)
         if fr.thumbs:
             middle = idx[np.argmin(np.abs(times[idx] - (start + end) / 2))]
             seg.keyframe = Image.open(io.BytesIO(fr.thumbs[int(middle)]))
@@ -199,14 +199,14 @@ def _hear(space: SharedSpace, seg: VideoSegment, audio: Heard, last: bool) -> No
         scores = audio.patches[inside].mean(0, keepdims=True)  # (1, 521)
         seg.heard = space.sound_bridge.top_labels(scores)[0]
         seg.part_vectors[Part.HEARD] = space.sound_bridge.bind(scores)[0]
-        seg.parts[Part.HEARD] = max(seg.heard[0][1], 1e-3)
+        seg.parts[Part.HEARD] = space.options.weight(Part.HEARD, seg.heard[0][1])
     words = [w for w in audio.words if seg.start <= (w.start + w.end) / 2 < seg.end or (
         last and (w.start + w.end) / 2 >= seg.end)]  # fmt: skip
     if words:
         seg.words = words
         seg.said = " ".join(w.text for w in words)
         confidence = float(np.mean([w.probability for w in words]))
-        seg.parts[Part.SAID] = space.options.transcript_weight * confidence
+        seg.parts[Part.SAID] = space.options.weight(Part.SAID, confidence)
 
 
 def _read(space: SharedSpace, seg: VideoSegment, readings: list[Reading]) -> None:
@@ -218,7 +218,9 @@ def _read(space: SharedSpace, seg: VideoSegment, readings: list[Reading]) -> Non
             lines[text] = max(score, lines.get(text, 0.0))
     if lines:
         seg.written = "\n".join(lines)
-        seg.parts[Part.WRITTEN] = space.options.ocr_weight * float(np.mean(list(lines.values())))
+        seg.parts[Part.WRITTEN] = space.options.weight(
+            Part.WRITTEN, float(np.mean(list(lines.values())))
+        )
 
 
 def _faces(space: SharedSpace, seg: VideoSegment, readings: list[FaceReading]) -> None:
@@ -227,7 +229,7 @@ def _faces(space: SharedSpace, seg: VideoSegment, readings: list[FaceReading]) -
     best = max(readings, key=lambda r: (len(r.faces), r.confidence))
     if best.faces:
         seg.faces, seg.face_reading = best.text, best
-        seg.parts[Part.FACES] = space.options.faces_weight * best.confidence
+        seg.parts[Part.FACES] = space.options.weight(Part.FACES, best.confidence)
 
 
 def analyze(
