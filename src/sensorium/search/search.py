@@ -39,6 +39,7 @@ from rapidfuzz.distance import Levenshtein
 
 from sensorium.errors import UsageError
 from sensorium.media.places import place_json
+from sensorium.media.types import MediaKind
 from sensorium.search.explain import Explanation, Keyword, Label, Moment
 from sensorium.search.near import explain_near
 from sensorium.search.query import (
@@ -122,13 +123,13 @@ def _explain_text(
 ) -> None:
     """Which labels and which transcript line of the item are closest to the text query (their
     vectors come from ``encode_texts``' memory: ``_explain`` encodes all hits' at once)."""
-    if item.labels and item.kind != "video":  # a moment says what is seen, heard and said
+    if item.labels and item.kind != MediaKind.VIDEO:  # a moment says what is seen, heard and said
         names = [lb for lb, _ in item.labels]
         confident = np.array([s for _, s in item.labels]) >= 0.1 * item.labels[0][1]
         sims = np.where(confident, encode_texts(space, names) @ q, -np.inf)  # (L,)
         order = np.argsort(-sims)[: min(2, int(confident.sum()))]
         exp.labels = [Label(names[i], round(item.labels[i][1], 3)) for i in order]
-    if item.kind == "video":
+    if item.kind == MediaKind.VIDEO:
         _explain_moment(item, q, exp)
     elif item.segments:
         texts = [s["text"] for s in item.segments]
@@ -140,7 +141,10 @@ def _explain_text(
         " ".join([item.transcript, item.text, *(lb for lb, _ in item.labels)])
     )
     exp.words = sorted(words)
-    if item.text and item.kind in ("image", "video"):  # an image's text is what was read in it
+    if item.text and item.kind in (
+        MediaKind.IMAGE,
+        MediaKind.VIDEO,
+    ):  # an image's text is what was read in it
         exp.written = item.text[:160]
     elif item.text:
         exp.text = item.text[:160]
@@ -196,9 +200,9 @@ def _texts(item: Item) -> list[tuple[dict[str, Any], str]]:
     file name, the caption and keywords written in the file (and its folders' names). A video
     moment says when; a recording's line is found later (``_at``)."""
     said: dict[str, Any] = {"in": "said"}
-    if item.kind == "video":
+    if item.kind == MediaKind.VIDEO:
         said["at"] = round(item.start, 2)
-    typed = "written" if item.kind in ("image", "video") else "typed"
+    typed = "written" if item.kind in (MediaKind.IMAGE, MediaKind.VIDEO) else "typed"
     return [(said, fold(item.transcript)), ({"in": typed}, fold(item.text)),
             ({"in": "name"}, fold(Path(item.path).name)), ({"in": "caption"}, fold(item.caption)),
             ({"in": "keywords"}, fold(" | ".join(item.keywords)))]  # fmt: skip
@@ -282,7 +286,7 @@ def _explain(
     space: SharedSpace, query: Query, parts: dict[str, QueryPart], hit: Hit, match: _Match | None
 ) -> None:
     exp = Explanation(parts={k: round(v, 4) for k, v in hit.parts.items()},
-                      labels_heard=hit.item.kind == "audio")  # fmt: skip
+                      labels_heard=hit.item.kind == MediaKind.AUDIO)  # fmt: skip
     if query.text:
         _explain_text(space, query.text, parts["text"].vector, hit.item, exp)
         if match is not None:
@@ -296,10 +300,10 @@ def _explain(
             shared = [lb for lb, _ in parts[name].labels if lb in item_labels]
             if shared:
                 exp.shared[name] = shared
-    if hit.item.kind == "video" and exp.moment is None:
+    if hit.item.kind == MediaKind.VIDEO and exp.moment is None:
         _explain_moment(hit.item, None, exp)
     exp.target = query.target
-    if not exp.labels and hit.item.kind != "video":
+    if not exp.labels and hit.item.kind != MediaKind.VIDEO:
         exp.labels = _labels(hit.item)
     hit.explanation = exp
 
@@ -309,8 +313,8 @@ def _prefetch(space: SharedSpace, query: Query, hits: list[Hit]) -> None:
     with the query (remembered afterwards: most are the same labels again and again)."""
     if not query.text:
         return
-    texts = [lb for h in hits if h.item.kind != "video" for lb, _ in h.item.labels]
-    texts += [s["text"] for h in hits if h.item.kind != "video" for s in h.item.segments]
+    texts = [lb for h in hits if h.item.kind != MediaKind.VIDEO for lb, _ in h.item.labels]
+    texts += [s["text"] for h in hits if h.item.kind != MediaKind.VIDEO for s in h.item.segments]
     encode_texts(space, texts)
 
 
@@ -320,7 +324,7 @@ def _target_sims(items: list[Item], q: np.ndarray, target: str) -> np.ndarray:
     out = np.empty(len(items), np.float32)
     for i, item in enumerate(items):
         v = item.part_vectors.get(target)
-        if v is None and item.kind == "image" and target == "seen":
+        if v is None and item.kind == MediaKind.IMAGE and target == "seen":
             v = item.vector
         out[i] = float(v @ q) if v is not None else float(item.vector @ q) - 1.0
     return out
@@ -705,8 +709,8 @@ def _browsed(store: Retriever, query: Query, sort: str) -> _Browsed:
 
 def _browse_reason(item: Item, near: Near | None) -> Explanation:
     """What a browsed file is: its labels (a video: its first moment), how near it is."""
-    exp = Explanation(labels_heard=item.kind == "audio")
-    if item.kind == "video":
+    exp = Explanation(labels_heard=item.kind == MediaKind.AUDIO)
+    if item.kind == MediaKind.VIDEO:
         _explain_moment(item, None, exp)
     else:
         exp.labels = _labels(item)
@@ -728,11 +732,13 @@ def similar(
         if other.path in files:
             continue
         files.add(other.path)
-        exp = Explanation(parts={"item": round(score, 4)}, labels_heard=other.kind == "audio")
+        exp = Explanation(
+            parts={"item": round(score, 4)}, labels_heard=other.kind == MediaKind.AUDIO
+        )
         shared = [lb for lb, _ in [*other.labels, *other.heard] if lb in mine]
         if shared:
             exp.shared["item"] = list(dict.fromkeys(shared))[:3]
-        if other.kind == "video":
+        if other.kind == MediaKind.VIDEO:
             _explain_moment(other, None, exp)
         else:
             exp.labels = _labels(other)

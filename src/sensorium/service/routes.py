@@ -399,7 +399,7 @@ _MEDIA_RESPONSES: dict[int | str, dict[str, Any]] = {
 def _media_type(path: Path, kind: str) -> str:
     """A text is served as plain text whatever its name says (never as HTML on this origin)."""
     guess = mimetypes.guess_type(path.name)[0] or ""
-    if kind == "text":
+    if kind == MediaKind.TEXT:
         return "text/plain"
     return (
         guess if guess.split("/")[0] in ("image", "audio", "video") else "application/octet-stream"

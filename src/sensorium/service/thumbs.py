@@ -13,7 +13,7 @@ from PIL import Image, ImageDraw
 from sensorium import media
 from sensorium.errors import DecodeError, NotFoundError
 from sensorium.media.names import fs_path
-from sensorium.media.types import AudioMedia, TextMedia
+from sensorium.media.types import AudioMedia, MediaKind, TextMedia
 from sensorium.store.records import Item
 
 __all__ = ["thumbnail"]
@@ -93,9 +93,9 @@ def _text(text: str) -> bytes:
 @lru_cache(maxsize=512)
 def _cached(path: str, kind: str, at: float, mtime: float) -> tuple[bytes, str]:
     p = Path(path)
-    if kind == "image":
+    if kind == MediaKind.IMAGE:
         return _image(p), "image/jpeg"
-    if kind == "video":
+    if kind == MediaKind.VIDEO:
         return _video(p, at), "image/jpeg"
     m = media.load(p)
     if isinstance(m, AudioMedia):
@@ -113,5 +113,9 @@ def thumbnail(item: Item) -> tuple[bytes, str]:
         mtime = path.stat().st_mtime
     except OSError as e:
         raise NotFoundError(f"{path.name}: the file is gone") from e
-    at = item.start + min(0.5, max(0.0, item.end - item.start) / 2) if item.kind == "video" else 0
+    at = (
+        item.start + min(0.5, max(0.0, item.end - item.start) / 2)
+        if item.kind == MediaKind.VIDEO
+        else 0
+    )
     return _cached(str(path), item.kind, round(at, 2), mtime)

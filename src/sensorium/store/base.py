@@ -20,6 +20,7 @@ import pyarrow.compute as pc
 
 from sensorium.errors import UsageError
 from sensorium.media.places import EARTH_KM, haversine_km
+from sensorium.media.types import MediaKind
 from sensorium.store.records import Failure, FileState, Item
 
 __all__ = [
@@ -33,7 +34,7 @@ __all__ = [
     "parse_span",
 ]
 
-KINDS = ("image", "audio", "video", "text")
+KINDS = tuple(k.value for k in MediaKind)  # the store's ``kind`` column: "image", ...
 # The stored columns a filter reads: what the serving index keeps in memory beside vectors.
 COLUMNS = ("kind", "path", "duration", "size", "ingested_at", "taken", "camera", "keywords",
            "latitude", "longitude")  # fmt: skip

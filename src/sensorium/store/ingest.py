@@ -91,7 +91,7 @@ class Todo:
         return path_text(self.path)
 
 
-Decoded = tuple[Todo, str, Media | VideoInfo]  # a file, its kind, its media (a video: probed)
+Decoded = tuple[Todo, MediaKind, Media | VideoInfo]  # a file, its kind, its media (a video: probed)
 
 
 @dataclass
@@ -110,16 +110,16 @@ def _models(space: SharedSpace, kind: str, people: bool = False) -> dict[str, st
     """The models that place a file of ``kind`` (role -> card): a stored item placed by
     others is encoded again, so turning ``people`` on gives old photos their faces."""
     roles = {"text": "minilm-l6-int8"}
-    if kind in ("image", "video"):
+    if kind in (MediaKind.IMAGE, MediaKind.VIDEO):
         roles["image"] = space.options.image_model
         if space.options.ocr:
             roles["ocr"] = OCR_MODEL
         if space.options.faces:
             roles["faces"] = space.options.face_model
             roles["expression"] = EXPRESSION_MODEL
-    if people and kind == "image":
+    if people and kind == MediaKind.IMAGE:
         roles["face_id"] = FACE_ID_MODEL
-    if kind in ("audio", "video"):
+    if kind in (MediaKind.AUDIO, MediaKind.VIDEO):
         roles["sound"] = OFFLINE_SOUND_MODEL  # always runs: the speech gate and the timeline
         if space.options.sound_model != OFFLINE_SOUND_MODEL:
             roles["sound_hub"] = space.options.sound_model
@@ -131,7 +131,7 @@ def _models(space: SharedSpace, kind: str, people: bool = False) -> dict[str, st
     return roles
 
 
-def build_item(todo: Todo, kind: str, m: Media, e: Embedded, space: SharedSpace,
+def build_item(todo: Todo, kind: MediaKind, m: Media, e: Embedded, space: SharedSpace,
                people: bool = False) -> Item:  # fmt: skip
     """A file placed in the space -> its stored item (with the models that placed it)."""
     item = Item(
@@ -175,10 +175,10 @@ def build_moments(todo: Todo, v: VideoAnalysis, space: SharedSpace) -> list[Item
         words = [{"start": w.start, "end": w.end, "text": w.text} for w in seg.words]
         items.append(Item(
             id=item_id(f"{todo.text}#{seg.index}"), path=todo.text, sha256=todo.sha256,
-            size=todo.size, mtime=todo.mtime, kind="video", vector=seg.vector,
+            size=todo.size, mtime=todo.mtime, kind=MediaKind.VIDEO, vector=seg.vector,
             duration=v.duration, width=v.info.width, height=v.info.height, labels=seg.seen,
             transcript=seg.said, segments=words, features=seg.features,
-            models=_models(space, "video"),
+            models=_models(space, MediaKind.VIDEO),
             ingested_at=time.time(), segment=seg.index, start=seg.start, end=seg.end,
             heard=seg.heard, part_vectors=seg.part_vectors, text=seg.written[:TEXT_KEEP],
             keywords=list(todo.folders),
@@ -206,9 +206,9 @@ def decode(batch: list[Todo], side: int | None) -> tuple[list[Decoded], list[Out
         try:
             kind = media.sniff(todo.path)
             if kind is MediaKind.VIDEO:
-                decoded.append((todo, kind.value, probe(todo.path)))
+                decoded.append((todo, kind, probe(todo.path)))
             else:
-                decoded.append((todo, kind.value, media.decode(todo.path, kind, side)))
+                decoded.append((todo, kind, media.decode(todo.path, kind, side)))
         except MediaError as e:
             failed.append(_failure(todo, e))
     return decoded, failed

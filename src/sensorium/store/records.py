@@ -7,6 +7,8 @@ from typing import Any
 
 import numpy as np
 
+from sensorium.media.types import MediaKind
+
 __all__ = ["Failure", "FileState", "Item"]
 
 
@@ -17,7 +19,7 @@ class Item:
     sha256: str
     size: int
     mtime: float
-    kind: str  # image | audio | video | text
+    kind: MediaKind  # a stored row's string is read as its MediaKind
     vector: np.ndarray  # (384,) in the shared space, L2-normalised
     duration: float = 0.0  # seconds, for audio and video
     width: int = 0  # pixels, for images
@@ -51,6 +53,9 @@ class Item:
     latitude: float | None = None
     longitude: float | None = None
     place: dict[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.kind = MediaKind(self.kind)  # a row's "image" -> MediaKind.IMAGE; others refused
 
     def to_json(self) -> dict[str, Any]:
         """Everything stored but the vectors (their sizes instead) and a moment's fields."""
