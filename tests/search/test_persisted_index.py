@@ -246,3 +246,32 @@ def test_a_process_exits_cleanly_while_the_index_is_built(
     run = [sys.executable, "-c", EXITS, str(tmp_path / "db")]
     done = subprocess.run([*run, "gated"], capture_output=True, text=True, timeout=300)
     assert done.returncode == 0 and done.stdout.strip() == "True", done.stderr
+
+
+def test_lists_filled_at_once_hold_what_faiss_add_puts_there(
+    captions: tuple[list[str], np.ndarray],
+) -> None:
+    """``_ivf_over`` fills each list in one call; FAISS's own ``add`` row by row: the same
+    lists, labels in the same order, the same answers."""
+    import faiss
+
+    _, base = captions
+    x = _mix(base, 3000, 5)
+    centroids = vectors._train(x, 64)
+    lists = vectors._assign(centroids, x)
+    ours = vectors._ivf_over(centroids, x, lists)
+    theirs = faiss.IndexIVFFlat(faiss.IndexFlatIP(384), 384, 64, faiss.METRIC_INNER_PRODUCT)
+    theirs.quantizer.add(centroids)
+    theirs.is_trained = True
+    theirs.add(x)
+    for i in range(64):
+        assert ours.invlists.list_size(i) == theirs.invlists.list_size(i)
+        n = ours.invlists.list_size(i)
+        got = faiss.rev_swig_ptr(ours.invlists.get_ids(i), n).copy()
+        want = faiss.rev_swig_ptr(theirs.invlists.get_ids(i), n).copy()
+        np.testing.assert_array_equal(got, want)
+    ours.nprobe = theirs.nprobe = 8
+    q = base[:50]
+    (d1, i1), (d2, i2) = ours.search(q, 10), theirs.search(q, 10)
+    np.testing.assert_array_equal(i1, i2)
+    np.testing.assert_allclose(d1, d2, rtol=1e-6)

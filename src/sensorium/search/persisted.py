@@ -4,8 +4,8 @@ them again (search/vectors.py): one file beside the tables, ``items.ivf``.
 It holds, for one version of the items table: the IVF centroids (L, 384), each row's list
 (N,), the rows' vectors (N, 384) and their keys (``id``, ``mtime``, ``ingested_at``), rows in
 the table's order. Why the vectors too: reading them back from LanceDB costs 3.3 s at a
-million rows (5.4 s by ``take``), from this file 0.6 s; the file is about as large as the
-vector column (1.5 GB at a million rows).
+million rows (5.4 s by ``take``), from this file 0.6 s (Xeon, 2 shared cores); the file is
+about as large as the vector column (1.5 GB at a million rows).
 
 Safety (``save``, ``load``):
 
