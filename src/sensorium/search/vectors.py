@@ -1,4 +1,5 @@
-"""The serving index: the store's vectors in memory, for a long-lived process (the service).
+"""The serving index: the store's vectors in memory, for a long-lived process (the service,
+which calls ``Collection.serve()``, and any collection from its second search on).
 
 LanceDB stays the store of record; this index answers ``search`` from memory and follows the
 table version: a commit of this process is seen at the next query (unless another thread is
