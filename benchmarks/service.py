@@ -217,7 +217,9 @@ def run() -> dict[str, Any]:
             server.terminate()
             server.wait(timeout=30)
     busy |= {"job_state": state["state"], "job_done": state["done"]}
-    return {"clients": CLIENTS, "seconds": SECONDS, "items": items, "ingest_s": round(ingest_s, 1),
+    from benchmarks.places import cpu
+
+    return {"cpu": cpu(), "clients": CLIENTS, "seconds": SECONDS, "items": items, "ingest_s": round(ingest_s, 1),
             "startup_s": round(startup, 2), "single_client": alone, **loads,
             "load_during_ingest": busy}  # fmt: skip
 
@@ -228,6 +230,8 @@ def _row(what: str, r: dict[str, Any]) -> str:
 
 
 def markdown(data: dict[str, Any]) -> list[str]:
+    from benchmarks.places import cpu_line
+
     if "new" not in data:  # results written before the loads of issue 26.3 existed
         return []
     one, busy = data["single_client"], data["load_during_ingest"]
@@ -241,7 +245,8 @@ def markdown(data: dict[str, Any]) -> list[str]:
         f"Start-up to the first answered search: **{data['startup_s']:.1f} s**. One client "
         f"alone, `/api/search` text query with the page's k (20): p50 **{one['p50_ms']} ms**, "
         f"p95 {one['p95_ms']} ms. {data['clients']} concurrent clients for "
-        f"{data['seconds']:.0f} s each, on the same 2 cores as the server:",
+        f"{data['seconds']:.0f} s each, on the same cores as the server ({cpu_line(data['cpu'])}, "
+        f"{data['machine']['cores']} cores):",
         "",
         "| load | requests | requests/s | p50 | p95 | errors |",
         "|---|---|---|---|---|---|",
