@@ -100,3 +100,9 @@ def test_filters_only_over_http(coll: Collection) -> None:
         nxt = client.get("/api/search", params={"q": "type:image", "sort": "taken", "k": 2,
                                                 "cursor": body["cursor"]}).json()  # fmt: skip
         assert [Path(h["path"]).stem for h in nxt["results"]] == NEWEST_TAKEN[2:]
+        # the schema admits ``not`` beside filters alone: nothing to leave out of, a browse
+        r = client.get("/api/search", params={"q": "type:image", "not": "cat", "sort": "taken"})
+        assert r.status_code == 200 and r.json()["total"] == 4, r.text
+        # the form needs q, an image, a sound or an item (as its schema says): not filters alone
+        r = client.post("/api/search", data={"path": "*.jpg"})
+        assert r.status_code == 400 and r.json()["error"] == "usage", r.text

@@ -99,5 +99,7 @@ def test_what_cannot_hold_matches_nothing(query: str, named: str) -> None:
     filter range the wrong way round (no results, not an error)."""
     assert named in parse(query).impossible and named in parse_query(query).impossible
     assert parse_query("type:image").browse  # filters alone: every file they pass
-    with pytest.raises(UsageError, match="text query"):
+    with pytest.raises(UsageError, match="needs words"):
         parse_query("type:image -people")  # a concept to leave out of nothing
+    # beside the string (the API's ``not``), it changes nothing of a browse
+    assert parse_query("type:image", negative=("people",)).browse

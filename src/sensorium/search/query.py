@@ -153,8 +153,9 @@ class Query:
     @property
     def browse(self) -> bool:
         """Filters only ("type:image after:2021", a folder, a camera): every file that passes
-        them, by date (``search.browse``), rather than a ranking by meaning."""
-        given = self.text or self.image or self.audio or self.like or self.negative
+        them, by date (``search.browse``), rather than a ranking by meaning. Concepts to leave
+        out (``negative``) have nothing to be left out of here, and change nothing."""
+        given = self.text or self.image or self.audio or self.like
         return not given and bool(self.kind or self.path or self.filters)
 
 

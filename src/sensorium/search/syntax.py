@@ -327,5 +327,8 @@ def parse_query(
 ) -> Query:
     """The one way a query string becomes a ``Query``: ``parse(text)``, with the options
     given beside it (``kind``, ``path``, ``target``, ``negative``, ``filters``) merged in."""
-    parsed = parse(text or "").merge(**options)
-    return parsed.query(image, audio, weights, like, keywords)
+    parsed = parse(text or "")
+    if parsed.negative and not (parsed.text or parsed.filters.person or image or audio or like):
+        raise UsageError(f"-{parsed.negative[0]}: a concept to leave out needs words to leave "
+                         "it out of")  # fmt: skip
+    return parsed.merge(**options).query(image, audio, weights, like, keywords)

@@ -350,6 +350,8 @@ async def search_post(
     Paged as GET."""
     t0 = time.perf_counter()
     given = [p for p, v in (("text", q), ("image", image), ("audio", audio), ("like", like)) if v]
+    if not given:  # as the schema says (filters alone: in q, "type:image after:2021")
+        raise UsageError("give q, image, audio or like")
     mix = _weights(weights, given)
     parsed = parse(q or "")
     where = StoreFilter(near=parse_near(near) if near else None)
