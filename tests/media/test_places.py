@@ -15,7 +15,7 @@ from PIL import Image, TiffImagePlugin
 from sensorium.errors import NotFoundError, UsageError
 from sensorium.media.metadata import PhotoMeta, photo_meta
 from sensorium.media.places import Gazetteer, gazetteer, haversine_km
-from sensorium.search.near import MAX_KM, NEAR_KM, NEAR_PATTERN, parse_near
+from sensorium.search.near import MAX_KM, MAX_NEAR, NEAR_KM, NEAR_PATTERN, parse_near
 
 GPS = 0x8825
 
@@ -146,7 +146,7 @@ def test_parse_near() -> None:
     assert abs(parse_near("51.5,-0.12,1mi").km - 1.609344) < 1e-9
     assert parse_near("48,2,0km").km == 0.0 and parse_near("48,2,99999km").km == MAX_KM
     for bad in ["", "91,0", "0,181", "48,2,-5", "48,2,-5km", "48,2,x", "Paris,,", "48.85,",
-                "Paris, 48", "48.85, 10km", "x" * 300]:  # fmt: skip
+                "Paris, 48", "48.85, 10km", "x" * (MAX_NEAR + 1)]:  # fmt: skip
         with pytest.raises(UsageError, match="near"):
             parse_near(bad)
     with pytest.raises(NotFoundError, match="no place called 'Atlantis of the deep'"):

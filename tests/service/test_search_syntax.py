@@ -7,7 +7,7 @@ import re
 
 import jsonschema_rs
 from fastapi.testclient import TestClient
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from sensorium.errors import NotFoundError
@@ -77,6 +77,8 @@ QUERY_CHARS = ' -"ab:\t\u2003\x85\n'
 
 
 @settings(max_examples=1500, deadline=None)
+@example("near::0," + ":," * 120 + "x")  # a near: value longer than the near parameter's 200
+@example("type:image near:" + "Paris" * 50)  # filters alone, one long place name
 @given(st.one_of(st.text(alphabet=QUERY_CHARS, max_size=12),
                  st.from_regex(ACCEPTED, fullmatch=True).filter(lambda q: len(q) <= 300),
                  st.lists(st.sampled_from(["type:image", "said:dog", '"a b"', "-x", "cat",

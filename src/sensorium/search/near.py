@@ -31,7 +31,8 @@ _UNITS = {"km": 1.0, "m": 0.001, "mi": 1.609344}
 # ASCII digits only: Python's \d also takes other scripts' digits, which float() reads
 _RADIUS = re.compile(r"([0-9]+(?:\.[0-9]+)?|\.[0-9]+)\s*(km|m|mi)", re.IGNORECASE)
 _NUMBER = re.compile(r"[-+]?([0-9]+(?:\.[0-9]*)?|\.[0-9]+)")
-MAX_NEAR = 200  # characters of a near value
+MAX_NEAR = 1000  # characters of a near value: a query string's (syntax.MAX_QUERY), which a
+# near: token lies in; the API's near parameter is bounded at 200 by its schema
 MAX_KM = 20_040.0  # half the Earth's circumference: a larger radius is everywhere all the same
 
 # The grammar as a pattern, in literal characters (Python's re and ECMA engines read it alike)

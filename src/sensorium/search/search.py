@@ -590,6 +590,14 @@ def _pin(key: Any, ranking: _Ranking | _Browsed) -> str:
     return pin
 
 
+def _cursor(cursor: str) -> tuple[str, int]:
+    """A page's ``cursor`` -> (its pin, the offset it goes on from)."""
+    m = CURSOR.fullmatch(cursor)
+    if m is None:
+        raise UsageError(f"cursor {cursor[:40]!r} is not one a page gave")
+    return m[1], int(m[2])
+
+
 def _pinned(pin: str, key: Any) -> _Ranking | _Browsed | None:
     with _pins_lock:
         found = _pins.get(pin)
@@ -627,10 +635,7 @@ def search_page(
     key = (id(_base(store)), _identity(query), k, sort)
     ranking = None
     if cursor is not None:
-        m = CURSOR.fullmatch(cursor)
-        if m is None:
-            raise UsageError(f"cursor {cursor[:40]!r} is not one a page gave")
-        pin, offset = m[1], int(m[2])
+        pin, offset = _cursor(cursor)
         pinned = _pinned(pin, key)
         ranking = pinned if isinstance(pinned, _Ranking) else None
     else:
@@ -665,10 +670,7 @@ def browse(
     key = ("browse", id(_base(store)), _identity(query), k, sort)
     found = None
     if cursor is not None:
-        m = CURSOR.fullmatch(cursor)
-        if m is None:
-            raise UsageError(f"cursor {cursor[:40]!r} is not one a page gave")
-        pin, offset = m[1], int(m[2])
+        pin, offset = _cursor(cursor)
         found = _pinned(pin, key)
     if not isinstance(found, _Browsed):
         found = _browsed(store, query, sort)
