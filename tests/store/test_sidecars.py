@@ -53,15 +53,22 @@ def test_sidecars_and_what_they_describe(tmp_path: Path) -> None:
     assert is_sidecar(Path("a.XMP")) and not is_sidecar(Path("xmp.jpg"))
 
 
-def test_a_sidecar_edited_added_or_removed_alone(tmp_path: Path, engine: Engine,
-                                                 photos: dict[str, Path]) -> None:  # fmt: skip
+def _tagged(tmp_path: Path, engine: Engine,
+            photos: dict[str, Path]) -> tuple[Collection, Path, Path, Path]:  # fmt: skip
+    """A new collection, and a folder of one photo with a darktable sidecar that tags it
+    "sailing": (collection, folder, photo, sidecar)."""
     folder = tmp_path / "photos"
     folder.mkdir()
     photo = folder / "IMG_1.jpg"
     shutil.copy(photos["coffee"], photo)
     side = folder / "IMG_1.jpg.xmp"
     side.write_bytes(xmp("Morning", "", ["sailing"]))
-    coll = Collection(tmp_path / "db", engine)
+    return Collection(tmp_path / "db", engine), folder, photo, side
+
+
+def test_a_sidecar_edited_added_or_removed_alone(tmp_path: Path, engine: Engine,
+                                                 photos: dict[str, Path]) -> None:  # fmt: skip
+    coll, folder, photo, side = _tagged(tmp_path, engine, photos)
 
     report = coll.ingest([folder])
     assert (report.added, report.failed) == (1, [])  # the photo; the sidecar is no item
@@ -108,13 +115,7 @@ def _until(check: Callable[[], bool], seconds: float = 60.0) -> bool:
 
 def test_a_watched_sidecar_edited_or_removed(tmp_path: Path, engine: Engine,
                                              photos: dict[str, Path]) -> None:  # fmt: skip
-    folder = tmp_path / "photos"
-    folder.mkdir()
-    photo = folder / "IMG_1.jpg"
-    shutil.copy(photos["coffee"], photo)
-    side = folder / "IMG_1.jpg.xmp"
-    side.write_bytes(xmp("Morning", "", ["sailing"]))
-    coll = Collection(tmp_path / "db", engine)
+    coll, folder, photo, side = _tagged(tmp_path, engine, photos)
     watcher = coll.watcher([folder], WatchOptions(settle=0.3)).start()
     try:
         assert _until(watcher.watching.is_set)

@@ -695,11 +695,11 @@ def _browsed(store: Retriever, query: Query, sort: str) -> _Browsed:
     path = table.column("path").take(rows).to_numpy(zero_copy_only=False)
     segment = table.column("segment").take(rows).to_numpy(zero_copy_only=False)
     by_path = np.lexsort((segment, path))
+    ordered = path[by_path]
     first = np.ones(len(rows), bool)
-    first[1:] = path[by_path][1:] != path[by_path][:-1]
-    rows = rows[by_path[first]]  # (F,)
+    first[1:] = ordered[1:] != ordered[:-1]
+    rows, path = rows[by_path[first]], ordered[first]  # (F,) each
     added = table.column("ingested_at").take(rows).to_numpy(zero_copy_only=False)
-    path = table.column("path").take(rows).to_numpy(zero_copy_only=False)
     if sort == "taken":
         taken = table.column("taken").take(rows).to_numpy(zero_copy_only=False).astype(float)
         known = ~np.isnan(taken)
