@@ -28,11 +28,12 @@ and the unchanged rows' lists, reads every vector from the table and writes the 
 from __future__ import annotations
 
 import atexit
+import sys
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -42,6 +43,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from sensorium.search import persisted
+from sensorium.search.keywords import Keywords, supported
 from sensorium.search.persisted import SavedLists
 from sensorium.store.base import COLUMNS, Filter, Snapshot, Store
 from sensorium.store.records import Item
@@ -58,6 +60,7 @@ REBUILD_DEAD = 0.25  # rebuild the index once this share of its entries is dead
 MASKS = 32  # filters whose row masks are kept, per version
 MAX_CHUNKS = 8  # Arrow chunks of the kept columns before they are joined (take is per chunk)
 _KEYS = ["id", "mtime", "ingested_at"]
+KEYWORDS_INLINE = 2_000  # new rows whose keywords the thread that reads a version adds itself
 
 
 class Stopped(Exception):
@@ -136,10 +139,16 @@ class _State:
     meta: pa.Table  # every label's other result columns (taking rows from memory: µs, not ms)
     graph: Any  # faiss.IndexIVFFlat over the labels, or None (exact scans only)
     dead: int = 0  # labels whose row is gone
+    epoch: int = 0  # which numbering of the labels: each build numbers them anew
 
 
 class VectorIndex:
-    """``search`` from memory; ``keyword`` and other reads go to the store."""
+    """``search``, ``keyword`` and ``get`` from memory; other reads go to the store.
+
+    The keyword index (search/keywords.py) follows the states: built in a background thread
+    after the vectors (1-3 s at 100k rows), then brought to each new version by the thread
+    that reads it (a few new rows) or again in the background (many); until it is of the
+    state searched, ``keyword`` asks the store, whose ranking it reproduces."""
 
     def __init__(self, store: Store, saved: Path | None = None) -> None:
         self.store = store
@@ -148,6 +157,10 @@ class VectorIndex:
         self._lock = threading.RLock()  # a faiss index is not safe to add to while searched
         self._loading = threading.Lock()  # one reader of a new version at a time
         self._masks: OrderedDict[Filter, tuple[np.ndarray, Any]] = OrderedDict()
+        self._epochs = 0  # builds so far
+        self._keywords: Keywords | None = None  # of some state: ``_keywords_of`` checks
+        self._keywords_lock = threading.Lock()  # guards _keywords_thread
+        self._keywords_thread: threading.Thread | None = None
 
     # -- keeping in step with the store --------------------------------------------------
 
@@ -175,6 +188,7 @@ class VectorIndex:
                 with self._lock:
                     self._state = st = apply()
                     self._masks.clear()
+                self._follow_keywords(st)
             return st
         finally:
             self._loading.release()
@@ -227,7 +241,7 @@ class VectorIndex:
                 old.graph.add_core(len(vectors), faiss.swig_ptr(vectors), None,
                                    faiss.swig_ptr(np.ascontiguousarray(lists.ravel())))  # fmt: skip
             return _State(snap, keys, columns, label_of_row, row_of_label, flat, meta,
-                          old.graph, total - n)  # fmt: skip
+                          old.graph, total - n, old.epoch)  # fmt: skip
 
         return apply
 
@@ -244,7 +258,9 @@ class VectorIndex:
             meta = reading.result()
         labels = np.arange(keys.num_rows, dtype=np.int64)
         keys = keys.append_column("label", pa.array(labels))
-        return _State(snap, keys, columns, labels, labels.copy(), vectors, meta, graph)
+        self._epochs += 1
+        return _State(snap, keys, columns, labels, labels.copy(), vectors, meta, graph,
+                      epoch=self._epochs)  # fmt: skip
 
     def _ivf(self, snap: Snapshot, keys: pa.Table) -> tuple[Any, np.ndarray]:
         """(the IVF-Flat graph over every row, the (N, 384) vectors). From the saved file
@@ -346,7 +362,99 @@ class VectorIndex:
     def keyword(
         self, text: str, k: int, where: Filter | str | None = None
     ) -> list[tuple[Item, float]]:
-        return self.store.keyword(text, k, where)
+        """The ``k`` items best matching ``text``'s words, best BM25 score first, as the
+        store ranks them (search/keywords.py); from the store while the keyword index is
+        not of the latest state yet, or for raw SQL."""
+        if isinstance(where, str):
+            return self.store.keyword(text, k, where)
+        # Not ``sync``: this runs beside the query's vector search (search.py), whose thread
+        # reads a new version; the store answers until the keyword index is of it.
+        with reading_store():
+            version = self.store.version()
+        with self._lock:
+            st = self._state
+            kw = self._keywords
+            if st is None or kw is None or (kw.epoch, kw.version) != (st.epoch, version) \
+                    or st.snapshot.version != version:  # fmt: skip
+                kw = None
+            else:
+                allowed, _ = self._allowed(st, where)
+        if kw is None or st is None:
+            return self.store.keyword(text, k, where)
+        ok = st.row_of_label >= 0  # (L,) live labels passing the filter
+        if allowed is not None:
+            ok = np.zeros(len(st.row_of_label), bool)
+            ok[allowed] = True
+        labels, scores = kw.search(text, k, ok)
+        with self._lock:  # copied while no commit can move them
+            vectors = st.flat[labels]  # (R, 384)
+        items = st.snapshot.to_items(st.meta.take(labels), vectors)
+        return list(zip(items, scores.tolist()))
+
+    # -- the keyword index -----------------------------------------------------------------
+
+    def _follow_keywords(self, st: _State) -> None:
+        """Bring the keyword index to the new state ``st``: here, when it is of the same
+        labelling and few rows are new; else in a background thread."""
+        kw = self._keywords
+        fresh = len(st.row_of_label) - (kw.n if kw is not None else 0)
+        if kw is not None and kw.epoch == st.epoch and 0 <= fresh <= KEYWORDS_INLINE:
+            with suppress(Stopped):
+                self._keywords = self._next_keywords(kw, st)
+            return
+        with self._keywords_lock:
+            if self._keywords_thread is None:
+                self._keywords_thread = threading.Thread(
+                    target=self._keywords_worker, name="keyword-index", daemon=True
+                )
+                self._keywords_thread.start()
+
+    def _keywords_worker(self) -> None:
+        """Until the keyword index is of the latest state (or none can be made)."""
+        try:
+            while True:
+                st = self._state
+                kw = self._keywords
+                if st is not None and (kw is None or kw.version != st.snapshot.version
+                                       or kw.epoch != st.epoch):  # fmt: skip
+                    kw = self._next_keywords(kw, st)
+                    self._keywords = kw
+                with self._keywords_lock:
+                    latest = self._state
+                    if kw is None or latest is None or (kw.version, kw.epoch) == (
+                        latest.snapshot.version, latest.epoch):  # fmt: skip
+                        self._keywords_thread = None
+                        return
+        except BaseException:
+            with self._keywords_lock:
+                self._keywords_thread = None
+            if not isinstance(sys.exc_info()[1], Stopped):
+                raise
+
+    def _next_keywords(self, kw: Keywords | None, st: _State) -> Keywords | None:
+        """The keyword index of ``st``: ``kw`` with its new labels and statistics, or made
+        anew; None where the store has no keyword index (or one this module cannot
+        reproduce): ``keyword`` then asks the store."""
+        config_of = getattr(self.store, "keyword_config", None)
+        if config_of is None:
+            return None
+        with reading_store():
+            config = config_of()
+        if config is None or not all(supported(d) for d in config.values()):
+            return None
+        # LanceDB's index counts rows deleted or replaced until a compaction remaps it
+        live = st.row_of_label >= 0
+        counted = None
+        if st.dead:
+            with reading_store():
+                docs = self.store.keyword_docs()  # type: ignore[attr-defined]
+            counted = live if docs == int(live.sum()) else None
+        same = kw is not None and kw.epoch == st.epoch and kw.config == config
+        if kw is not None and same and kw.n <= len(live):
+            texts = {c: st.meta.column(c).slice(kw.n).to_pylist() for c in config}
+            return kw.updated(texts, st.snapshot.version, counted)
+        texts = {c: st.meta.column(c).to_pylist() for c in config}
+        return Keywords.build(config, texts, st.epoch, st.snapshot.version, counted)
 
     def get(self, key: str) -> Item | None:
         """An item by id or path (a video's first moment), found in memory."""

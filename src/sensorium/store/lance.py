@@ -472,6 +472,24 @@ class LanceStore:
         table = query.to_arrow()
         return list(zip(items_from_table(table), table.column("_score").to_numpy().tolist()))
 
+    def keyword_config(self) -> dict[str, dict[str, Any]] | None:
+        """The keyword indices' settings by column (``{"words": ..., "verbatim": ...}``, as
+        LanceDB reports them), for an index in memory that ranks as ``keyword`` does
+        (search/keywords.py); None without the words' index (``keyword`` scans then)."""
+        found = {ix.name: ix for ix in self.items.list_indices()}
+        if FTS_INDEX not in found:
+            return None
+        out = {"words": dict(found[FTS_INDEX].index_details or {})}
+        if VERBATIM_INDEX in found:
+            out["verbatim"] = dict(found[VERBATIM_INDEX].index_details or {})
+        return out
+
+    def keyword_docs(self) -> int:
+        """The documents the words' index counts in its BM25 statistics: a row deleted or
+        replaced still counts until a compaction remaps the index."""
+        stats = self.items.to_lance().stats.index_stats(FTS_INDEX)
+        return sum(int(s.get("num_docs", 0)) for s in stats.get("segments", []))
+
     def _keyword_scan(self, words: str, k: int, clause: str | None) -> list[tuple[Item, float]]:
         """No index yet (a new collection before its first ``maintain``): a plain scan, scored
         by how many of the words a row holds."""
