@@ -151,11 +151,11 @@ def _s3(folder: Path, root: Path) -> dict[str, Any]:
         for name, uri in (("folder", str(root / "s3-local")), ("s3", "s3://bench/coll")):
             store = LanceStore(uri, config.storage_options(uri))
             out[f"{name}_ingest_s"] = ingest(store, space, files, [folder]).seconds
-            search(store, space, Query(QUERIES[0]), 10)  # warm
+            search(store, space, Query(text=QUERIES[0]), 10)  # warm
             times = []
             for q in QUERIES * 2:
                 t = time.perf_counter()
-                search(store, space, Query(q), 10)
+                search(store, space, Query(text=q), 10)
                 times.append((time.perf_counter() - t) * 1000)
             out[f"{name}_search_p50_ms"] = statistics.median(times)
             out[f"{name}_search_max_ms"] = max(times)

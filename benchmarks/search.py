@@ -59,7 +59,7 @@ def retrieval_through_search(tmp: Path) -> dict[str, Any]:
     k = 10
     caption_of = {p.stem: s.caption for p, s in zip(photos, stamps)}
     assert [c.stem for c in captions] == list(caption_of)
-    c2i = [[caption_of[Path(h.item.path).stem] for h in coll.search(s.caption, k=k, kind="image")]
+    c2i = [[caption_of[Path(h.item.path).stem] for h in coll.search(s.caption, k=k, kind="image", syntax=False)]
            for s in stamps]  # fmt: skip
     i2c = [[caption_of[Path(h.item.path).stem] for h in coll.search(image=p, k=k, kind="text")]
            for p in photos]  # fmt: skip
@@ -366,8 +366,11 @@ def serving_markdown(data: dict[str, Any]) -> list[str]:
             f"{r['serving_filtered']['p50_ms']:.2f} ms ({r['serving_filtered']['recall_at_10']:.3f}) | "
             f"**{r['end_to_end']['p50_ms']:.1f}** / {r['end_to_end']['p95_ms']:.1f} ms | "
             f"{r['end_to_end_repeated']['p50_ms']:.1f} ms | {r['serving_build_s']} s | {r.get('sync_after_commit_s', '–')} s"
-            + (f" ({r['searches_during_sync']}: {r['during_sync_p50_ms']:.2f} / {r['during_sync_max_ms']:.1f} ms) |"
-               if "searches_during_sync" in r else " |")
+            + (
+                f" ({r['searches_during_sync']}: {r['during_sync_p50_ms']:.2f} / {r['during_sync_max_ms']:.1f} ms) |"
+                if "searches_during_sync" in r
+                else " |"
+            )
         )
     return lines
 

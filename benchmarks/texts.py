@@ -102,7 +102,7 @@ def _search(db: Path, texts: list[str]) -> dict[str, Any]:
     right, ms, misses = 0, [], []
     for i in picks:
         t0 = time.perf_counter()
-        hits = coll.search(texts[i], k=3, kind="text")
+        hits = coll.search(texts[i], k=3, kind="text", syntax=False)  # texts as written
         ms.append((time.perf_counter() - t0) * 1000)
         top = (hits[0].item.text or "") if hits else ""
         if top.strip().lower() == texts[i].strip().lower():

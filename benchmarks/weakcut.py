@@ -70,7 +70,7 @@ def _scores(coll: Any, queries: list[dict[str, Any]], field: str) -> list[dict[s
 
     out = []
     for q in queries:
-        ranking = _rank(coll.retriever, coll.space, Query(q[field]), 10)
+        ranking = _rank(coll.retriever, coll.space, Query(text=q[field]), 10)
         hits = [(h.score, ranking.votes.get(h.item.id, 0.0)) for h in ranking.hits]
         answer = next((hits[i] for i, h in enumerate(ranking.hits) if h.item.path == q["path"]),
                       None)  # fmt: skip

@@ -640,9 +640,9 @@ def search_cmd(
         near=parse_near(near) if near else None,
     )  # fmt: skip
     coll = _collection(db)
-    query = coll.query(text, image, audio, parse_weights(weights), like, not no_keywords,
-                       kind=kind, path=path, target=target, negative=tuple(negative or ()),
-                       filters=filters)  # fmt: skip
+    query = coll.query(text, image=image, audio=audio, weights=parse_weights(weights),
+                       like=like, keywords=not no_keywords, kind=kind, path=path,
+                       target=target, negative=tuple(negative or ()), filters=filters)  # fmt: skip
     _print_page(coll.page(query, k, offset, sort), show_all, as_json)
     if query.impossible:
         err.print(f"[dim]nothing can match: {esc(query.impossible)}[/dim]")

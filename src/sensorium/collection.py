@@ -4,17 +4,17 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-import os
 import threading
 import warnings
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypedDict, Unpack
 
 from sensorium import config
 from sensorium.distributed import RayOptions, ray_ingest
 from sensorium.engine import Engine, default_engine
 from sensorium.errors import NotFoundError, UsageError
+from sensorium.media.types import MediaKind
 from sensorium.perceive.inputs import expand_paths
 from sensorium.search import Hit, Page, Query, parse_query, persisted, search, search_page, similar
 from sensorium.search.duplicates import DuplicateGroup, duplicates
@@ -26,13 +26,29 @@ from sensorium.store.people import Person
 if TYPE_CHECKING:
     from sensorium.store.watch import WatchBatch, Watcher, WatchOptions
 
-__all__ = ["Collection", "default_db", "open_collection"]
+__all__ = ["Collection", "QueryOptions", "default_db", "open_collection"]
 
 
 def default_db() -> str | Path:
     """``$SENSORIUM_DB`` (a folder or s3://bucket/prefix), else ``./.sensorium``."""
-    env = os.environ.get("SENSORIUM_DB", ".sensorium")
-    return env if "://" in env else Path(env)
+    where = config.db()
+    return where if "://" in where else Path(where)
+
+
+class QueryOptions(TypedDict, total=False):
+    """What a search takes beside its query string, by name (``Collection.query``)."""
+
+    image: str | Path | None
+    audio: str | Path | None
+    weights: Mapping[str, float] | None
+    like: str | None
+    keywords: bool
+    kind: str | None
+    path: str | None
+    target: str | None
+    negative: str | Sequence[str]
+    filters: Filter | None
+    syntax: bool
 
 
 class Collection:
@@ -165,51 +181,53 @@ class Collection:
         self.watcher(folders, options, on_batch, note).run(stop)
 
     def search(
-        self,
-        text: str | None = None,
-        image: str | Path | None = None,
-        audio: str | Path | None = None,
-        weights: dict[str, float] | None = None,
-        k: int = 10,
-        kind: str | None = None,
-        path: str | None = None,
-        target: str | None = None,
-        negative: str | list[str] | None = None,
-        like: str | None = None,
-        filters: Filter | None = None,
-        keywords: bool = True,
+        self, text: str | None = None, *, k: int = 10, **given: Unpack[QueryOptions]
     ) -> list[Hit]:
         """The ``k`` best files; a video as its best moment (``hit.item.start``, ``.end``).
 
-        ``target`` ("seen", "heard" or "said") matches the text against that part only; a
-        query such as "where does she say budget" sets it by itself. ``negative`` concepts
-        are subtracted from the text, as "-word" in it ("beach -people"); ``like`` adds an
-        item (id or path) as a query part; ``filters`` narrow by metadata; ``keywords``
-        fuses a keyword match of the text's words with the meaning ranking.
-        """
-        negatives = (negative,) if isinstance(negative, str) else tuple(negative or ())
-        query = Query(text, Path(image) if image else None, Path(audio) if audio else None,
-                      weights or {}, kind, path, target, negatives,
-                      self.item(like) if like else None, filters or Filter(),
-                      keywords)  # fmt: skip
-        return search(self._searcher(), self.space, self._with_people(query), k)
+        ``text`` is read in the search syntax (``type:image dog -people``); the rest of the
+        query is given by name, as ``query`` takes it: ``image``, ``audio``, ``weights``,
+        ``like`` (an item's id or path), ``keywords``, ``kind``, ``path``, ``target`` ("seen",
+        "heard", "said"; "where does she say budget" sets it by itself), ``negative``
+        (concepts subtracted from the text) and ``filters``."""
+        query = self._with_people(self.query(text, **given))
+        return search(self._searcher(), self.space, query, k)
 
     def query(
         self,
         text: str | None = None,
+        *,
         image: str | Path | None = None,
         audio: str | Path | None = None,
-        weights: dict[str, float] | None = None,
+        weights: Mapping[str, float] | None = None,
         like: str | None = None,
         keywords: bool = True,
-        **options: Any,
+        kind: str | None = None,
+        path: str | None = None,
+        target: str | None = None,
+        negative: str | Sequence[str] = (),
+        filters: Filter | None = None,
+        syntax: bool = True,
     ) -> Query:
-        """A query string in the search syntax (``sensorium.search.syntax``: ``type:video
-        said:"gorilla" -people``, ...) with media, weights, an item (``like``, id or path)
-        and options beside it (``kind``, ``path``, ``target``, ``negative``, ``filters``)."""
-        return parse_query(text, Path(image) if image else None, Path(audio) if audio else None,
-                           weights, self.item(like) if like else None, keywords,
-                           **options)  # fmt: skip
+        """One search as a ``Query``: a query string in the search syntax
+        (``sensorium.search.syntax``: ``type:video said:"gorilla" -people``, ...) with the
+        files to search by, weights, an item (``like``, id or path), whether to match words
+        too (``keywords``) and filters beside it (``parse_query``, which every front end
+        uses). ``syntax=False``: the text is words only, not a query string."""
+        files = {MediaKind.IMAGE: image, MediaKind.AUDIO: audio}
+        return parse_query(
+            text,
+            media={kind: Path(f) for kind, f in files.items() if f},
+            weights=weights,
+            like=self.item(like) if like else None,
+            keywords=keywords,
+            kind=kind,
+            path=path,
+            target=target,
+            negative=(negative,) if isinstance(negative, str) else tuple(negative),
+            filters=filters,
+            syntax=syntax,
+        )
 
     def page(
         self,
@@ -321,9 +339,9 @@ class Collection:
         per-moment labels, transcript and segments are in the moments)."""
         item = self.item(key)
         data = item.to_json()
-        if item.kind == "image" and self._has_people():
+        if item.kind is MediaKind.IMAGE and self._has_people():
             data["people"] = self.store.people.in_item(item.id)
-        if item.kind == "video":
+        if item.kind is MediaKind.VIDEO:
             for name in ("labels", "transcript", "segments"):
                 data.pop(name)
             data["moments"] = [m.moment_json() for m in self.store.moments(item.path)]

@@ -11,6 +11,7 @@ import platformdirs
 __all__ = [
     "adapters",
     "caption_model",
+    "db",
     "faces",
     "home",
     "image_model",
@@ -27,6 +28,12 @@ def home() -> Path:
     """``$SENSORIUM_HOME``, else the user's cache dir (``~/.cache/sensorium`` on Linux)."""
     env = os.environ.get("SENSORIUM_HOME")
     return Path(env).expanduser() if env else Path(platformdirs.user_cache_dir("sensorium"))
+
+
+def db() -> str:
+    """The collection a command opens when given none: ``$SENSORIUM_DB`` (a folder or
+    s3://bucket/prefix), else ``./.sensorium``."""
+    return os.environ.get("SENSORIUM_DB", "").strip() or ".sensorium"
 
 
 def models_dir() -> Path:

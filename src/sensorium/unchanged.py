@@ -36,6 +36,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from sensorium import config
 from sensorium.errors import UsageError
 
 __all__ = [
@@ -88,7 +89,7 @@ class IngestReport:
 def collection_folder(db: str | None) -> str:
     """The collection ``Collection(db)`` opens: ``db``, else ``$SENSORIUM_DB``, else
     ``./.sensorium`` (``collection.default_db``, read here without importing the store)."""
-    return db or os.environ.get("SENSORIUM_DB", ".sensorium")
+    return db or config.db()
 
 
 def listing(inputs: Iterable[str | Path]) -> tuple[list[Path], list[Path]]:

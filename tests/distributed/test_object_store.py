@@ -14,6 +14,7 @@ from sensorium.engine import default_engine
 from sensorium.perceive.inputs import expand_paths
 from sensorium.search import Query, search
 from sensorium.store import LanceStore, ingest
+from sensorium.store.base import Filter
 
 moto_server = pytest.importorskip("moto.server")
 boto3 = pytest.importorskip("boto3")
@@ -74,7 +75,11 @@ def test_a_collection_on_s3_gives_the_results_of_a_folder(
     assert got == want and len(want["failed"]) == 1  # type: ignore[arg-type]
     same_items(remote, local, atol=1e-6)  # the same process: the same numbers
 
-    for query in (Query("a cat"), Query("someone says hello"), Query("a rocket", kind="image")):
+    for query in (
+        Query(text="a cat"),
+        Query(text="someone says hello"),
+        Query(text="a rocket", filters=Filter(kind="image")),
+    ):
         hits = [(h.item.path, round(h.score, 5)) for h in search(remote, space, query, 3)]
         assert hits == [(h.item.path, round(h.score, 5)) for h in search(local, space, query, 3)]
 

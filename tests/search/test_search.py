@@ -14,6 +14,8 @@ import sensorium
 from sensorium.errors import UsageError
 from sensorium.eval.datasets import TUXPAINT
 from sensorium.search.query import Query, _like, parse_weights, where_clause
+from sensorium.search.syntax import parse_query
+from sensorium.store.base import Filter
 
 
 @pytest.fixture(scope="module")
@@ -65,14 +67,14 @@ def test_path_filter(collection) -> None:  # type: ignore[no-untyped-def]
     hits = collection.search("an animal", path="*.ogg", k=10)
     assert hits and all(h.item.path.endswith(".ogg") for h in hits)
     assert _like("photos/*.jpg") == "%photos/%.jpg"
-    assert where_clause(Query("x", kind="image")) == "kind = 'image'"
+    assert where_clause(Query(text="x", filters=Filter(kind="image"))) == "kind = 'image'"
 
 
 def test_bad_queries() -> None:
     with pytest.raises(UsageError):
         Query()
     with pytest.raises(UsageError):
-        Query("x", kind="pdf")
+        parse_query("x", kind="pdf")
     with pytest.raises(UsageError):
         parse_weights("text=lots")
     assert parse_weights("text=1, image=0.5") == {"text": 1.0, "image": 0.5}

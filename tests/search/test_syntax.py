@@ -19,10 +19,11 @@ def test_every_token() -> None:
     q = ('type:video said:"gorilla" beach -people -"red car" "an exact phrase" '
          "after:2021-06 before:2022 path:holiday/ camera:canon keyword:sea")  # fmt: skip
     p = parse(q)
-    assert p.kind == "video" and p.target == "said" and p.path == "*holiday/*"
+    assert p.target == "said"
     assert p.text == "gorilla beach an exact phrase"
     assert p.negative == ("people", "red car") and p.phrases == ("an exact phrase",)
-    assert p.filters == Filter(camera="canon", keyword="sea", taken_after=_utc(2021, 6, 1),
+    assert p.filters == Filter(kind="video", path="*holiday/*", camera="canon", keyword="sea",
+                               taken_after=_utc(2021, 6, 1),
                                taken_before=_utc(2022, 1, 1) - 1e-3)  # fmt: skip
     # each chip is where its token is written: removing it removes just that token
     assert [q[c.start : c.end] for c in p.chips] == [
@@ -42,13 +43,13 @@ def test_each_part(target: str) -> None:
 @pytest.mark.parametrize(("value", "kind"), [("image", "image"), ("photos", "image"),
                          ("videos", "video"), ("sound", "audio"), ("text", "text")])  # fmt: skip
 def test_type_names(value: str, kind: str) -> None:
-    assert parse(f"type:{value} x").kind == kind
+    assert parse(f"type:{value} x").filters.kind == kind
 
 
 def test_dates_and_globs() -> None:
     assert parse("after:2021").filters.taken_after == _utc(2021, 1, 1)
     assert parse("after:2021-06-30").filters.taken_after == _utc(2021, 6, 30)
-    assert parse("path:*.jpg").path == "*.jpg"  # a glob stays a glob
+    assert parse("path:*.jpg").filters.path == "*.jpg"  # a glob stays a glob
     assert parse("said: budget").target == "said"  # a space after the colon
 
 
@@ -84,7 +85,7 @@ def test_near_and_person_are_known_keys() -> None:
 def test_options_beside_the_string() -> None:
     q = parse_query("dog type:image", kind="image", negative=("cat",),
                     filters=Filter(camera="nikon"))  # fmt: skip
-    assert q.kind == "image" and q.negative == ("cat",) and q.filters.camera == "nikon"
+    assert q.filters.kind == "image" and q.negative == ("cat",) and q.filters.camera == "nikon"
     assert (
         parse_query("dog type:image", kind="video").impossible == "kind is both 'image' and 'video'"
     )

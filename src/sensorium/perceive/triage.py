@@ -411,8 +411,8 @@ def _product(engine: Engine, db: str | Path | Collection, text: str, t: _Ticket,
     if not text and t.image is None:
         return None
     products = db if isinstance(db, Collection) else Collection(db, engine)
-    hits = products.search(text=text or None, image=image if t.image else None,
-                                        k=3, keywords=False)  # fmt: skip
+    hits = products.search(text or None, image=image if t.image else None, k=3,
+                           keywords=False, syntax=False)  # a ticket is no query string
     if not hits:
         return None
     best = hits[0]

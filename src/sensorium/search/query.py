@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass, field, replace
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
 from sensorium import media
 from sensorium.errors import MediaError, UnsupportedMediaError, UsageError
-from sensorium.media.types import AudioMedia, ImageMedia, MediaKind
+from sensorium.media.types import MediaKind
 from sensorium.space import SharedSpace
 from sensorium.store.base import KINDS, Filter, _like
 from sensorium.store.records import Item
@@ -19,6 +20,7 @@ from sensorium.store.records import Item
 __all__ = [
     "KINDS",
     "PERSON_ONLY",
+    "QUERY_MEDIA",
     "STOP_WORDS",
     "TARGETS",
     "WORD",
@@ -26,13 +28,11 @@ __all__ = [
     "QueryPart",
     "_like",
     "embed_query",
-    "filter_clause",
     "fold",
     "keyword_terms",
     "parse_negatives",
     "parse_target",
     "parse_weights",
-    "query_filter",
     "tokens",
     "where_clause",
 ]
@@ -41,7 +41,10 @@ __all__ = [
 # person is seen in, those where a person shows most first, none of them weak.
 PERSON_ONLY = "a person"
 
-MODALITIES = ("text", "image", "audio", "like")  # "like": an item of the collection
+QUERY_MEDIA = (MediaKind.IMAGE, MediaKind.AUDIO)  # the files a query can be given
+# The parts of a query, each with a weight: its text, its files (``QUERY_MEDIA``), and an
+# item of the collection ("like")
+MODALITIES = (MediaKind.TEXT.value, *(k.value for k in QUERY_MEDIA), "like")
 TARGETS = ("seen", "heard", "said", "written")  # which part of an item a text query is about
 
 # "where does she say budget" -> ("said", "budget"). Verbs that name what a query is about,
@@ -119,27 +122,29 @@ def parse_target(text: str) -> tuple[str | None, str]:
     return None, text
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Query:
+    """One search, as every front end builds it (``search.syntax.parse_query``): what to look
+    for (words, files, an item of the collection), how to weigh each, and which files may
+    answer (``filters``, the media type and path glob among them)."""
+
     text: str | None = None
-    image: Path | None = None
-    audio: Path | None = None
-    weights: dict[str, float] = field(default_factory=dict)  # modality -> weight (default 1)
-    kind: str | None = None  # only items of this media type
-    path: str | None = None  # only items whose path matches this glob
+    media: Mapping[MediaKind, Path] = field(default_factory=dict)  # an image, a sound to search by
+    weights: Mapping[str, float] = field(default_factory=dict)  # MODALITIES -> weight (default 1)
     target: str | None = None  # "seen" | "heard" | "said": score the text against that part
     negative: tuple[str, ...] = ()  # concepts subtracted from the text ("beach -people")
     like: Item | None = None  # more like this item (it is left out of the results)
-    filters: Filter = field(default_factory=Filter)  # more metadata filters
+    filters: Filter = field(default_factory=Filter)  # media type, path and other metadata
     keywords: bool = True  # also match the text's words (BM25), fused by reciprocal rank
     phrases: tuple[str, ...] = ()  # exact phrases: a result holds each as written (folded)
     impossible: str = ""  # why nothing can match ("type:image type:video"): no results
 
     def __post_init__(self) -> None:
-        if not (self.browse or self.text or self.image or self.audio or self.like):
+        if not (self.browse or self.text or self.media or self.like):
             raise UsageError("give a text query, --image, --audio or --like, or a filter")
-        if self.kind is not None and self.kind not in KINDS:
-            raise UsageError(f"--type must be one of {', '.join(KINDS)}")
+        for kind in self.media:
+            if kind not in QUERY_MEDIA:
+                raise UsageError(f"a query file is an image or a sound, not {kind}")
         if self.target is not None and self.target not in TARGETS:
             raise UsageError(f"--in must be one of {', '.join(TARGETS)}")
         if self.target is not None and not self.text:
@@ -155,8 +160,7 @@ class Query:
         """Filters only ("type:image after:2021", a folder, a camera): every file that passes
         them, by date (``search.browse``), rather than a ranking by meaning. Concepts to leave
         out (``negative``) have nothing to be left out of here, and change nothing."""
-        given = self.text or self.image or self.audio or self.like
-        return not given and bool(self.kind or self.path or self.filters)
+        return not (self.text or self.media or self.like) and bool(self.filters)
 
 
 _NEGATIVE = re.compile(r'(?:^|\s)-(?:"([^"]+)"|([^\s"-][^\s"]*))')
@@ -206,14 +210,13 @@ def embed_query(space: SharedSpace, query: Query) -> dict[str, QueryPart]:
         parts["text"] = QueryPart(vector.astype(np.float32), weight("text"), [])
     if query.like is not None:
         parts["like"] = QueryPart(query.like.vector, weight("like"), query.like.labels)
-    for name, path in (("image", query.image), ("audio", query.audio)):
-        if path is None:
-            continue
+    for kind, path in query.media.items():
+        name = kind.value
         try:
             item = media.load(path)
         except MediaError as err:  # keeps its kind: unsupported, corrupt, too large
             raise type(err)(err.path, f"the query {name}: {err.cause}") from err
-        if not isinstance(item, ImageMedia if name == "image" else AudioMedia):
+        if getattr(item, "kind", None) is not kind:
             # a sound given as the image (or a photo as the sound) would search by what it is,
             # silently: most likely the wrong option
             held = "a video's sound" if media.sniff(path) is MediaKind.VIDEO else item.kind.value
@@ -225,23 +228,9 @@ def embed_query(space: SharedSpace, query: Query) -> dict[str, QueryPart]:
     return parts
 
 
-def filter_clause(kind: str | None = None, path: str | None = None) -> str | None:
-    """Only items of media type ``kind`` whose path matches the glob ``path``, as SQL."""
-    return Filter(kind=kind, path=path).sql()
-
-
-def query_filter(query: Query) -> Filter:
-    """The query's filters: its ``kind`` and ``path`` with the rest of ``filters``."""
-    out = query.filters
-    if query.kind:
-        out = replace(out, kind=query.kind)
-    if query.path:
-        out = replace(out, path=query.path)
-    return out
-
-
 def where_clause(query: Query) -> str | None:
-    return query_filter(query).sql()
+    """The query's filters as a LanceDB ``WHERE`` clause."""
+    return query.filters.sql()
 
 
 def encode_texts(space: SharedSpace, texts: list[str], any_language: bool = False

@@ -22,7 +22,6 @@ said) is the query's own, up to case and spacing, comes first.
 
 from __future__ import annotations
 
-import dataclasses
 import re
 import secrets
 import threading
@@ -53,7 +52,6 @@ from sensorium.search.query import (
     keyword_terms,
     parse_negatives,
     parse_target,
-    query_filter,
     tokens,
 )
 from sensorium.search.vectors import Retriever, VectorIndex
@@ -292,7 +290,7 @@ def _explain(
         if match is not None:
             exp.keyword = _at(match, hit.item)
     exp.negative = list(query.negative)
-    if (near := query_filter(query).near) is not None:
+    if (near := query.filters.near) is not None:
         exp.near = explain_near(near, hit.item)
     item_labels = {lb for lb, _ in hit.item.labels}
     for name in ("image", "audio", "like"):
@@ -359,7 +357,7 @@ def _keywords(
     if not (terms and query.keywords and query.weights.get("text", 1.0) > 0):
         return None
     return _BACKGROUND.submit(
-        store.keyword, " ".join(terms), max(k * CANDIDATES, 50), query_filter(query)
+        store.keyword, " ".join(terms), max(k * CANDIDATES, 50), query.filters
     )
 
 
@@ -372,7 +370,7 @@ def _candidates(
 ) -> tuple[list[Item], list[Item]]:
     """(every candidate, the keyword hits best BM25 first): each part's nearest items, and
     the items whose words match the text's."""
-    where: Filter = query_filter(query)
+    where: Filter = query.filters
     limit = max(k * CANDIDATES, 50)
     found: dict[str, Item] = {}
     for p in parts.values():
@@ -568,8 +566,10 @@ def _sorted(ranking: _Ranking, sort: str) -> _Ranking:
 
 def _identity(query: Query) -> tuple[Any, ...]:
     """What tells one query from another (its item by id: an Item holds arrays)."""
-    fields = dataclasses.astuple(replace(query, like=None, weights={}))
-    return (*fields, tuple(sorted(query.weights.items())), query.like and query.like.id)
+    plain = (query.text, query.target, query.negative, query.filters, query.keywords,
+             query.phrases, query.impossible)  # fmt: skip
+    return (*plain, tuple(sorted(query.weights.items())), tuple(sorted(query.media.items())),
+            query.like and query.like.id)  # fmt: skip
 
 
 def _base(store: Retriever) -> Store:
@@ -677,7 +677,7 @@ def browse(
         pin = _pin(key, found)
     rows = found.rows[offset : offset + k]
     items = found.snapshot.items(rows)  # (R,) in the order given
-    near = query_filter(query).near
+    near = query.filters.near
     hits = [Hit(item, 1.0, {}, _browse_reason(item, near)) for item in items]
     end = offset + len(hits)
     more = f"{pin}.{end}" if end < len(found.rows) else None
@@ -690,7 +690,7 @@ def _browsed(store: Retriever, query: Query, sort: str) -> _Browsed:
     if query.impossible:
         return _Browsed(snap, np.zeros(0, np.int64))
     table = snap.columns([*COLUMNS, "segment"])
-    rows = np.flatnonzero(query_filter(query).mask({c: table.column(c) for c in COLUMNS}))
+    rows = np.flatnonzero(query.filters.mask({c: table.column(c) for c in COLUMNS}))
     # one row a file: its first moment (rows by path, then segment; the first of each path)
     path = table.column("path").take(rows).to_numpy(zero_copy_only=False)
     segment = table.column("segment").take(rows).to_numpy(zero_copy_only=False)

@@ -25,13 +25,14 @@ from __future__ import annotations
 import io
 import re
 import shlex
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from sensorium.errors import UsageError
+from sensorium.media.types import MediaKind
 from sensorium.search.near import parse_near
 from sensorium.search.query import PERSON_ONLY, TARGETS, Query
 from sensorium.store.base import KINDS, Filter
@@ -66,12 +67,10 @@ class Parsed:
     """What a query string says: the text to search by meaning and words, and the rest."""
 
     text: str | None = None  # the words and exact phrases, in order
-    kind: str | None = None  # type:
-    path: str | None = None  # path: as a glob
     target: str | None = None  # said:, seen:, heard:, written:
     negative: tuple[str, ...] = ()  # -word, -"two words"
     phrases: tuple[str, ...] = ()  # "an exact phrase": a result holds each, as written
-    filters: Filter = field(default_factory=Filter)  # camera:, after:, before:, keyword:
+    filters: Filter = field(default_factory=Filter)  # type:, path:, camera:, after:, ...
     chips: tuple[Chip, ...] = ()
     # why nothing can match: a key given two values ("type:image type:video"), after: later
     # than before: (as a filter range whose ends are the wrong way round matches nothing)
@@ -79,45 +78,44 @@ class Parsed:
 
     def query(
         self,
-        image: Path | None = None,
-        audio: Path | None = None,
-        weights: dict[str, float] | None = None,
+        media: Mapping[MediaKind, Path] | None = None,
+        weights: Mapping[str, float] | None = None,
         like: Item | None = None,
         keywords: bool = True,
     ) -> Query:
-        """The typed query, with the parts a string cannot hold (media, weights)."""
+        """The typed query, with the parts a string cannot hold (files, weights, an item)."""
         text = self.text
-        if not (text or image or audio or like) and self.filters.person:
+        if not (text or media or like) and self.filters.person:
             text = PERSON_ONLY  # all of that person's files, ranked by how much a person shows
-        return Query(text, image, audio, weights or {}, self.kind, self.path, self.target,
-                     self.negative, like, self.filters, keywords, self.phrases,
-                     self.impossible)  # fmt: skip
+        return Query(text=text, media=dict(media or {}), weights=dict(weights or {}),
+                     target=self.target, negative=self.negative, like=like,
+                     filters=self.filters, keywords=keywords, phrases=self.phrases,
+                     impossible=self.impossible)  # fmt: skip
 
-    def merge(self, **options: Any) -> Parsed:
-        """The same with options given beside the string (``kind``, ``path``, ``target``,
-        ``negative``, ``filters``): one that the string sets otherwise leaves nothing to
-        match (``impossible``), as two values of one key in the string do."""
-        out = self
-        for name, value in options.items():
-            if value is None or value == () or (isinstance(value, Filter) and not value):
-                continue
-            if name == "negative":
-                out = replace(out, negative=out.negative + tuple(value))
-            elif name == "filters":
-                mine = {f.name: getattr(out.filters, f.name) for f in fields(Filter)}
-                for f in fields(Filter):
-                    theirs = getattr(value, f.name)
-                    if theirs is not None:
-                        out = _settle(out, f.name, mine[f.name], theirs)
-                        mine[f.name] = theirs
-                try:
-                    out = replace(out, filters=Filter(**mine))
-                except UsageError as err:  # a range the wrong way round
-                    out = replace(out, impossible=out.impossible or str(err))
-            else:
-                out = _settle(out, name, getattr(out, name), value)
-                out = replace(out, **{name: value})
-        return out
+    def merge(
+        self,
+        target: str | None = None,
+        negative: tuple[str, ...] = (),
+        filters: Filter | None = None,
+    ) -> Parsed:
+        """The same with options given beside the string: one that the string sets
+        otherwise leaves nothing to match (``impossible``), as two values of one key in the
+        string do."""
+        out = replace(self, negative=self.negative + tuple(negative))
+        if target is not None:
+            out = replace(_settle(out, "target", out.target, target), target=target)
+        if not filters:
+            return out
+        mine = {f.name: getattr(out.filters, f.name) for f in fields(Filter)}
+        for f in fields(Filter):
+            theirs = getattr(filters, f.name)
+            if theirs is not None:
+                out = _settle(out, f.name, mine[f.name], theirs)
+                mine[f.name] = theirs
+        try:
+            return replace(out, filters=Filter(**mine))
+        except UsageError as err:  # a range the wrong way round
+            return replace(out, impossible=out.impossible or str(err))
 
     def to_json(self) -> dict[str, Any]:
         return {"text": self.text, "chips": [c.to_json() for c in self.chips]}
@@ -287,7 +285,7 @@ def parse(text: str) -> Parsed:
             if "words" in set_:
                 words.append(set_.pop("words"))
             for name, v in set_.items():
-                held = out if name in ("kind", "path", "target") else filters
+                held = out if name == "target" else filters
                 if name in held and held[name] != v:  # both cannot hold
                     impossible = impossible or f"'{raw}': the query already says {key}: once"
                 held.setdefault(name, v)
@@ -311,24 +309,34 @@ def parse(text: str) -> Parsed:
         where = Filter(
             **{k: v for k, v in filters.items() if k not in ("taken_after", "taken_before")}
         )
-    return Parsed(" ".join(" ".join(words).split()) or None, out.get("kind"), out.get("path"),
-                  out.get("target"), tuple(negative), tuple(phrases), where, tuple(chips),
-                  impossible)  # fmt: skip
+    return Parsed(" ".join(" ".join(words).split()) or None, out.get("target"), tuple(negative),
+                  tuple(phrases), where, tuple(chips), impossible)  # fmt: skip
 
 
 def parse_query(
-    text: str | None,
-    image: Path | None = None,
-    audio: Path | None = None,
-    weights: dict[str, float] | None = None,
+    text: str | None = None,
+    *,
+    media: Mapping[MediaKind, Path] | None = None,
+    weights: Mapping[str, float] | None = None,
     like: Item | None = None,
     keywords: bool = True,
-    **options: Any,
+    kind: str | None = None,
+    path: str | None = None,
+    target: str | None = None,
+    negative: tuple[str, ...] = (),
+    filters: Filter | None = None,
+    syntax: bool = True,
 ) -> Query:
-    """The one way a query string becomes a ``Query``: ``parse(text)``, with the options
-    given beside it (``kind``, ``path``, ``target``, ``negative``, ``filters``) merged in."""
-    parsed = parse(text or "")
-    if parsed.negative and not (parsed.text or parsed.filters.person or image or audio or like):
+    """The one way a search becomes a ``Query``, for the CLI, both routes and the library:
+    ``parse(text)``, with what is given beside the string merged in. ``kind`` and ``path``
+    are filters as ``type:`` and ``path:`` are; a value the string sets otherwise leaves
+    nothing to match. ``syntax=False`` takes the text as words only (a ticket, a caption:
+    text that is not a query string, where "http://..." is no filter)."""
+    parsed = parse(text or "") if syntax else Parsed(" ".join((text or "").split()) or None)
+    if parsed.negative and not (parsed.text or parsed.filters.person or media or like):
         raise UsageError(f"-{parsed.negative[0]}: a concept to leave out needs words to leave "
                          "it out of")  # fmt: skip
-    return parsed.merge(**options).query(image, audio, weights, like, keywords)
+    merged = parsed.merge(target, tuple(negative), filters).merge(
+        filters=Filter(kind=kind, path=path)
+    )
+    return merged.query(media, weights, like, keywords)

@@ -156,11 +156,12 @@ def nonblank(also: str = "") -> str:
 
 
 def flag(value: Any) -> Any:
-    """A form or query flag as JSON spells it, ``true`` or ``false``; not the many spellings
-    pydantic reads as booleans ("1", "on", "yes"), which a schema's ``boolean`` does not admit."""
-    if isinstance(value, str) and value not in ("true", "false"):
+    """A form or query flag as JSON spells it, ``true`` or ``false`` (or as Python does, which
+    generated clients send in a multipart form); not the many spellings pydantic reads as
+    booleans ("1", "on", "yes"), which a schema's ``boolean`` does not admit."""
+    if isinstance(value, str) and value not in ("true", "false", "True", "False"):
         raise ValueError("true or false")
-    return value
+    return value.lower() if isinstance(value, str) else value
 
 
 @dataclass(frozen=True)
@@ -278,6 +279,25 @@ def _form(schema: dict[str, Any], op: dict[str, Any]) -> tuple[dict[str, Any], d
     return content, schema["components"]["schemas"][ref]
 
 
+def _inline(schema: dict[str, Any], body: dict[str, Any]) -> list[str]:
+    """The fields of a form model that FastAPI names by reference (``allOf: [$ref]``: the
+    search's options), put beside the form's other fields, where generators read them; the
+    names of the models so inlined."""
+    refs = [part["$ref"] for part in body.get("allOf", []) if "$ref" in part]
+    if not refs:
+        return []
+    body["allOf"] = [part for part in body["allOf"] if "$ref" not in part]
+    if not body["allOf"]:
+        del body["allOf"]
+    for ref in refs:
+        model = schema["components"]["schemas"][ref.rsplit("/", 1)[-1]]
+        body["properties"] = body.get("properties", {}) | model["properties"]
+        body["required"] = body.get("required", []) + model.get("required", [])
+        if not body["required"]:
+            del body["required"]
+    return [ref.rsplit("/", 1)[-1] for ref in refs]
+
+
 def _exact_form(name: str, op: dict[str, Any], content: dict[str, Any], body: dict[str, Any],
                 choices: dict[str, list[str]]) -> None:  # fmt: skip
     """A multipart form's rules, its uploads' media and its enums, into its body schema."""
@@ -328,12 +348,14 @@ def exact_schema(schema: dict[str, Any], token: bool,
     -> field -> enum), the one error model for 422 too, and with ``token`` the bearer scheme
     on every operation."""
     schema = copy.deepcopy(schema)
+    inlined: list[str] = []
     for _, _, op in _operations(schema):
         name = op["operationId"]
         for param in op.get("parameters", []):
             param["schema"] = _not_null(param["schema"])
         content, body = _form(schema, op)
         if body:
+            inlined += _inline(schema, body)
             _exact_form(name, op, content, body, choices.get(name, {}))
         for response in op["responses"].values():  # FastAPI's own 422 model: ours instead
             for media in response.get("content", {}).values():
@@ -342,7 +364,7 @@ def exact_schema(schema: dict[str, Any], token: bool,
                     response["description"] = _MEANING[422]
         for status, links in LINKS.get(name, {}).items():
             op["responses"][status]["links"] = links
-    for unused in ("HTTPValidationError", "ValidationError"):
+    for unused in ("HTTPValidationError", "ValidationError", *inlined):
         schema["components"]["schemas"].pop(unused, None)
     if token:
         _secured(schema)

@@ -30,6 +30,7 @@ from sensorium.perceive import (
     triage,
 )
 from sensorium.search import Hit, Page, Parsed, parse, parse_weights
+from sensorium.search import Query as SearchQuery
 from sensorium.search.near import NEAR_PATTERN, parse_near
 from sensorium.search.search import CURSOR
 from sensorium.search.syntax import ACCEPTED
@@ -151,6 +152,9 @@ class Filters(BaseModel):
                                       description="EXIF date taken (Unix seconds).")  # fmt: skip
     taken_before: float | None = Field(None, ge=-MAX_TIME, le=MAX_TIME)
     camera: str | None = Field(None, max_length=200, description="Part of the EXIF camera.")
+    keyword: str | None = Field(
+        None, min_length=1, max_length=200, description="A keyword (XMP, IPTC, a folder)."
+    )
     near: str | None = Field(None, max_length=200, pattern=NEAR_PATTERN, description=NEAR_HELP,
                              examples=["Paris", "48.85,2.35,10km"])  # fmt: skip
 
@@ -161,7 +165,7 @@ class Filters(BaseModel):
         return any(lo is not None and hi is not None and lo > hi for lo, hi in pairs)
 
     def to_filter(self) -> StoreFilter:
-        given = self.model_dump()
+        given = {name: getattr(self, name) for name in Filters.model_fields}
         near = given.pop("near")
         return StoreFilter(**given, near=parse_near(near) if near else None)
 
@@ -201,6 +205,56 @@ CursorQ = Annotated[
 ]  # fmt: skip
 
 
+class SearchOptions(Filters):
+    """Everything a search takes beside its text and files, by the same names in GET's query
+    parameters and in POST's form fields (the CLI's options, ``Collection.query``'s
+    arguments): each option exists in every front end or in none."""
+
+    weights: str | None = Field(
+        None, pattern=WEIGHTS, max_length=200,
+        description="Each part's weight, e.g. text=1,image=0.5 (parts: text, image, audio, "
+        "like).",
+    )  # fmt: skip
+    k: int = Field(10, ge=1, le=100, description="How many results.")
+    kind: Kind | None = Field(None, alias="type", description="Only items of this kind.")
+    path: str | None = Field(None, min_length=1, max_length=1000,
+                             description="Only paths matching this glob.")  # fmt: skip
+    target: Target | None = Field(
+        None, alias="in", description="Match the text against what is seen, heard or said only."
+    )
+    negative: Concepts | None = Field(None, alias="not", max_length=20,
+                                      description="Concepts to leave out.")  # fmt: skip
+    like: str | None = Field(None, min_length=1, max_length=1000, pattern=NO_NUL,
+                             description="More like this item.")  # fmt: skip
+    keywords: Flag = Field(True, description="Also match the words (fused by rank).")
+    offset: int = Field(0, ge=0, le=100_000, description="Skip this many results.")
+    sort: Sort = Field(
+        "relevance", description="relevance, or newest first by date taken or added."
+    )
+    cursor: str | None = Field(
+        None, pattern=CURSOR.pattern, max_length=50,
+        description="The `cursor` of the page before: the next page of the same ranking, "
+        "pinned while files are added (offset is then the cursor's).",
+    )  # fmt: skip
+
+    def query(self, e: Service, q: str | None, media: dict[MediaKind, Path]) -> SearchQuery:
+        """The search these options ask for, as every front end builds one
+        (``Collection.query``); weights of the given parts that are all 0 say nothing."""
+        given = [*(["text"] if q else []), *(k.value for k in media)]
+        given += ["like"] if self.like else []
+        weights = parse_weights(self.weights)
+        weights = weights if sum(weights.get(p, 1.0) for p in given) > 0 else {}
+        return e.collection.query(
+            q, image=media.get(MediaKind.IMAGE), audio=media.get(MediaKind.AUDIO),
+            weights=weights, like=self.like, keywords=self.keywords, kind=self.kind,
+            path=self.path, target=self.target, negative=tuple(self.negative or ()),
+            filters=self.to_filter(),
+        )  # fmt: skip
+
+    def page(self, e: Service, query: SearchQuery) -> Page:
+        return e.collection.page(query, self.k, self.offset, self.sort, self.cursor)
+
+
 class IngestRequest(BaseModel):
     model_config = ConfigDict(json_schema_extra={"examples": [{"paths": ["."]}]})
     paths: list[Annotated[str, Field(max_length=4096)]] = Field(
@@ -229,20 +283,7 @@ async def search_get(
             examples=["a dog on the beach -people"],
         ),
     ],
-    filters: FiltersQ,
-    k: K = 10,
-    kind: KindQ = None,
-    path: PathQ = None,
-    target: Annotated[
-        Target | None,
-        Query(alias="in", description="Match the text against what is seen, heard or said only."),
-    ] = None,
-    negative: NotQ = None,
-    like: LikeQ = None,
-    keywords: KeywordsQ = True,
-    offset: OffsetQ = 0,
-    sort: SortQ = "relevance",
-    cursor: CursorQ = None,
+    options: Annotated[SearchOptions, Query()],
 ) -> Response | dict[str, Any]:
     """Search by text in the search syntax (`type:video said:"gorilla" after:2021-06
     -people "an exact phrase"`: docs/service.md); a video is returned at its best moment
@@ -251,9 +292,8 @@ async def search_get(
     whose low end is above its high end matches nothing."""
     t0 = time.perf_counter()
     parsed = parse(q)
-    if filters.empty():
+    if options.empty():
         return _page(None, parsed, t0)
-    where = filters.to_filter()
 
     asked = tuple(sorted(request.query_params.multi_items()))
     # An answer kept for this request at the store's version is the one a search would give
@@ -264,10 +304,7 @@ async def search_get(
         """The answer, kept for this very request until the collection changes."""
         version = e.served_version()
         key = ("search", version, asked)
-        query = e.collection.query(q, None, None, None, like, keywords, kind=kind, path=path,
-                                   target=target, negative=tuple(negative or ()),
-                                   filters=where)  # fmt: skip
-        page = e.collection.page(query, k, offset, sort, cursor)
+        page = options.page(e, options.query(e, q, {}))
         answer = SearchResults.model_validate(_page(page, parsed, t0))
         if version is not None and e.served_version() == version:  # nothing committed since
             e.answers.put(key, answer)
@@ -309,64 +346,29 @@ async def _one(e: Service, upload: UploadFile | None, folder: str, field: str) -
     return (await _checked(e, [upload], f"{folder}/{field}", field))[0] if upload else None
 
 
-def _weights(spec: str | None, given: list[str]) -> dict[str, float]:
-    """The weights of the query parts; when every given part weighs 0 they say nothing about
-    the mix, and the parts weigh the same."""
-    weights = parse_weights(spec)
-    return weights if sum(weights.get(p, 1.0) for p in given) > 0 else {}
-
-
 @router.post("/search", response_model=SearchResults,
              responses=errors(400, 404, 413, 415, 422, 503))  # fmt: skip
 async def search_post(
     e: E,
+    options: Annotated[SearchOptions, Form()],
     q: Annotated[SearchText | None, Form(min_length=1, max_length=1000)] = None,
     image: Annotated[UploadFile | None, File(description="An image to search with.")] = None,
     audio: Annotated[UploadFile | None, File(description="A sound or speech clip.")] = None,
-    weights: Annotated[
-        str | None,
-        Form(
-            pattern=WEIGHTS,
-            max_length=200,
-            description="Each part's weight, e.g. text=1,image=0.5 "
-            "(parts: text, image, audio, like).",
-        ),
-    ] = None,
-    k: Annotated[int, Form(ge=1, le=100)] = 10,
-    kind: Annotated[Kind | None, Form(alias="type")] = None,
-    path: Annotated[str | None, Form(min_length=1, max_length=1000)] = None,
-    target: Annotated[Target | None, Form(alias="in")] = None,
-    negative: Annotated[Concepts | None, Form(alias="not", max_length=20)] = None,
-    like: Annotated[str | None, Form(min_length=1, max_length=1000, pattern=NO_NUL)] = None,
-    offset: Annotated[int, Form(ge=0, le=100_000)] = 0,
-    sort: Annotated[Sort, Form()] = "relevance",
-    cursor: Annotated[str | None, Form(pattern=CURSOR.pattern, max_length=50)] = None,
-    near: Annotated[
-        str | None, Form(max_length=200, pattern=NEAR_PATTERN, description=NEAR_HELP)
-    ] = None,
 ) -> dict[str, Any]:
     """Search by text (in the search syntax, as GET) and/or an uploaded image and/or audio
     and/or an item (like), with weights. At least one of them; `in` and `not` need the text.
     Paged as GET."""
     t0 = time.perf_counter()
-    given = [p for p, v in (("text", q), ("image", image), ("audio", audio), ("like", like)) if v]
-    if not given:  # as the schema says (filters alone: in q, "type:image after:2021")
+    if not (q or image or audio or options.like):  # as the schema says (filters alone: in q)
         raise UsageError("give q, image, audio or like")
-    mix = _weights(weights, given)
     parsed = parse(q or "")
-    where = StoreFilter(near=parse_near(near) if near else None)
+    if options.empty():
+        return _page(None, parsed, t0)
     with Service.upload_dir() as folder:
-        image_path = await _one(e, image, folder, "image")
-        audio_path = await _one(e, audio, folder, "audio")
-
-        def run() -> Page:
-            query = e.collection.query(q or None, image_path, audio_path, mix, like or None,
-                                       kind=kind, path=path or None, target=target,
-                                       negative=tuple(negative or ()),
-                                       filters=where)  # fmt: skip
-            return e.collection.page(query, k, offset, sort, cursor)
-
-        page = await e.model_call(run)
+        files = ((MediaKind.IMAGE, image), (MediaKind.AUDIO, audio))
+        media = {kind: path for kind, upload in files
+                 if (path := await _one(e, upload, folder, kind.value))}  # fmt: skip
+        page = await e.model_call(lambda: options.page(e, options.query(e, q or None, media)))
     return _page(page, parsed, t0)
 
 
