@@ -168,7 +168,9 @@ class Service:
     def warm(self) -> None:
         """Load every model a request may need, once, before the first request."""
         space = self.engine.space
-        space.text.encode(["warm"])
+        # English and another language: the multilingual model loads on the first text that
+        # needs it, seconds during which every search waits on its lock otherwise
+        space.text.encode(["warm", "ein warmer Hund"])
         image = ImageMedia("warm.png", Image.new("RGB", (64, 64), "white"), 64, 64)
         sound = AudioMedia("warm.wav", np.zeros(16000, np.float32))
         space.embed([image, sound])
