@@ -12,6 +12,13 @@ written and read back with ``faiss.write_index``/``read_index``), and a numpy ex
   exact scan, and end to end.
 - ``cli``: the wall time of a one-shot ``sensorium search`` (start-up included), and of the
   imports alone.
+- ``baseline_*``: with ``COLD_START_BASELINE`` naming another checkout's ``src`` folder (the
+  code before a change), its library path (``items.ivf`` present) and CLI too, in the same
+  run on the same collection: the peer to compare against on a shared machine.
+
+``COLD_START_SIZES`` (default ``100000,1000000``) picks the sizes; ``COLD_START_RESULTS``
+names the results file (``benchmarks/results/<name>.json``, default ``cold_start``), so that a
+run of some sizes on another machine does not replace the figures of another.
 
 The collection is as ``benchmarks/search.py``'s serving figures make it: mixes of two real
 caption vectors plus noise (``_bulk``), keyword indices built; at 100k also LanceDB's own ANN
@@ -34,7 +41,8 @@ from typing import Any
 
 import numpy as np
 
-NAME = "cold_start"  # benchmarks/results/cold_start.json, `--only cold_start`
+NAME = os.environ.get("COLD_START_RESULTS", "cold_start")  # benchmarks/results/<NAME>.json
+BASELINE = os.environ.get("COLD_START_BASELINE")  # another checkout's src/, run beside
 SIZES = tuple(int(s) for s in os.environ.get("COLD_START_SIZES", "100000,1000000").split(","))
 LANCE_ANN_UP_TO = 100_000  # LanceDB's own index: 64 s to build at 100k here, minutes at 1M
 QUERIES = 200
@@ -96,10 +104,17 @@ def _pct(ms: list[float]) -> dict[str, float]:
             "p95_ms": round(float(np.percentile(ms, 95)), 2), "n": len(ms)}  # fmt: skip
 
 
-def _child(mode: str, db: Path, spec: Path, tmp: Path) -> dict[str, Any]:
+def _env(src: str | None) -> dict[str, str] | None:
+    """The environment of a child that imports sensorium from ``src`` (None: this one)."""
+    if src is None:
+        return None
+    return {**os.environ, "PYTHONPATH": os.pathsep.join([src, str(Path(__file__).parents[1])])}
+
+
+def _child(mode: str, db: Path, spec: Path, tmp: Path, src: str | None = None) -> dict[str, Any]:
     out = tmp / f"{mode}.json"
     subprocess.run([sys.executable, "-c", CHILD, repr(time.time()), mode, str(db), str(out),
-                    str(spec)], check=True, timeout=3600)  # fmt: skip
+                    str(spec)], check=True, timeout=3600, env=_env(src))  # fmt: skip
     return json.loads(out.read_text())  # type: ignore[no-any-return]
 
 
@@ -171,10 +186,10 @@ def _faiss_peer(
             "recall_at_10": _recall([set(f.tolist()) for f in found], truth)}  # fmt: skip
 
 
-def _cli(db: Path, query: str) -> dict[str, Any]:
+def _cli(db: Path, query: str, src: str | None = None) -> dict[str, Any]:
     def wall(args: list[str]) -> float:
         t = time.perf_counter()
-        subprocess.run(args, check=True, capture_output=True, timeout=600)
+        subprocess.run(args, check=True, capture_output=True, timeout=600, env=_env(src))
         return time.perf_counter() - t
 
     exe = Path(sys.executable).parent / "sensorium"
@@ -240,10 +255,15 @@ def one_size(tmp: Path, n: int) -> dict[str, Any]:
     row["saved_mb"] = round(saved.stat().st_size / 1e6)
     row["serve_saved"] = _summary(_child("serve", db, spec, tmp), self_ids, truth)
     row["library_saved"] = _summary(_child("library", db, spec, tmp), self_ids, None)
+    if BASELINE:
+        row["baseline_library_saved"] = _summary(_child("library", db, spec, tmp, BASELINE),
+                                                 self_ids, None)  # fmt: skip
     if n <= LANCE_ANN_UP_TO:  # a collection never served: the index is trained meanwhile
         saved.unlink()
         row["library_new"] = _summary(_child("library", db, spec, tmp), self_ids, None)
         row["cli"] = _cli(db, queries[0])
+        if BASELINE:
+            row["baseline_cli"] = _cli(db, queries[0], BASELINE)
     row["load_avg"] = os.getloadavg()[0]
     return row
 
@@ -251,7 +271,8 @@ def one_size(tmp: Path, n: int) -> dict[str, Any]:
 def run(tmp: Path) -> dict[str, Any]:
     from benchmarks.places import cpu, cpu_line
 
-    out: dict[str, Any] = {"cpu": cpu_line(cpu()), "queries": QUERIES, "k": 10}
+    out: dict[str, Any] = {"cpu": cpu_line(cpu()), "queries": QUERIES, "k": 10,
+                           "baseline": BASELINE}  # fmt: skip
     for n in SIZES:
         out[str(n)] = one_size(tmp, n)
         print(n, json.dumps(out[str(n)]), flush=True)
@@ -278,6 +299,7 @@ def markdown(data: dict[str, Any]) -> list[str]:
             continue
         for key, label in (("library_new", "library, never served (index trained in the background)"),
                            ("library_saved", "library, `items.ivf` present (read in the background)"),
+                           ("baseline_library_saved", "the same, the code of `COLD_START_BASELINE` (peer)"),
                            ("serve_trained", "`serve()`, no `items.ivf` (trained)"),
                            ("serve_saved", "`serve()`, `items.ivf` present")):  # fmt: skip
             s = r.get(key)
@@ -321,6 +343,10 @@ def markdown(data: dict[str, Any]) -> list[str]:
                 f"{r['load_avg']:.1f}.",
                 "",
             ]
+            if "baseline_cli" in r:
+                b = r["baseline_cli"]
+                lines += [f"The same with the code of `COLD_START_BASELINE` ({data['baseline']}), "
+                          f"same run: **{b['search_s']} s**, imports {b['imports_s']} s.", ""]  # fmt: skip
         elif r:
             lines += [f"`items.ivf` at {n:,} items: {r['saved_mb']} MB; 1-minute load average "
                       f"{r['load_avg']:.1f}.", ""]  # fmt: skip
