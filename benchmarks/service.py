@@ -6,11 +6,18 @@ queries, text searches while an ingest job writes, and ``/api/health`` under the
 the ceiling of HTTP on this machine in the same run (latency p50/p95, requests/s, errors).
 
     python -m benchmarks.run --only service
+
+``SERVICE_BASELINE`` naming another checkout's ``src`` folder (the code before a change) also
+serves the same collection with that code afterwards, and puts it under the load of new texts
+for the same time: the peer to compare against in the same run on a shared machine. The
+server's CPU time per request (user and system, from ``/proc``) is counted beside the wall
+clock, which other work on a shared machine disturbs more.
 """
 
 from __future__ import annotations
 
 import io
+import os
 import re
 import shutil
 import socket
@@ -31,6 +38,7 @@ QUERIES = ["a cat", "a bird singing", "someone says hello", "a rocket", "coffee"
            "a person", "a penguin", "music", "a kangaroo"]  # fmt: skip
 TEXTS = 100_000 - 56  # real short texts ingested as files, beside 56 photos and sounds
 FRESH = 20_000  # captions never ingested nor asked before: one a request, no answer kept
+BASELINE = os.environ.get("SERVICE_BASELINE")  # another checkout's src/, served afterwards
 
 
 def _captions() -> list[str]:
@@ -98,11 +106,22 @@ def _port() -> int:
 Ask = Callable[[Any, int], tuple[str, Any]]  # (client, n) -> (what was asked, response)
 
 
-def _load(seconds: float, ask: Ask) -> dict[str, Any]:
+def _cpu_s(pid: int) -> float:
+    """A process's CPU time so far (user and system), from /proc (0 where there is none)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _load(seconds: float, ask: Ask, pid: int | None = None) -> dict[str, Any]:
     """CLIENTS threads asking ``ask(client, n)`` for ``seconds``: latency per kind of request
-    and over all, requests a second, errors."""
+    and over all, requests a second, errors; with the server's ``pid``, its CPU time per
+    request."""
     import httpx
 
+    cpu0 = _cpu_s(pid) if pid else 0.0
     latencies: dict[str, list[float]] = {}
     errors: dict[int, int] = {}  # status -> count, of answers other than 200
     lock = threading.Lock()
@@ -128,6 +147,8 @@ def _load(seconds: float, ask: Ask) -> dict[str, Any]:
     out = _percentiles([x for xs in latencies.values() for x in xs])
     out |= {"errors": sum(errors.values()), "statuses": errors,
             "rps": round(out["requests"] / seconds, 1)}  # fmt: skip
+    if pid and out["requests"]:
+        out["cpu_ms_per_request"] = round(1000 * (_cpu_s(pid) - cpu0) / out["requests"], 1)
     if len(latencies) > 1:
         out["by_kind"] = {what: _percentiles(xs) for what, xs in latencies.items()}
     return out
@@ -155,16 +176,22 @@ def _single(url: str, n: int = 50) -> dict[str, float]:
     }
 
 
-def _server(db: Path, later: Path) -> tuple[subprocess.Popen[bytes], str, float]:
-    """``sensorium serve`` as a process; its base URL once a search is answered."""
+def _server(
+    db: Path, later: Path, src: str | None = None
+) -> tuple[subprocess.Popen[bytes], str, float]:
+    """``sensorium serve`` as a process (with the code of ``src``, another checkout's, when
+    given); its base URL once a search is answered."""
     import httpx
 
     port = _port()
     t0 = time.perf_counter()
+    env = None
+    if src is not None:
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join([src, str(Path(__file__).parents[1])])}
     server = subprocess.Popen(
         [sys.executable, "-m", "sensorium", "serve", "--db", str(db), "--port", str(port),
          "--root", str(later)],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env,
     )  # fmt: skip
     base = f"http://127.0.0.1:{port}/api"
     while True:
@@ -208,20 +235,30 @@ def run() -> dict[str, Any]:
         try:
             items = httpx.get(f"{base}/stats", timeout=60).json()["items"]
             alone = _single(url)
-            loads = {"health": _load(SECONDS, health), "idle": _load(SECONDS, repeated),
-                     "new": _load(SECONDS, new), "uploads": _load(SECONDS, uploads)}  # fmt: skip
+            pid = server.pid
+            loads = {"health": _load(SECONDS, health, pid),
+                     "idle": _load(SECONDS, repeated, pid), "new": _load(SECONDS, new, pid),
+                     "uploads": _load(SECONDS, uploads, pid)}  # fmt: skip
             job = httpx.post(f"{base}/ingest", json={"paths": [str(later)]}, timeout=60).json()
-            busy = _load(SECONDS, repeated)
+            busy = _load(SECONDS, repeated, pid)
             state = httpx.get(f"{base}/jobs/{job['id']}", timeout=60).json()
         finally:
             server.terminate()
             server.wait(timeout=30)
+        if BASELINE:  # the same collection (the 500 later texts in it too), the other code
+            server, base, _ = _server(db, later, BASELINE)
+            url = f"{base}/search"
+            try:
+                loads["baseline_new"] = _load(SECONDS, new, server.pid)
+            finally:
+                server.terminate()
+                server.wait(timeout=30)
     busy |= {"job_state": state["state"], "job_done": state["done"]}
     from benchmarks.places import cpu
 
     return {"cpu": cpu(), "clients": CLIENTS, "seconds": SECONDS, "items": items, "ingest_s": round(ingest_s, 1),
             "startup_s": round(startup, 2), "single_client": alone, **loads,
-            "load_during_ingest": busy}  # fmt: skip
+            "load_during_ingest": busy, "baseline": BASELINE}  # fmt: skip
 
 
 def _row(what: str, r: dict[str, Any]) -> str:
@@ -235,6 +272,8 @@ def markdown(data: dict[str, Any]) -> list[str]:
     if "new" not in data:  # results written before the loads of issue 26.3 existed
         return []
     one, busy = data["single_client"], data["load_during_ingest"]
+    peer = f"the same, the code of `SERVICE_BASELINE` ({data.get('baseline')}), same run"
+    baseline = [_row(peer, data["baseline_new"])] if "baseline_new" in data else []
     image = data["uploads"]["by_kind"]["image"]
     return [
         "## Service under load",
@@ -253,6 +292,7 @@ def markdown(data: dict[str, Any]) -> list[str]:
         _row("`/api/health` (the HTTP ceiling of this machine, same run)", data["health"]),
         _row("text searches, 10 queries asked again and again (answers kept)", data["idle"]),
         _row("text searches, every request a text never asked before", data["new"]),
+        *baseline,
         _row("text searches, every tenth an image upload", data["uploads"]),
         _row(
             f"text searches while an ingest job of 500 files runs ({busy['job_state']}, "
