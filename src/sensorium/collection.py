@@ -16,7 +16,17 @@ from sensorium.engine import Engine, default_engine
 from sensorium.errors import NotFoundError, UsageError
 from sensorium.media.types import MediaKind
 from sensorium.perceive.inputs import expand_paths
-from sensorium.search import Hit, Page, Query, parse_query, persisted, search, search_page, similar
+from sensorium.search import (
+    Hit,
+    Page,
+    Query,
+    SearchState,
+    parse_query,
+    persisted,
+    search,
+    search_page,
+    similar,
+)
 from sensorium.search.duplicates import DuplicateGroup, duplicates
 from sensorium.search.vectors import Retriever, Stopped, VectorIndex
 from sensorium.store import IngestReport, Item, LanceStore, ingest
@@ -62,6 +72,7 @@ class Collection:
         self.index: VectorIndex | None = None
         self.writing = threading.Lock()  # one writer at a time: ingests and watchers share it
         self.auto_serve = True  # from the second search on, build the serving index meanwhile
+        self.search_state = SearchState()  # pinned pages, threads that look words up
         self._searches = 0  # searches answered by the store (until the index is ready)
         self._building: threading.Thread | None = None  # the index built in the background
         self._starting = threading.Lock()  # one background build, whatever the threads
@@ -191,7 +202,7 @@ class Collection:
         "heard", "said"; "where does she say budget" sets it by itself), ``negative``
         (concepts subtracted from the text) and ``filters``."""
         query = self._with_people(self.query(text, **given))
-        return search(self._searcher(), self.space, query, k)
+        return search(self._searcher(), self.space, query, k, self.search_state)
 
     def query(
         self,
@@ -241,7 +252,8 @@ class Collection:
         ``sort`` ("relevance", "taken", "added"), with the total, the weak count and a
         ``cursor`` for the next page of the same ranking (``search.search_page``)."""
         q = self._with_people(self.query(query) if isinstance(query, str) else query)
-        return search_page(self._searcher(), self.space, q, k, offset, sort, cursor)
+        return search_page(self._searcher(), self.space, q, k, offset, sort, cursor,
+                           self.search_state)  # fmt: skip
 
     def _with_people(self, query: Query) -> Query:
         """``person:`` resolved to the files that person is seen in (a name nobody has, or

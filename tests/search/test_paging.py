@@ -160,3 +160,19 @@ def test_cli_folds_weak_results(coll: Collection) -> None:
     assert shown.stdout.count(".png") == 5 and "results 6–10 of" in shown.stdout
     bad = run("type:banana x")
     assert bad.returncode == 2 and "type:banana" in bad.stderr and "Traceback" not in bad.stderr
+
+
+def test_a_cursor_belongs_to_its_collection(coll: Collection) -> None:
+    """Pins are kept by the collection that made them (its ``search_state``), not by the
+    process: another collection over the same folder ranks the query again and goes on from
+    the cursor's position, as for a cursor it no longer knows."""
+    first = coll.page("a bird", k=5)
+    assert first.cursor is not None
+    pin = first.cursor.split(".")[0]
+    other = Collection(coll.folder)
+    assert other.search_state is not coll.search_state
+    again = other.page("a bird", k=5, cursor=first.cursor)
+    assert again.offset == 5 and [h.item.id for h in again.hits] == [
+        h.item.id for h in coll.page("a bird", k=5, offset=5).hits
+    ]
+    assert other.search_state.pinned(pin, None) is None  # its state never held that pin

@@ -2,7 +2,7 @@
 
 from sensorium.search.explain import Explanation
 from sensorium.search.query import Query, parse_weights
-from sensorium.search.search import SORTS, Hit, Page, search, search_page, similar
+from sensorium.search.search import SORTS, Hit, Page, SearchState, search, search_page, similar
 from sensorium.search.syntax import Chip, Parsed, parse, parse_query
 
 __all__ = [
@@ -13,6 +13,7 @@ __all__ = [
     "Page",
     "Parsed",
     "Query",
+    "SearchState",
     "parse",
     "parse_query",
     "parse_weights",

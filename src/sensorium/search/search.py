@@ -30,6 +30,7 @@ from collections import OrderedDict
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
+from functools import cached_property, partial
 from pathlib import Path
 from typing import Any
 
@@ -70,6 +71,7 @@ __all__ = [
     "WEAK_BELOW",
     "Hit",
     "Page",
+    "SearchState",
     "search",
     "search_page",
     "similar",
@@ -88,7 +90,41 @@ SPELLING_VOTE = {1: 0.5, 2: 0.25}
 # under WEAK_BELOW, and whose keyword vote is under STRONG_VOTE, is no good match.
 WEAK_BELOW = 0.544141
 STRONG_VOTE = 1.0
-_BACKGROUND = ThreadPoolExecutor(max_workers=4, thread_name_prefix="keywords")
+
+
+class SearchState:
+    """What the searches of one collection keep between calls (one a ``Collection``, gone
+    with it): the rankings pinned for their pages' cursors (``PINS``, ``PIN_SECONDS``), and
+    the threads that look a query's words up while it is encoded."""
+
+    def __init__(self) -> None:
+        self._pins: OrderedDict[str, tuple[float, Any, Any]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    @cached_property
+    def threads(self) -> ThreadPoolExecutor:
+        return ThreadPoolExecutor(max_workers=4, thread_name_prefix="keywords")
+
+    def pin(self, key: Any, ranking: Any) -> str:
+        """Keep ``ranking`` for ``key`` (a query, its page size and order): its pin."""
+        now = time.monotonic()
+        pin = secrets.token_urlsafe(12)
+        with self._lock:
+            for old in [p for p, (t, _, _) in self._pins.items() if now - t > PIN_SECONDS]:
+                del self._pins[old]
+            self._pins[pin] = (now, key, ranking)
+            while len(self._pins) > PINS:
+                self._pins.popitem(last=False)
+        return pin
+
+    def pinned(self, pin: str, key: Any) -> Any:
+        """The ranking kept under ``pin`` for ``key``, or None (gone, or another query's)."""
+        with self._lock:
+            found = self._pins.get(pin)
+            if found is None or found[1] != key or time.monotonic() - found[0] > PIN_SECONDS:
+                return None
+            self._pins.move_to_end(pin)
+            return found[2]
 
 
 @dataclass
@@ -350,15 +386,19 @@ def _exact(query: Query, parts: dict[str, QueryPart], items: list[Item]) -> np.n
 
 
 def _keywords(
-    store: Retriever, query: Query, terms: list[str], k: int
+    store: Retriever, query: Query, terms: list[str], k: int, state: SearchState | None
 ) -> Future[list[tuple[Item, float]]] | None:
-    """The keyword lookup of ``terms``, started in the background: it needs no vector, so it
-    runs while the query is encoded (the two take about 5 and 10 ms)."""
+    """The keyword lookup of ``terms``, started in the state's threads: it needs no vector, so
+    it runs while the query is encoded (the two take about 5 and 10 ms); without a state,
+    here and now."""
     if not (terms and query.keywords and query.weights.get("text", 1.0) > 0):
         return None
-    return _BACKGROUND.submit(
-        store.keyword, " ".join(terms), max(k * CANDIDATES, 50), query.filters
-    )
+    look = partial(store.keyword, " ".join(terms), max(k * CANDIDATES, 50), query.filters)
+    if state is not None:
+        return state.threads.submit(look)
+    done: Future[list[tuple[Item, float]]] = Future()
+    done.set_result(look())
+    return done
 
 
 def _candidates(
@@ -428,14 +468,16 @@ class _Ranking:
     votes: dict[str, float] = field(default_factory=dict)  # item id -> its keyword vote
 
 
-def _rank(store: Retriever, space: SharedSpace, query: Query, k: int) -> _Ranking:
+def _rank(
+    store: Retriever, space: SharedSpace, query: Query, k: int, state: SearchState | None
+) -> _Ranking:
     """The ranking of the query's candidates (``max(k * CANDIDATES, 50)`` a part, and the
     keyword hits): a video once, at its best moment; a hit weak (``_weak``) or not."""
     if query.impossible:
         return _Ranking(query, {}, [], {})
     query = _resolve(query)
     terms = keyword_terms(query.text) if query.text else []
-    keyword = _keywords(store, query, terms, k)
+    keyword = _keywords(store, query, terms, k, state)
     parts = embed_query(space, query)
     items, keyword_hits = _candidates(store, query, parts, k, keyword)
     if query.phrases:
@@ -514,10 +556,14 @@ def _show(space: SharedSpace, ranking: _Ranking, hits: list[Hit]) -> list[Hit]:
     return hits
 
 
-def search(store: Retriever, space: SharedSpace, query: Query, k: int = 10) -> list[Hit]:
+def search(
+    store: Retriever, space: SharedSpace, query: Query, k: int = 10,
+    state: SearchState | None = None,
+) -> list[Hit]:  # fmt: skip
     """The ``k`` best files for the query; for a video, its best moment. A result of a plain
-    text query that is no good match is ``weak`` (``WEAK_BELOW``)."""
-    ranking = _rank(store, space, query, k)
+    text query that is no good match is ``weak`` (``WEAK_BELOW``). ``state``: the
+    collection's (``SearchState``), whose threads look the words up meanwhile."""
+    ranking = _rank(store, space, query, k, state)
     return _show(space, ranking, ranking.hits[:k])
 
 
@@ -550,8 +596,6 @@ SORTS: dict[str, Callable[[Hit], float] | None] = {
 }
 PINS = 64  # rankings kept for their cursors, the least recently used dropped first
 PIN_SECONDS = 1800.0  # and for at most this long after the first page
-_pins: OrderedDict[str, tuple[float, Any, _Ranking | _Browsed]] = OrderedDict()
-_pins_lock = threading.Lock()
 CURSOR = re.compile(r"([A-Za-z0-9_-]{8,32})\.(\d{1,9})")
 
 
@@ -578,33 +622,12 @@ def _base(store: Retriever) -> Store:
     return store.store if isinstance(store, VectorIndex) else store  # type: ignore[return-value]
 
 
-def _pin(key: Any, ranking: _Ranking | _Browsed) -> str:
-    now = time.monotonic()
-    pin = secrets.token_urlsafe(12)
-    with _pins_lock:
-        for old in [p for p, (t, _, _) in _pins.items() if now - t > PIN_SECONDS]:
-            del _pins[old]
-        _pins[pin] = (now, key, ranking)
-        while len(_pins) > PINS:
-            _pins.popitem(last=False)
-    return pin
-
-
 def _cursor(cursor: str) -> tuple[str, int]:
     """A page's ``cursor`` -> (its pin, the offset it goes on from)."""
     m = CURSOR.fullmatch(cursor)
     if m is None:
         raise UsageError(f"cursor {cursor[:40]!r} is not one a page gave")
     return m[1], int(m[2])
-
-
-def _pinned(pin: str, key: Any) -> _Ranking | _Browsed | None:
-    with _pins_lock:
-        found = _pins.get(pin)
-        if found is None or found[1] != key or time.monotonic() - found[0] > PIN_SECONDS:
-            return None
-        _pins.move_to_end(pin)
-        return found[2]
 
 
 def search_page(
@@ -615,15 +638,18 @@ def search_page(
     offset: int = 0,
     sort: str = "relevance",
     cursor: str | None = None,
+    state: SearchState | None = None,
 ) -> Page:
     """Results ``offset`` to ``offset + k`` of the query's ranking (its candidates for pages
     of ``k``: ``search``'s first ``k`` are the first page), in ``sort`` order.
 
     The ranking is pinned: the page's ``cursor`` asks for the next page of this very
     ranking, so files added, changed or removed meanwhile (a watched folder) neither repeat
-    nor skip a result. A cursor holds the page's position; one that this process no longer
-    knows (``PINS``, ``PIN_SECONDS``) or that was made for another query or order ranks the
-    query again and goes on from its position."""
+    nor skip a result, in the ``state`` the pin is kept in (the collection's). A cursor holds
+    the page's position; one that the state no longer knows (``PINS``, ``PIN_SECONDS``; or
+    no state) or that was made for another query or order ranks the query again and goes on
+    from its position."""
+    state = state or SearchState()
     if k < 1:
         raise UsageError("k must be at least 1")
     if offset < 0:
@@ -631,18 +657,18 @@ def search_page(
     if sort not in SORTS:
         raise UsageError(f"sort must be one of {', '.join(SORTS)}")
     if query.browse:
-        return browse(store, query, k, offset, sort, cursor)
+        return browse(store, query, k, offset, sort, cursor, state)
     key = (id(_base(store)), _identity(query), k, sort)
     ranking = None
     if cursor is not None:
         pin, offset = _cursor(cursor)
-        pinned = _pinned(pin, key)
+        pinned = state.pinned(pin, key)
         ranking = pinned if isinstance(pinned, _Ranking) else None
     else:
         pin = ""
     if ranking is None:
-        ranking = _sorted(_rank(store, space, query, k), sort)
-        pin = _pin(key, ranking)
+        ranking = _sorted(_rank(store, space, query, k, state), sort)
+        pin = state.pin(key, ranking)
     hits = [replace(h, explanation=Explanation()) for h in ranking.hits[offset : offset + k]]
     end = offset + len(hits)
     more = f"{pin}.{end}" if end < len(ranking.hits) else None
@@ -661,20 +687,21 @@ class _Browsed:
 
 def browse(
     store: Retriever, query: Query, k: int = 10, offset: int = 0, sort: str = "relevance",
-    cursor: str | None = None,
+    cursor: str | None = None, state: SearchState | None = None,
 ) -> Page:  # fmt: skip
     """A query of filters only (``Query.browse``): every file that passes them, newest first
     by the date taken (``sort="taken"``: files without one after, newest added first) or by
     the date added (``"added"``, and ``"relevance"``, which has nothing to rank by here). A
     video is its first moment. Pinned as a ranking is: its ``cursor`` pages the same files."""
+    state = state or SearchState()
     key = ("browse", id(_base(store)), _identity(query), k, sort)
     found = None
     if cursor is not None:
         pin, offset = _cursor(cursor)
-        found = _pinned(pin, key)
+        found = state.pinned(pin, key)
     if not isinstance(found, _Browsed):
         found = _browsed(store, query, sort)
-        pin = _pin(key, found)
+        pin = state.pin(key, found)
     rows = found.rows[offset : offset + k]
     items = found.snapshot.items(rows)  # (R,) in the order given
     near = query.filters.near
