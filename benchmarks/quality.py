@@ -246,7 +246,11 @@ def markdown(q: dict[str, Any]) -> list[str]:
         "## Zero-shot photos",
         "",
         f"Sample photos of scikit-image, scikit-learn and matplotlib against {len(zs['labels'])} "
-        f"labels ({', '.join(zs['labels'])}): top-1 **{zs['top1']:.2f}**.",
+        f"labels ({', '.join(zs['labels'])}): top-1 **{zs['top1']:.2f}**. scikit-image's "
+        "horse is a black silhouette, not a photo (the demo library's horse is Tux Paint's "
+        "photograph: `scripts/samples.py`). `sensorium.classify`, the zero-shot section of "
+        "`python -m benchmarks.run --only quality` (the rows below refreshed on "
+        f"{q.get('zero_shot_machine', 'the machine of the run')}).",
         "",
         "| photo | truth | predicted | score |",
         "|---|---|---|---|",
