@@ -12,7 +12,7 @@ import time
 import uuid
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -31,7 +31,7 @@ from sensorium.service.contract import InvalidInput
 if TYPE_CHECKING:
     from sensorium.store.watch import WatchBatch, Watcher
 
-__all__ = ["ForbiddenPath", "Job", "Service", "ServiceConfig"]
+__all__ = ["Batched", "ForbiddenPath", "Job", "Service", "ServiceConfig"]
 
 T = TypeVar("T")
 ANSWERS = 512  # searches' answers kept (a page of 10 results is about 10 KB)
@@ -134,6 +134,53 @@ class Answers:
         return len(self._kept)
 
 
+class Batched:
+    """Concurrent callers' texts encoded together, one batch at a time: the first caller
+    encodes what every caller queued meanwhile (the model is faster per text in a batch:
+    4.9 against 2.9 ms an English query on 2 cores, benchmarks' figures), the others wait
+    for their rows. Each caller's rows are the same as its own call would give (the
+    encoders' rows do not depend on their batch: tests/service/test_batched.py)."""
+
+    def __init__(self, encoder: Any, most: int = 32) -> None:
+        self.encoder = encoder
+        self.dim: int = encoder.dim
+        self.most = most  # texts a batch at most; a call of more goes alone
+        self._cond = threading.Condition()
+        self._queue: list[tuple[list[str], Future[np.ndarray]]] = []
+        self._busy = False  # a caller is encoding a batch
+
+    def encode(self, texts: list[str]) -> np.ndarray:
+        """(N,) texts -> (N, 384), as ``encoder.encode`` gives them."""
+        if len(texts) >= self.most:
+            return self.encoder.encode(texts)  # type: ignore[no-any-return]
+        mine: Future[np.ndarray] = Future()
+        with self._cond:
+            self._queue.append((texts, mine))
+        while True:
+            with self._cond:
+                while self._busy and not mine.done():
+                    self._cond.wait()
+                if mine.done():
+                    break
+                self._busy = True  # this caller encodes the queue's first texts, its own too
+                batch, self._queue = self._queue[: self.most], self._queue[self.most :]
+            try:
+                rows = self.encoder.encode([t for queued, _ in batch for t in queued])
+                start = 0
+                for queued, future in batch:
+                    future.set_result(rows[start : start + len(queued)])
+                    start += len(queued)
+            except BaseException as e:
+                for _, future in batch:
+                    if not future.done():
+                        future.set_exception(e)
+            finally:
+                with self._cond:
+                    self._busy = False
+                    self._cond.notify_all()
+        return mine.result()
+
+
 class Service:
     """One running service: its engine (the models), its collection, its jobs."""
 
@@ -168,9 +215,13 @@ class Service:
     def warm(self) -> None:
         """Load every model a request may need, once, before the first request."""
         space = self.engine.space
-        # English and another language: the multilingual model loads on the first text that
+        space.text.encode(["warm"])
+        # a query in another language: the multilingual model loads on the first text that
         # needs it, seconds during which every search waits on its lock otherwise
-        space.text.encode(["warm", "ein warmer Hund"])
+        space.any_text.encode(["ein warmer Hund"])
+        memo = space.memo(any_language=True)  # what queries' texts are encoded through
+        if not isinstance(memo.encoder, Batched):
+            memo.encoder = Batched(memo.encoder)
         image = ImageMedia("warm.png", Image.new("RGB", (64, 64), "white"), 64, 64)
         sound = AudioMedia("warm.wav", np.zeros(16000, np.float32))
         space.embed([image, sound])
