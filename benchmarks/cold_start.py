@@ -10,6 +10,8 @@ written and read back with ``faiss.write_index``/``read_index``), and a numpy ex
   serving index trained (no file), then read from ``items.ivf``: start-up to the first
   answer, the index's query latency (nearest rows and their items) and recall@10 against an
   exact scan, and end to end.
+- The keyword index kept beside ``items.ivf`` (``items.keywords``, search/keywords.py) is
+  removed with it where a path starts without one.
 - ``cli``: the wall time of a one-shot ``sensorium search`` (start-up included), and of the
   imports alone.
 - ``baseline_*``: with ``COLD_START_BASELINE`` naming another checkout's ``src`` folder (the
@@ -235,7 +237,7 @@ def one_size(tmp: Path, n: int) -> dict[str, Any]:
     from benchmarks.search import _exact_top, _numpy_top, _timed
     from sensorium.engine import default_engine
     from sensorium.eval.datasets import tuxpaint_stamps
-    from sensorium.search import persisted
+    from sensorium.search import keywords, persisted
 
     space = default_engine().space
     db, x, qv, queries, self_caps = _collection(tmp, n, space)
@@ -251,6 +253,7 @@ def one_size(tmp: Path, n: int) -> dict[str, Any]:
                                 "store_self": n <= LANCE_ANN_UP_TO}))  # fmt: skip
     del x
     saved.unlink(missing_ok=True)
+    saved.with_name(keywords.FILE_NAME).unlink(missing_ok=True)
     row["serve_trained"] = _summary(_child("serve", db, spec, tmp), self_ids, truth)
     row["saved_mb"] = round(saved.stat().st_size / 1e6)
     row["serve_saved"] = _summary(_child("serve", db, spec, tmp), self_ids, truth)
@@ -260,6 +263,7 @@ def one_size(tmp: Path, n: int) -> dict[str, Any]:
                                                  self_ids, None)  # fmt: skip
     if n <= LANCE_ANN_UP_TO:  # a collection never served: the index is trained meanwhile
         saved.unlink()
+        saved.with_name(keywords.FILE_NAME).unlink(missing_ok=True)
         row["library_new"] = _summary(_child("library", db, spec, tmp), self_ids, None)
         row["cli"] = _cli(db, queries[0])
         if BASELINE:

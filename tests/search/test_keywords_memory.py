@@ -175,3 +175,39 @@ def test_settings_as_the_store_s() -> None:
     assert keywords.FUZZY_BOOST == lance.FUZZY_BOOST
     words, verbatim = (config for _, config in lance.KEYWORD_INDICES.values())
     assert words.stem and not verbatim.stem
+
+
+def test_kept_with_the_collection(
+    tmp_path: Path, captions: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The keyword index is written beside the tables (``items.keywords``) and read back by a
+    new process of the same table version: the same answers, nothing tokenised; after
+    another commit the file is of an older version and is built anew."""
+    store = LanceStore(tmp_path / "db")
+    store.upsert(_items(captions[:1500]))
+    store.maintain()
+    saved = tmp_path / "db" / "items.ivf"
+    first = VectorIndex(store, saved)
+    _ready(first)
+    path = saved.with_name(keywords.FILE_NAME)
+    end = time.monotonic() + 60
+    while not path.exists():  # written by the thread that built it, just after
+        assert time.monotonic() < end
+        time.sleep(0.05)
+    queries = _queries(captions[:1500], 40, 7)
+    expected = [[(it.id, s) for it, s in first.keyword(q, 50)] for q in queries]
+
+    def never(*_: object, **__: object) -> None:
+        raise AssertionError("built again")
+
+    with monkeypatch.context() as m:
+        m.setattr(keywords.Keywords, "build", classmethod(never))
+        second = VectorIndex(store, saved)
+        _ready(second)
+        assert [[(it.id, s) for it, s in second.keyword(q, 50)] for q in queries] == expected
+    store.upsert(_items(captions[1500:1600], 1500))
+    store.maintain()
+    third = VectorIndex(store, saved)
+    _ready(third)  # built: the file is of the version before
+    for q in queries[:10]:
+        _same(third.keyword(q, 50), store.keyword(q, 50), q)
