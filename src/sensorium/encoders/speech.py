@@ -32,7 +32,7 @@ import numpy as np
 from faster_whisper import WhisperModel
 from faster_whisper.audio import pad_or_trim
 from faster_whisper.feature_extractor import FeatureExtractor
-from faster_whisper.vad import VadOptions, get_speech_timestamps
+from faster_whisper.vad import VadOptions, get_speech_timestamps, get_vad_model
 
 from sensorium.encoders.base import ALL_CORES, Threads
 from sensorium.encoders.sound import PATCH_SAMPLES
@@ -99,14 +99,17 @@ class Transcript:
 class ShortClipGate:
     """When a word or two decoded from a short clip is kept: YAMNet must hear speech, and
     Whisper must not take it for silence and must be confident, or, where YAMNet is sure of a
-    voice and Whisper of sound, fairly confident. Two second signals stand in where one score
-    fails on real words: a decode that is exactly one word of the user's hint stands in for
-    YAMNet ("six" at 8 kHz is mostly a hiss: peak 0.16), and YAMNet certain of a voice stands
-    in for Whisper's no-speech probability (a bare "0" or "7" decodes at no-speech 0.69-0.75).
-    Chosen on the development halves (spoken digits by three speakers, Asterisk's words,
-    Tux Paint's 101 animal and object effects, with and without a hint): every margin on
-    those clips is at least 100 times the 1e-4 that CPU kernels move float32 scores by.
-    ``check`` says which limit decided and by how much."""
+    voice and Whisper of sound (or YAMNet certain of a voice), fairly confident. Second signals
+    stand in where one score fails on real words: a decode that is exactly one word of the
+    user's hint stands in for YAMNet ("six" at 8 kHz is mostly a hiss: peak 0.16), and so does
+    Silero VAD hearing a voice where Whisper is sure of sound and confident of its reading
+    (no hint needed: a "4" at YAMNet 0.42, Silero 0.98, log-probability -0.74); YAMNet certain
+    of a voice stands in for Whisper's no-speech probability (a bare "0" or "7" decodes at
+    no-speech 0.69-0.75). Chosen on the development halves (spoken digits by three speakers,
+    Asterisk's words, Tux Paint's 101 animal and object effects, with and without a hint):
+    every margin on those clips is at least 100 times the 1e-4 that CPU kernels move float32
+    scores by, and no effect passes more than two of the three voice limits (the bottle: Silero
+    0.30). ``check`` says which limit decided and by how much."""
 
     min_speech_peak: float = 0.5  # YAMNet's "Speech" in some 0.96 s patch (real words: 0.9+)
     max_no_speech: float = 0.65  # Whisper's no-speech probability of the segment
@@ -115,17 +118,24 @@ class ShortClipGate:
     sure_no_speech: float = 0.45  # ... and Whisper's no-speech probability at most this
     sure_logprob: float = -1.4  # ... this confidence is enough
     # YAMNet certain of a voice (no effect scores above 0.85: the camel; words 0.98+): Whisper
-    # may doubt it up to this no-speech probability, and a hint recited after it keeps the
-    # word heard first
+    # may doubt it up to this no-speech probability, its reading at ``sure_logprob`` is enough
+    # ("Three." at -1.17, no-speech 0.61), and a hint recited after it keeps the word heard first
     certain_speech_peak: float = 0.95
     certain_no_speech: float = 0.8
+    # YAMNet hears no voice but Silero VAD does, in some 32 ms frame (effects: up to 0.92,
+    # their decodes at no-speech 0.52+ or log-probability -1.12-): Whisper sure of sound and
+    # confident of its reading stand in for YAMNet (words at 8 kHz: "2", "6", "8")
+    voice_prob: float = 0.5
+    voice_no_speech: float = 0.45
+    voice_logprob: float = -1.0
 
     def check(self, speech_peak: float, no_speech: float, logprob: float,
-              listed: bool = False) -> tuple[bool, str]:  # fmt: skip
+              listed: bool = False, voice: float = 0.0) -> tuple[bool, str]:  # fmt: skip
         """(kept, why): the limit that decided, with the score and its margin. ``listed``:
-        the decode is exactly one word of the hint."""
+        the decode is exactly one word of the hint; ``voice``: Silero's peak speech
+        probability."""
         if speech_peak < self.min_speech_peak and not listed:
-            return False, f"speech peak {speech_peak:.3f} < {self.min_speech_peak}"
+            return self._voice(speech_peak, no_speech, logprob, voice)
         certain = speech_peak >= self.certain_speech_peak
         top_no_speech = self.certain_no_speech if certain else self.max_no_speech
         if no_speech > top_no_speech:
@@ -133,22 +143,40 @@ class ShortClipGate:
         if logprob >= self.min_logprob:
             return True, f"log-probability {logprob:.3f} >= {self.min_logprob}"
         sure = speech_peak >= self.sure_speech_peak and no_speech <= self.sure_no_speech
-        if sure and logprob >= self.sure_logprob:
+        if (sure or certain) and logprob >= self.sure_logprob:
             return True, (f"sure of a voice (peak {speech_peak:.3f}, no-speech {no_speech:.3f}):"
                           f" log-probability {logprob:.3f} >= {self.sure_logprob}")  # fmt: skip
         return False, f"log-probability {logprob:.3f} < {self.min_logprob}"
 
+    def _voice(self, speech_peak: float, no_speech: float, logprob: float,
+               voice: float) -> tuple[bool, str]:  # fmt: skip
+        """YAMNet hears no voice: Silero's voice, Whisper sure of sound and confident, or not."""
+        if voice < self.voice_prob:
+            heard = f", voice {voice:.3f} < {self.voice_prob}" if voice else ""
+            return False, f"speech peak {speech_peak:.3f} < {self.min_speech_peak}{heard}"
+        if no_speech > self.voice_no_speech:
+            return False, f"voice {voice:.3f}: no-speech {no_speech:.3f} > {self.voice_no_speech}"
+        if logprob < self.voice_logprob:
+            return False, f"voice {voice:.3f}: log-probability {logprob:.3f} < {self.voice_logprob}"
+        return True, (f"voice {voice:.3f} >= {self.voice_prob}, no-speech {no_speech:.3f}, "
+                      f"log-probability {logprob:.3f} >= {self.voice_logprob}")  # fmt: skip
+
     def margin(self, speech_peak: float, no_speech: float, logprob: float,
-               listed: bool = False) -> float:  # fmt: skip
+               listed: bool = False, voice: float = 0.0) -> float:  # fmt: skip
         """How far the scores are from the nearest limit that could change the decision."""
         limits = [self.max_no_speech - no_speech, logprob - self.min_logprob]
         if not listed:
             limits.append(speech_peak - self.min_speech_peak)
+            if speech_peak < self.min_speech_peak:  # only Silero's voice can keep it
+                limits += [voice - self.voice_prob, self.voice_no_speech - no_speech,
+                           logprob - self.voice_logprob]  # fmt: skip
         if no_speech > self.max_no_speech:  # only YAMNet's certainty can keep it
             limits += [speech_peak - self.certain_speech_peak, self.certain_no_speech - no_speech]
         if speech_peak >= self.sure_speech_peak and no_speech <= self.sure_no_speech:
             limits += [speech_peak - self.sure_speech_peak, self.sure_no_speech - no_speech,
                        logprob - self.sure_logprob]  # fmt: skip
+        if speech_peak >= self.certain_speech_peak and logprob < self.min_logprob:
+            limits += [speech_peak - self.certain_speech_peak, logprob - self.sure_logprob]
         return min(abs(x) for x in limits)
 
 
@@ -255,6 +283,14 @@ def _load_whisper(
         raise ModelError(f"cannot load {card.name} from {source}: {e}") from e
 
 
+def _voice_peak(samples: np.ndarray) -> float:
+    """Silero VAD's highest speech probability over the 32 ms frames of a (T,) 16 kHz clip
+    (padded as ``get_speech_timestamps`` pads it)."""
+    frame = 512
+    padded = np.pad(samples, (0, frame - len(samples) % frame))
+    return float(np.max(get_vad_model()(padded)))
+
+
 def _speech_spans(samples: np.ndarray) -> list[tuple[float, float]]:
     """Silero VAD speech regions of a (T,) 16 kHz clip, in seconds."""
     opts = VadOptions(min_silence_duration_ms=300, speech_pad_ms=200)
@@ -272,6 +308,7 @@ class _Short:
     pad: float  # seconds of padding at the start
     spans: list[tuple[float, float]]  # Silero's speech, seconds in the clip's own time
     peak: float  # YAMNet's "Speech" (``SpeechRecognizer._speech_peak``)
+    voice: float  # Silero's peak speech probability (``_voice_peak``); 0 where YAMNet hears one
 
     @property
     def is_word(self) -> bool:
@@ -384,14 +421,16 @@ class SpeechRecognizer:
             return None  # (160 samples a mel frame)
         prepared = prepare_audio(samples, pad) if prepare else samples
         spans = [(a - pad, b - pad) for a, b in _speech_spans(prepared)]
-        return _Short(prepared, pad, spans, self._speech_peak(prepared))
+        peak = self._speech_peak(prepared)
+        voice = _voice_peak(prepared) if peak < self.gate.min_speech_peak else 0.0
+        return _Short(prepared, pad, spans, peak, voice)
 
     def _words(self, audio: AudioMedia, short: _Short, hint, language):  # type: ignore[no-untyped-def]
         """A word or two: YAMNet's word that it is speech, then the whole clip decoded in float32
         in one short encoder window, each segment kept by the gate. ``(segments, language)``."""
         samples, pad, spans, peak = short.samples, short.pad, short.spans, short.peak
-        if peak < self.gate.min_speech_peak and not hint:
-            return [], ""  # (with a hint, a listed word may stand in for YAMNet: decode)
+        if peak < self.gate.min_speech_peak and not hint and short.voice < self.gate.voice_prob:
+            return [], ""  # (a listed word or Silero's voice may stand in for YAMNet: decode)
         pieces, lang = self._decode_short(samples, hint, language)
         # A word or two is one segment. With a hint, the decoder often adds a second one
         # ("zero" at log-probability -0.3, then "Pro" at -1.2; "seven" at -0.19, then "Thank
@@ -404,7 +443,7 @@ class SpeechRecognizer:
             words = [w for w in s.words or [] if w.end > w.start]
             text = "".join(w.word for w in words).strip()
             listed = _is_listed(text, hint)
-            kept, _ = self.gate.check(peak, s.no_speech_prob, s.avg_logprob, listed)
+            kept, _ = self.gate.check(peak, s.no_speech_prob, s.avg_logprob, listed, short.voice)
             if not kept or not text or s.compression_ratio > MAX_COMPRESSION:
                 continue
             if _recites(text, hint):
@@ -459,9 +498,11 @@ class SpeechRecognizer:
         out = []
         for s in pieces:
             listed = _is_listed(s.text, hint)
-            kept, why = self.gate.check(peak, s.no_speech_prob, s.avg_logprob, listed)
-            margin = self.gate.margin(peak, s.no_speech_prob, s.avg_logprob, listed)
-            out.append({"text": s.text.strip(), "speech_peak": peak, "kept": kept, "why": why,
+            scores = (peak, s.no_speech_prob, s.avg_logprob, listed, short.voice)
+            kept, why = self.gate.check(*scores)
+            margin = self.gate.margin(*scores)
+            out.append({"text": s.text.strip(), "speech_peak": peak, "voice": short.voice,
+                        "kept": kept, "why": why,
                         "no_speech": s.no_speech_prob, "logprob": s.avg_logprob,
                         "margin": margin})  # fmt: skip
         return out
