@@ -217,3 +217,24 @@ def test_short_clip_gate_says_what_decided_and_by_how_much() -> None:
     # YAMNet certain of a voice stands in for Whisper's no-speech ("0" at 0.75)
     assert gate.check(1.0, 0.75, -0.8)[0] and not gate.check(0.9, 0.75, -0.8)[0]
     assert gate.margin(1.0, 0.75, -0.8) == pytest.approx(0.05)
+
+
+def test_short_clip_gate_second_signals_for_a_voice() -> None:
+    """Issue 22: where YAMNet hears no voice (a "6" at 8 kHz), Silero's voice stands in for it,
+    only with Whisper sure of sound and confident; YAMNet certain of a voice keeps a reading
+    at the sure log-probability even where Whisper doubts it is speech ("Three." at -1.17,
+    no-speech 0.61)."""
+    from sensorium.encoders.speech import ShortClipGate
+
+    gate = ShortClipGate()
+    kept, why = gate.check(0.31, 0.41, -0.97, voice=0.72)
+    assert kept and why.startswith("voice 0.720"), why
+    assert gate.margin(0.31, 0.41, -0.97, voice=0.72) == pytest.approx(0.03)
+    # the bottle: Whisper sure and confident of "1 tbc", but Silero hears no voice
+    assert gate.check(0.04, 0.40, -0.99, voice=0.30) == (
+        False, "speech peak 0.040 < 0.5, voice 0.300 < 0.5")  # fmt: skip
+    assert not gate.check(0.02, 0.62, -1.28, voice=0.82)[0]  # a pig: Whisper hears silence
+    assert not gate.check(0.31, 0.41, -1.05, voice=0.72)[0]  # ... or doubts its reading
+    assert gate.check(0.99, 0.61, -1.17)[0] and not gate.check(0.9, 0.61, -1.17)[0]
+    assert not gate.check(0.99, 0.61, -1.45)[0] and not gate.check(0.99, 0.85, -0.8)[0]
+    assert gate.margin(0.99, 0.61, -1.17) == pytest.approx(0.04)
