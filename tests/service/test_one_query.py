@@ -65,6 +65,8 @@ def test_the_library_reads_the_syntax_and_takes_options_by_name(
     hits = collection.search("type:audio an animal", k=5)
     assert hits and all(h.item.kind == "audio" for h in hits)
     assert collection.search("type:audio an animal", k=5, kind="image") == []  # both: nothing
+    listed = collection.search("type:audio", k=50)  # filters alone: the files that pass
+    assert listed and {h.item.kind for h in listed} == {"audio"}
     # words that are not a query string stay words
     assert collection.search("re:budget http://x", k=1, syntax=False, keywords=False)
     with pytest.raises(TypeError):

@@ -562,7 +562,10 @@ def search(
 ) -> list[Hit]:  # fmt: skip
     """The ``k`` best files for the query; for a video, its best moment. A result of a plain
     text query that is no good match is ``weak`` (``WEAK_BELOW``). ``state``: the
-    collection's (``SearchState``), whose threads look the words up meanwhile."""
+    collection's (``SearchState``), whose threads look the words up meanwhile. A query of
+    filters only lists the files that pass them, newest first (``browse``)."""
+    if query.browse:
+        return browse(store, query, k, state=state).hits
     ranking = _rank(store, space, query, k, state)
     return _show(space, ranking, ranking.hits[:k])
 
