@@ -28,7 +28,7 @@ def test_registry_has_the_default_pack() -> None:
 
 @pytest.mark.parametrize("card", CARDS, ids=lambda c: c.name)
 def test_card_is_complete(card: models.ModelCard) -> None:
-    assert card.licence and card.modality in {"text", "image", "audio", "speech"}
+    assert card.licence and card.modality in models.card.ENCODED
     tasks = {"embedding", "classification", "face detection", "transcription", "adapter", "ocr",
              "image-text embedding", "audio-text embedding", "image captioning",
              "face recognition"}  # fmt: skip
@@ -88,3 +88,14 @@ def test_install_into_a_fresh_home_then_tamper(
     with pytest.raises(ChecksumError, match="differs"):
         models.model_path("yamnet")
     shutil.rmtree(tmp_path / "models")
+
+
+def test_one_name_for_what_encoders_read() -> None:
+    """The cards, fusion's extractors and the adapters name what an encoder reads alike."""
+    pytest.importorskip("torch")
+    from sensorium.fusion.data import DIMS
+    from sensorium.space.adapter import ADAPTER_CARDS
+
+    assert set(DIMS) == set(models.card.ENCODED)
+    assert set(ADAPTER_CARDS) <= set(models.card.ENCODED)
+    assert {c.modality for c in CARDS} <= set(models.card.ENCODED)

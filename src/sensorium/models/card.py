@@ -9,7 +9,11 @@ from importlib import resources
 
 from sensorium.errors import UsageError
 
-__all__ = ["FileSpec", "Member", "ModelCard", "get_card", "list_cards"]
+__all__ = ["ENCODED", "FileSpec", "Member", "ModelCard", "get_card", "list_cards"]
+
+# What an encoder reads, one name each (a file's kind is a MediaKind: an audio file holds
+# sound and speech; a part of an item's vector is a space.parts.Part)
+ENCODED = ("image", "sound", "speech", "text")
 
 
 @dataclass(frozen=True)
@@ -34,7 +38,7 @@ class FileSpec:
 @dataclass(frozen=True)
 class ModelCard:
     name: str
-    modality: str  # text | image | audio | speech
+    modality: str  # what it encodes, as fusion's extractors and the adapters name it: ENCODED
     task: str  # embedding | classification | transcription | adapter | image-text embedding | ...
     dim: int  # output dimension of the embedding or features (0: none)
     licence: str
