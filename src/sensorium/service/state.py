@@ -23,7 +23,7 @@ from PIL import Image
 
 from sensorium import media
 from sensorium.collection import Collection
-from sensorium.engine import Engine, default_engine
+from sensorium.engine import Engine, Settings
 from sensorium.errors import MediaError, NotFoundError, SensoriumError, UsageError
 from sensorium.media.types import AudioMedia, ImageMedia, MediaKind
 from sensorium.service.contract import InvalidInput
@@ -191,7 +191,12 @@ class Service:
         # model twice, and answer uploads through other models than the collection's)
         if engine is not None and collection is not None and collection.engine is not engine:
             raise UsageError("the service's engine must be its collection's")
-        self.engine = engine or (collection.engine if collection is not None else default_engine())
+        # Its own engine by default: the environment's settings, the cores shared among the
+        # model calls that run at once (``Settings.sharing``)
+        if engine is None:
+            sharing = Settings.from_env().sharing(config.model_calls)
+            engine = collection.engine if collection is not None else Engine(sharing)
+        self.engine = engine
         self.collection = collection or Collection(config.db, self.engine)
         self.roots = [r.resolve() for r in config.roots]
         self.jobs: dict[str, Job] = {}
