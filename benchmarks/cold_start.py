@@ -44,6 +44,7 @@ from typing import Any
 import numpy as np
 
 NAME = os.environ.get("COLD_START_RESULTS", "cold_start")  # benchmarks/results/<NAME>.json
+RUNS = True  # its other results files (cold_start_*.json) are rendered after its own
 BASELINE = os.environ.get("COLD_START_BASELINE")  # another checkout's src/, run beside
 SIZES = tuple(int(s) for s in os.environ.get("COLD_START_SIZES", "100000,1000000").split(","))
 LANCE_ANN_UP_TO = 100_000  # LanceDB's own index: 64 s to build at 100k here, minutes at 1M

@@ -118,13 +118,17 @@ def render(benchmarks: dict[str, ModuleType]) -> None:
     ]
     DOC.parent.mkdir(parents=True, exist_ok=True)
     for name, module in benchmarks.items():
-        path = RESULTS / f"{name}.json"
-        if not path.is_file():
-            continue
-        data = json.loads(path.read_text())
-        lines += module.markdown(data)
-        if hasattr(module, "figures"):
-            module.figures(data, DOC.parent)
+        # its results, then those of its other runs where it names them itself (``RUNS``:
+        # COLD_START_RESULTS=cold_start_100k)
+        runs = sorted(RESULTS.glob(f"{name}_*.json")) if getattr(module, "RUNS", False) else []
+        others = [p for p in runs if p.stem not in benchmarks]
+        for path in [RESULTS / f"{name}.json", *others]:
+            if not path.is_file():
+                continue
+            data = json.loads(path.read_text())
+            lines += module.markdown(data)
+            if hasattr(module, "figures") and path.stem == name:
+                module.figures(data, DOC.parent)
     DOC.write_text("\n".join(lines))
 
 
