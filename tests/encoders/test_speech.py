@@ -9,7 +9,7 @@ import pytest
 
 from sensorium import media
 from sensorium.encoders import SpeechRecognizer
-from sensorium.encoders.speech import SHORT_GATE
+from sensorium.encoders.speech import SHORT_GATE, Word
 from sensorium.eval.metrics import normalize_text
 from sensorium.media import AudioMedia
 
@@ -171,7 +171,21 @@ def test_int8_matches_float32_reference(
         rw = [w for s in ref.segments for w in s.words]
         assert len(fw) == len(rw), path.name
         for a, b in zip(fw, rw):
-            assert abs(a.start - b.start) <= 0.25 and abs(a.end - b.end) <= 0.25, (path.name, a, b)
+            assert _timed_alike(a, b), (path.name, a, b)
+
+
+# A word either model is unsure of (probability under 0.5) has no sharp edge to align: its
+# start trades time with the word before (AMD EPYC family 25, CTranslate2's AVX2 int8 kernels:
+# "or" at p 0.30 began at 17.30 s against float32's 17.64 s, p 0.68, ending 17.86 and 17.88).
+# Such a word must still be in the same place: the two spans overlap, centres within 0.25 s.
+UNSURE = 0.5
+
+
+def _timed_alike(a: Word, b: Word, tol: float = 0.25) -> bool:
+    if min(a.probability, b.probability) >= UNSURE:
+        return abs(a.start - b.start) <= tol and abs(a.end - b.end) <= tol
+    overlap = min(a.end, b.end) - max(a.start, b.start)
+    return overlap > 0 and abs((a.start + a.end) - (b.start + b.end)) / 2 <= tol
 
 
 # -- the same features on every CPU (issue 22) ----------------------------------------------
