@@ -24,14 +24,13 @@ SETTINGS = {"all cores, spinning": (0, True), "all cores, no spinning (default)"
 
 
 def _data() -> tuple[list[Any], list[str], list[Any]]:
-    from benchmarks.service import _captions
     from sensorium import media
-    from sensorium.eval.datasets import ASTERISK, TUXPAINT
+    from sensorium.eval.datasets import ASTERISK, TUXPAINT, tuxpaint_captions
 
     stamps = sorted((TUXPAINT / "animals").rglob("*.png"))[:64]
     images = [media.load_image(p, 224) for p in stamps]
     clips = [media.load_audio(p) for p in sorted(ASTERISK.glob("*.wav"))[:6]]
-    return images, _captions()[:512], clips
+    return images, tuxpaint_captions()[:512], clips
 
 
 def _best(fn: Any) -> float:

@@ -39,7 +39,7 @@ from typing import Any
 import numpy as np
 
 from benchmarks.duplicates import _write_wav
-from benchmarks.service import _captions
+from sensorium.eval.datasets import tuxpaint_captions
 
 NAME = "killresume"
 SEED = 17
@@ -112,7 +112,7 @@ def make_files(folder: Path, mix: Mix, seed: int = SEED) -> dict[str, int]:
     rng = random.Random(seed)
     for sub in ("text", "image", "sound", "video", "bad"):
         (folder / sub).mkdir(parents=True, exist_ok=True)
-    captions = _captions()
+    captions = tuxpaint_captions()
     for i, text in enumerate(rng.sample(captions, min(mix.texts, len(captions)))):
         (folder / "text" / f"t{i:05d}.txt").write_text(text + "\n")
     stamps = sorted(TUXPAINT.rglob("*.png"))
@@ -146,7 +146,7 @@ def change_files(folder: Path, seed: int = SEED) -> dict[str, int]:
     rng = random.Random(seed + 1)
     texts, images = sorted((folder / "text").iterdir()), sorted((folder / "image").iterdir())
     sounds, videos = sorted((folder / "sound").iterdir()), sorted((folder / "video").iterdir())
-    captions = _captions()
+    captions = tuxpaint_captions()
     stamps = sorted(TUXPAINT.rglob("*.png"))
     done = {"deleted": 0, "rewritten": 0, "touched": 0, "added": 0, "broken": 0, "mended": 0}
     picks = rng.sample(texts, len(texts) // 10) + rng.sample(images, len(images) // 10)

@@ -41,19 +41,6 @@ FRESH = 20_000  # captions never ingested nor asked before: one a request, no an
 BASELINE = os.environ.get("SERVICE_BASELINE")  # another checkout's src/, served afterwards
 
 
-def _captions() -> list[str]:
-    """Real short texts: every Tux Paint stamp's caption in each of its languages."""
-    from sensorium.eval.datasets import TUXPAINT
-
-    out: list[str] = []
-    for txt in sorted(TUXPAINT.rglob("*.txt")):
-        for line in txt.read_text(errors="replace").splitlines():
-            text = line.split("=", 1)[1] if ".utf8=" in line else line
-            if text.strip():
-                out.append(text.strip())
-    return list(dict.fromkeys(out))
-
-
 def _texts(folder: Path, texts: list[str]) -> Path:
     for start in range(0, len(texts), 10_000):  # 10,000 files a folder
         sub = folder / f"{start // 10_000:02d}"

@@ -35,10 +35,10 @@ WORDS = Path("/usr/share/dict/words")
 
 
 def _texts() -> list[str]:
-    from benchmarks.service import _captions
+    from sensorium.eval.datasets import tuxpaint_captions
 
     words = WORDS.read_text(errors="replace").splitlines() if WORDS.is_file() else []
-    return list(dict.fromkeys(t.strip() for t in [*words, *_captions()] if t.strip()))
+    return list(dict.fromkeys(t.strip() for t in [*words, *tuxpaint_captions()] if t.strip()))
 
 
 def _rss_mb() -> float:

@@ -13,26 +13,16 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from sensorium.eval.datasets import TUXPAINT
+from sensorium.eval.datasets import tuxpaint_captions
 from sensorium.search import keywords
 from sensorium.search.vectors import VectorIndex
 from sensorium.store import Item, LanceStore, lance
 from sensorium.store.base import Filter
 
 
-def _captions() -> list[str]:
-    out: list[str] = []
-    for txt in sorted(TUXPAINT.rglob("*.txt")):
-        for line in txt.read_text(errors="replace").splitlines():
-            text = line.split("=", 1)[1] if ".utf8=" in line else line
-            if text.strip():
-                out.append(text.strip())
-    return list(dict.fromkeys(out))
-
-
 @pytest.fixture(scope="module")
 def captions() -> list[str]:
-    found = _captions()
+    found = tuxpaint_captions()
     if len(found) < 1000:
         pytest.skip("Tux Paint's captions are not installed (scripts/setup.sh)")
     return found

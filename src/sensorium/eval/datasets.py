@@ -31,6 +31,7 @@ __all__ = [
     "openclipart_labelled",
     "pair_sets",
     "speech_set",
+    "tuxpaint_captions",
     "tuxpaint_sounds",
     "tuxpaint_stamps",
 ]
@@ -136,6 +137,19 @@ def speech_set(n_asterisk: int = 40) -> list[SpeechItem]:
 def _caption(txt: Path) -> str:
     first = txt.read_text(encoding="utf-8", errors="replace").splitlines()
     return first[0].strip() if first else ""
+
+
+def tuxpaint_captions() -> list[str]:
+    """Every Tux Paint stamp's caption in each of its languages (the English line and the
+    ``LL.utf8=`` lines), each distinct text once, in file order: real short texts. Empty
+    where Tux Paint is not installed."""
+    out: list[str] = []
+    for txt in sorted(TUXPAINT.rglob("*.txt")):
+        for line in txt.read_text(errors="replace").splitlines():
+            text = line.split("=", 1)[1] if ".utf8=" in line else line
+            if text.strip():
+                out.append(text.strip())
+    return list(dict.fromkeys(out))
 
 
 def tuxpaint_stamps() -> list[Stamp]:
